@@ -1,0 +1,38 @@
+/// A type that can hold class-index targets: every integer type, and floating-point types
+/// holding whole numbers (Caffe stores labels as floats).
+public protocol ClassLabel: Sendable {
+    /// The label as a class index, or `nil` when it is not a whole number (a fraction, NaN or
+    /// an infinity).  Integers too large for `Int` are clamped (they are out of range anyway).
+    var classIndex: Int? { get }
+    /// The label as written, for error messages.
+    var labelValue: Double { get }
+}
+
+extension ClassLabel where Self: BinaryInteger {
+    @inlinable public var classIndex: Int? { Int(clamping: self) }
+    @inlinable public var labelValue: Double { Double(self) }
+}
+
+extension ClassLabel where Self: BinaryFloatingPoint {
+    @inlinable public var classIndex: Int? {
+        guard isFinite, rounded(.towardZero) == self else { return nil }
+        return Int(exactly: self) ?? (self < 0 ? Int.min : Int.max)
+    }
+    @inlinable public var labelValue: Double { Double(self) }
+}
+
+extension Int: ClassLabel {}
+extension Int8: ClassLabel {}
+extension Int16: ClassLabel {}
+extension Int32: ClassLabel {}
+extension Int64: ClassLabel {}
+extension UInt: ClassLabel {}
+extension UInt8: ClassLabel {}
+extension UInt16: ClassLabel {}
+extension UInt32: ClassLabel {}
+extension UInt64: ClassLabel {}
+extension Float: ClassLabel {}
+extension Double: ClassLabel {}
+#if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
+extension Float16: ClassLabel {}
+#endif

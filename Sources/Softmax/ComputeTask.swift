@@ -1,0 +1,78 @@
+import SoftmaxKernels
+
+/// One computation over buffers of a compute type (`Float` or `Double`).  Public entry points
+/// hand a task to `perform`, which presents the caller's buffers in the compute type:
+/// rebound for `Float` and `Double` (no copy), converted for `Float16`.
+protocol ComputeTask {
+    associatedtype Output
+    func run<S: ComputeScalar>(
+        inputs: [UnsafeBufferPointer<S>], outputs: [UnsafeMutableBufferPointer<S>?]
+    ) throws -> Output
+}
+
+/// Runs `task` on the caller's buffers in their compute type.
+///
+/// `Float16` values are converted to `Float` into temporary buffers and the outputs converted
+/// back, so inputs and outputs may alias (in place) for every format.
+func perform<T: SoftmaxScalar, Task: ComputeTask>(
+    _ task: Task, inputs: [UnsafeBufferPointer<T>], outputs: [UnsafeMutableBufferPointer<T>?]
+) throws -> Task.Output {
+    switch T.format {
+    case .float32:
+        return try task.run(inputs: inputs.map { $0.rebound(to: Float.self) }, outputs: outputs.map { $0?.rebound(to: Float.self) })
+    case .float64:
+        return try task.run(inputs: inputs.map { $0.rebound(to: Double.self) }, outputs: outputs.map { $0?.rebound(to: Double.self) })
+    case .float16:
+        let staged = inputs.map { input in
+            let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: input.count)
+            for i in input.indices { buffer[i] = Float(input[i]) }
+            return buffer
+        }
+        let results = outputs.map { $0.map { UnsafeMutableBufferPointer<Float>.allocate(capacity: $0.count) } }
+        defer {
+            staged.forEach { $0.deallocate() }
+            results.forEach { $0?.deallocate() }
+        }
+        let value = try task.run(inputs: staged.map { UnsafeBufferPointer($0) }, outputs: results)
+        for (output, result) in zip(outputs, results) {
+            guard let output, let result else { continue }
+            for i in output.indices { output[i] = T(result[i]) }
+        }
+        return value
+    }
+}
+
+extension UnsafeBufferPointer {
+    /// The same memory viewed as `U`; only called when `Element` is `U` (checked by `format`).
+    func rebound<U>(to _: U.Type) -> UnsafeBufferPointer<U> {
+        UnsafeBufferPointer<U>(start: baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: U.self) }, count: count)
+    }
+}
+
+extension UnsafeMutableBufferPointer {
+    /// The same memory viewed as `U`; only called when `Element` is `U` (checked by `format`).
+    func rebound<U>(to _: U.Type) -> UnsafeMutableBufferPointer<U> {
+        UnsafeMutableBufferPointer<U>(
+            start: baseAddress.map { UnsafeMutableRawPointer($0).assumingMemoryBound(to: U.self) }, count: count)
+    }
+
+    /// The base address of a buffer that may be empty: a dangling but never dereferenced
+    /// pointer stands in for `nil` so that kernels over zero elements need no special case.
+    var address: UnsafeMutablePointer<Element> {
+        baseAddress ?? UnsafeMutablePointer(bitPattern: MemoryLayout<Element>.alignment)!
+    }
+}
+
+extension UnsafeBufferPointer {
+    /// See `UnsafeMutableBufferPointer.address`.
+    var address: UnsafePointer<Element> {
+        baseAddress ?? UnsafePointer(bitPattern: MemoryLayout<Element>.alignment)!
+    }
+}
+
+/// Throws unless `count` is what the shape needs.
+func checkCount(_ count: Int, _ expected: Int, _ argument: String) throws {
+    guard count == expected else {
+        throw SoftmaxError.countMismatch(argument: argument, expected: expected, actual: count)
+    }
+}

@@ -1,0 +1,173 @@
+import SoftmaxKernels
+
+/// The cross-entropy loss (softmax + negative log-likelihood, fused) with class-index targets,
+/// its gradient and optional outputs, in one call.
+///
+/// Per position with target `t`: `ℓ = −(1−ε)·w_t·logp_t − (ε/C)·Σ_c w_c·logp_c` (0 when
+/// ignored), with `logp = log_softmax(scores)` — or the scores themselves when
+/// `options.input == .logProbabilities` (NLL).  The gradient is that of the reduced loss
+/// times `options.lossWeight`; when the reduction's denominator is 0 (every position ignored
+/// under `.mean`) the loss and the gradient are 0, never NaN.
+///
+/// - Parameters:
+///   - scores: logits (or log-probabilities), C order.
+///   - shape: the dimensions of `scores`.
+///   - targets: one class index per position: the shape of `scores` without the class axis.
+///   - options: axis, reduction, ignore index, class weights, smoothing, loss weight, input kind.
+///   - outputs: buffers to fill (gradient, per-position losses, probabilities, log-probabilities).
+/// - Returns: the reduced loss, not multiplied by the loss weight (Caffe reports it the same
+///   way); for `.none`, the sum of the per-position losses.
+/// - Throws: `SoftmaxError` for a bad axis, shape, buffer size, option, or label (the first
+///   label outside `0..<C` that is not the ignore index, or a fractional float label).
+/// - Complexity: O(n): the scores are read twice (the second time from cache for rows that fit
+///   in L2) and each requested output written once.
+public func crossEntropy<T: SoftmaxScalar, L: ClassLabel>(
+    scores: UnsafeBufferPointer<T>, shape: [Int], classIndices targets: UnsafeBufferPointer<L>,
+    options: CrossEntropyOptions = .init(), outputs: CrossEntropyOutputs<T> = .init()
+) throws -> Double {
+    let layout = try crossEntropyLayout(scores: scores, shape: shape, options: options, outputs: outputs)
+    let axis = try Layout.normalizedAxis(options.resolvedAxis(rank: shape.count), rank: shape.count)
+    var targetShape = shape
+    targetShape.remove(at: axis)
+    try checkCount(targets.count, layout.positions, "targets")
+    guard layout.classes <= Int(Int32.max) else {
+        throw SoftmaxError.invalidShape(shape: shape, reason: "more than \(Int32.max) classes")
+    }
+
+    let decoded = UnsafeMutableBufferPointer<Int32>.allocate(capacity: layout.positions)
+    defer { decoded.deallocate() }
+    var targetWeightSum = 0.0
+    for p in 0..<layout.positions {
+        let label = targets[p]
+        guard let t = label.classIndex else {
+            throw SoftmaxError.labelNotWhole(value: label.labelValue, position: multiIndex(p, in: targetShape))
+        }
+        if t == options.ignoreIndex {
+            decoded[p] = -1
+            continue
+        }
+        guard t >= 0, t < layout.classes else {
+            throw SoftmaxError.labelOutOfRange(label: t, position: multiIndex(p, in: targetShape), classes: layout.classes)
+        }
+        decoded[p] = Int32(t)
+        targetWeightSum += options.classWeights?[t] ?? 1
+    }
+    let denominator: Double =
+        switch options.reduction {
+        case .none, .sum: 1
+        case .mean: targetWeightSum
+        case .full: Double(layout.positions)
+        case .batchSize: Double(layout.outer)
+        }
+    let task = CrossEntropyTask(
+        layout: layout, targets: UnsafePointer(decoded.address), options: options, denominator: denominator)
+    let total = try perform(
+        task, inputs: [scores],
+        outputs: [outputs.gradient, outputs.losses, outputs.probabilities, outputs.logProbabilities])
+    return denominator == 0 ? 0 : total / denominator
+}
+
+/// The cross-entropy loss with probability (soft) targets: per position
+/// `ℓ = −Σ_c w_c·q_c·logp_c` with `q = (1−ε)·targets + ε/C`.
+///
+/// `.mean` divides by the number of positions.  Everything else is as for class indices.
+///
+/// - Parameters:
+///   - targets: a distribution per position, the same shape and type as `scores`.
+/// - Returns: the reduced loss, not multiplied by the loss weight.
+/// - Throws: `SoftmaxError` for a bad axis, shape, buffer size or option.
+/// - Complexity: O(n): the scores and targets are each read twice.
+public func crossEntropy<T: SoftmaxScalar>(
+    scores: UnsafeBufferPointer<T>, shape: [Int], probabilities targets: UnsafeBufferPointer<T>,
+    options: CrossEntropyOptions = .init(), outputs: CrossEntropyOutputs<T> = .init()
+) throws -> Double {
+    let layout = try crossEntropyLayout(scores: scores, shape: shape, options: options, outputs: outputs)
+    try checkCount(targets.count, layout.count, "probability targets")
+    let denominator: Double =
+        switch options.reduction {
+        case .none, .sum: 1
+        case .mean, .full: Double(layout.positions)
+        case .batchSize: Double(layout.outer)
+        }
+    let task = CrossEntropyTask(layout: layout, targets: nil, options: options, denominator: denominator)
+    let total = try perform(
+        task, inputs: [scores, targets],
+        outputs: [outputs.gradient, outputs.losses, outputs.probabilities, outputs.logProbabilities])
+    return denominator == 0 ? 0 : total / denominator
+}
+
+/// Validates what both target kinds share and returns the layout.
+private func crossEntropyLayout<T>(
+    scores: UnsafeBufferPointer<T>, shape: [Int], options: CrossEntropyOptions,
+    outputs: CrossEntropyOutputs<T>
+) throws -> Layout {
+    let layout = try Layout(shape: shape, axis: options.resolvedAxis(rank: shape.count))
+    try checkCount(scores.count, layout.count, "scores")
+    try options.validate(classes: layout.classes)
+    if let g = outputs.gradient { try checkCount(g.count, layout.count, "gradient output") }
+    if let l = outputs.losses { try checkCount(l.count, layout.positions, "loss output") }
+    if let p = outputs.probabilities { try checkCount(p.count, layout.count, "probability output") }
+    if let p = outputs.logProbabilities { try checkCount(p.count, layout.count, "log-probability output") }
+    return layout
+}
+
+/// The C-order multi-index of flat index `flat` in `shape`.
+func multiIndex(_ flat: Int, in shape: [Int]) -> [Int] {
+    var index = [Int](repeating: 0, count: shape.count)
+    var rest = flat
+    for d in shape.indices.reversed() where shape[d] > 0 {
+        index[d] = rest % shape[d]
+        rest /= shape[d]
+    }
+    return index
+}
+
+/// The fused pass over all tiles; returns Σ per-position losses (in tile order, so the same
+/// bits on any number of threads).
+private struct CrossEntropyTask: ComputeTask {
+    let layout: Layout
+    /// Decoded class indices (negative = ignored), or `nil` for probability targets (then
+    /// `inputs[1]`).
+    let targets: UnsafePointer<Int32>?
+    let options: CrossEntropyOptions
+    let denominator: Double
+
+    func run<S: ComputeScalar>(inputs: [UnsafeBufferPointer<S>], outputs: [UnsafeMutableBufferPointer<S>?]) -> Double {
+        let weights = options.classWeights.map { $0.map { S($0) } }
+        let scale = denominator == 0 ? 0 : options.lossWeight / denominator
+        return (weights ?? []).withUnsafeBufferPointer { weightBuffer in
+            let parameters = CrossEntropyParameters<S>(
+                classes: layout.classes, weights: weights == nil ? nil : weightBuffer.address,
+                weightSum: weights.map { $0.reduce(0, +) } ?? S(layout.classes),
+                smoothing: S(options.labelSmoothing), inputIsLogProbability: options.input == .logProbabilities,
+                gradientScale: S(scale))
+            let pointers = CrossEntropyOutputPointers<S>(
+                gradient: outputs[0]?.address, probabilities: outputs[2]?.address,
+                logProbabilities: outputs[3]?.address)
+            let scratch = outputs[1] == nil ? UnsafeMutableBufferPointer<S>.allocate(capacity: layout.positions) : nil
+            defer { scratch?.deallocate() }
+            let losses = (outputs[1] ?? scratch!).address
+            let x = inputs[0].address
+            let soft = inputs.count > 1 ? inputs[1].address : nil
+            let plan = TilePlan(layout)
+            var partials = [Double](repeating: 0, count: plan.tileCount)
+            partials.withUnsafeMutableBufferPointer { partials in
+                plan.forEachTile { k, positions in
+                    if let targets {
+                        TileKernels<S.Vector>.crossEntropy(
+                            x, targets: targets, layout: layout, positions: positions, parameters: parameters,
+                            outputs: pointers, losses: losses)
+                    } else if let soft {
+                        TileKernels<S.Vector>.crossEntropy(
+                            x, probabilities: soft, layout: layout, positions: positions, parameters: parameters,
+                            outputs: pointers, losses: losses)
+                    }
+                    var sum = 0.0
+                    for p in positions { sum += Double(losses[p]) }
+                    partials[k] = sum
+                }
+            }
+            return partials.reduce(0, +)
+        }
+    }
+}

@@ -1,0 +1,109 @@
+/// How per-position losses are combined into the result.
+public enum LossReduction: String, Sendable, CaseIterable {
+    /// Per-position losses, shape of the class-index targets (ignored positions give 0).
+    case none
+    /// Σ losses (Caffe's normalization `NONE`).
+    case sum
+    /// Σ losses / Σ w_t over non-ignored positions for class indices (PyTorch, ONNX; Caffe's
+    /// `VALID` when unweighted); Σ losses / positions for probability targets.
+    case mean
+    /// Σ losses / number of positions, ignored ones included (Caffe's `FULL`).
+    case full
+    /// Σ losses / the outer count, the product of dimensions before the class axis
+    /// (Caffe's `BATCH_SIZE`).
+    case batchSize = "batch-size"
+}
+
+/// What the scores are.
+public enum ScoreKind: String, Sendable, CaseIterable {
+    /// Unnormalised scores: the loss applies log-softmax first (cross-entropy).
+    case logits
+    /// Log-probabilities already: the loss is the negative log-likelihood (NLL).
+    case logProbabilities = "log-probabilities"
+}
+
+/// The options of the cross-entropy loss (SPEC: "Cross-entropy loss").
+public struct CrossEntropyOptions: Sendable, Equatable {
+    /// The class axis of the scores; `nil` means 1, or 0 for 1-D scores (PyTorch, ONNX, Caffe).
+    public var axis: Int?
+    /// How per-position losses are combined.
+    public var reduction: LossReduction
+    /// A class-index target equal to this is ignored, even outside `0..<C`.
+    public var ignoreIndex: Int?
+    /// One weight per class (`w_c`), or `nil` for all 1.
+    public var classWeights: [Double]?
+    /// Label smoothing `ε` in [0, 1]: the target becomes `(1−ε)·target + ε/C`.
+    public var labelSmoothing: Double
+    /// Caffe's `loss_weight` λ: scales the gradient (not the reported loss).
+    public var lossWeight: Double
+    /// Whether the scores are logits or log-probabilities.
+    public var input: ScoreKind
+
+    /// Options with PyTorch's defaults: class axis 1, mean reduction, no ignore index, no
+    /// weights, no smoothing, loss weight 1, logits.
+    public init(
+        axis: Int? = nil, reduction: LossReduction = .mean, ignoreIndex: Int? = nil,
+        classWeights: [Double]? = nil, labelSmoothing: Double = 0, lossWeight: Double = 1,
+        input: ScoreKind = .logits
+    ) {
+        self.axis = axis
+        self.reduction = reduction
+        self.ignoreIndex = ignoreIndex
+        self.classWeights = classWeights
+        self.labelSmoothing = labelSmoothing
+        self.lossWeight = lossWeight
+        self.input = input
+    }
+
+    /// The class axis for scores of `rank` dimensions.
+    public func resolvedAxis(rank: Int) -> Int { axis ?? (rank == 1 ? 0 : 1) }
+
+    /// Throws unless every option is in its domain for `classes` classes.
+    func validate(classes: Int) throws {
+        guard labelSmoothing >= 0, labelSmoothing <= 1 else {
+            throw SoftmaxError.invalidOption(
+                name: "label smoothing", value: "\(labelSmoothing)", reason: "it must be in [0, 1]")
+        }
+        guard lossWeight.isFinite else {
+            throw SoftmaxError.invalidOption(name: "loss weight", value: "\(lossWeight)", reason: "it must be finite")
+        }
+        if let weights = classWeights {
+            guard weights.count == classes else {
+                throw SoftmaxError.invalidOption(
+                    name: "class weights", value: "(\(weights.count) values)",
+                    reason: "there must be one per class (\(classes))")
+            }
+            if let i = weights.firstIndex(where: { !$0.isFinite }) {
+                throw SoftmaxError.invalidOption(
+                    name: "class weight", value: "\(weights[i]) at index \(i)", reason: "weights must be finite")
+            }
+        }
+    }
+}
+
+/// Caller-provided output buffers of a cross-entropy call; each is optional.
+public struct CrossEntropyOutputs<Element: SoftmaxScalar> {
+    /// Receives the gradient of the reduced loss (times the loss weight) with respect to the
+    /// scores; shape of the scores.
+    public var gradient: UnsafeMutableBufferPointer<Element>?
+    /// Receives the per-position losses (before reduction); shape of the scores without the
+    /// class axis.
+    public var losses: UnsafeMutableBufferPointer<Element>?
+    /// Receives the softmax probabilities; shape of the scores.
+    public var probabilities: UnsafeMutableBufferPointer<Element>?
+    /// Receives the log-probabilities (ONNX's `log_prob`); shape of the scores.
+    public var logProbabilities: UnsafeMutableBufferPointer<Element>?
+
+    /// Outputs to fill; `nil` ones are not computed.
+    public init(
+        gradient: UnsafeMutableBufferPointer<Element>? = nil,
+        losses: UnsafeMutableBufferPointer<Element>? = nil,
+        probabilities: UnsafeMutableBufferPointer<Element>? = nil,
+        logProbabilities: UnsafeMutableBufferPointer<Element>? = nil
+    ) {
+        self.gradient = gradient
+        self.losses = losses
+        self.probabilities = probabilities
+        self.logProbabilities = logProbabilities
+    }
+}

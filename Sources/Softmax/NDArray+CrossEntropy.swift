@@ -1,0 +1,100 @@
+/// Which outputs an `NDArray` cross-entropy call computes besides the loss.
+public struct CrossEntropyOutputSet: OptionSet, Sendable {
+    public let rawValue: Int
+    public init(rawValue: Int) { self.rawValue = rawValue }
+
+    /// The gradient with respect to the scores.
+    public static let gradient = Self(rawValue: 1)
+    /// The per-position losses.
+    public static let losses = Self(rawValue: 2)
+    /// The softmax probabilities.
+    public static let probabilities = Self(rawValue: 4)
+    /// The log-probabilities.
+    public static let logProbabilities = Self(rawValue: 8)
+}
+
+/// What an `NDArray` cross-entropy call returns.
+public struct CrossEntropyResult<Element: SoftmaxScalar>: Sendable {
+    /// The reduced loss (for `.none`, the sum of the per-position losses), not multiplied by
+    /// the loss weight.
+    public var loss: Double
+    /// Per-position losses, shape of the scores without the class axis, when requested.
+    public var losses: NDArray<Element>?
+    /// Gradient of the reduced loss times the loss weight, shape of the scores, when requested.
+    public var gradient: NDArray<Element>?
+    /// Softmax probabilities, when requested.
+    public var probabilities: NDArray<Element>?
+    /// Log-probabilities, when requested.
+    public var logProbabilities: NDArray<Element>?
+}
+
+/// Cross-entropy of `scores` against class indices whose shape is `scores.shape` without the
+/// class axis; see `crossEntropy(scores:shape:classIndices:options:outputs:)` for the formulas.
+///
+/// - Parameters:
+///   - outputs: which arrays to return besides the loss (default: the gradient).
+/// - Throws: `SoftmaxError` for a bad axis, target shape, option or label.
+/// - Complexity: O(n).
+public func crossEntropy<T: SoftmaxScalar, L: ClassLabel>(
+    _ scores: NDArray<T>, classIndices targets: NDArray<L>, options: CrossEntropyOptions = .init(),
+    outputs: CrossEntropyOutputSet = [.gradient]
+) throws -> CrossEntropyResult<T> {
+    let axis = try Layout.normalizedAxis(options.resolvedAxis(rank: scores.rank), rank: scores.rank)
+    var targetShape = scores.shape
+    targetShape.remove(at: axis)
+    guard targets.shape == targetShape else {
+        throw SoftmaxError.shapeMismatch(argument: "class-index targets", expected: targetShape, actual: targets.shape)
+    }
+    return try withOutputs(scores, targetShape, outputs) { x, buffers in
+        try targets.scalars.withUnsafeBufferPointer {
+            try crossEntropy(scores: x, shape: scores.shape, classIndices: $0, options: options, outputs: buffers)
+        }
+    }
+}
+
+/// Cross-entropy of `scores` against probability targets of the same shape.
+///
+/// - Throws: `SoftmaxError` for a bad axis, target shape or option.
+/// - Complexity: O(n).
+public func crossEntropy<T: SoftmaxScalar>(
+    _ scores: NDArray<T>, probabilities targets: NDArray<T>, options: CrossEntropyOptions = .init(),
+    outputs: CrossEntropyOutputSet = [.gradient]
+) throws -> CrossEntropyResult<T> {
+    try scores.checkSameShape(targets, "probability targets")
+    let axis = try Layout.normalizedAxis(options.resolvedAxis(rank: scores.rank), rank: scores.rank)
+    var lossShape = scores.shape
+    lossShape.remove(at: axis)
+    return try withOutputs(scores, lossShape, outputs) { x, buffers in
+        try targets.scalars.withUnsafeBufferPointer {
+            try crossEntropy(scores: x, shape: scores.shape, probabilities: $0, options: options, outputs: buffers)
+        }
+    }
+}
+
+/// Allocates the requested outputs, runs `body`, and wraps them as arrays.
+private func withOutputs<T: SoftmaxScalar>(
+    _ scores: NDArray<T>, _ lossShape: [Int], _ set: CrossEntropyOutputSet,
+    _ body: (UnsafeBufferPointer<T>, CrossEntropyOutputs<T>) throws -> Double
+) throws -> CrossEntropyResult<T> {
+    let positions = lossShape.reduce(1, *)
+    func make(_ member: CrossEntropyOutputSet, _ count: Int) -> UnsafeMutableBufferPointer<T>? {
+        guard set.contains(member) else { return nil }
+        let b = UnsafeMutableBufferPointer<T>.allocate(capacity: count)
+        b.initialize(repeating: 0)
+        return b
+    }
+    let buffers = CrossEntropyOutputs<T>(
+        gradient: make(.gradient, scores.count), losses: make(.losses, positions),
+        probabilities: make(.probabilities, scores.count), logProbabilities: make(.logProbabilities, scores.count))
+    defer {
+        for b in [buffers.gradient, buffers.losses, buffers.probabilities, buffers.logProbabilities] { b?.deallocate() }
+    }
+    let loss = try scores.scalars.withUnsafeBufferPointer { try body($0, buffers) }
+    func array(_ b: UnsafeMutableBufferPointer<T>?, _ shape: [Int]) -> NDArray<T>? {
+        b.map { NDArray(validShape: shape, scalars: Array($0)) }
+    }
+    return CrossEntropyResult(
+        loss: loss, losses: array(buffers.losses, lossShape), gradient: array(buffers.gradient, scores.shape),
+        probabilities: array(buffers.probabilities, scores.shape),
+        logProbabilities: array(buffers.logProbabilities, scores.shape))
+}

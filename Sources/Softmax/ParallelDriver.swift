@@ -1,0 +1,113 @@
+import Dispatch
+import SoftmaxKernels
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Settings of the threaded driver.
+public enum SoftmaxThreads {
+    private static let limit = Atomic<Int>(0)
+
+    /// The most threads one call may use; 0 (the default) means one per core.
+    ///
+    /// Results are bitwise identical whatever the value: the work is cut into the same tiles
+    /// and partial sums are added in the same order.
+    public static var maximum: Int {
+        get { limit.load(ordering: .relaxed) }
+        set { limit.store(Swift.max(0, newValue), ordering: .relaxed) }
+    }
+
+    /// The number of threads a call with enough work uses.
+    public static var effective: Int {
+        let m = maximum
+        let cores = ProcessInfoCores.count
+        return m == 0 ? cores : Swift.min(m, cores)
+    }
+}
+
+/// Number of cores, read once.
+enum ProcessInfoCores {
+    static let count: Int = {
+        #if canImport(Glibc)
+        return Swift.max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        #else
+        return Swift.max(1, Int(sysconf(_SC_NPROCESSORS_ONLN)))
+        #endif
+    }()
+}
+
+/// How one call's positions are cut into tiles, and who runs them.
+///
+/// Tiles depend only on the layout (never on the thread count), so per-tile partial sums added
+/// in tile order give the same bits on one thread or many.
+struct TilePlan: Sendable {
+    /// Elements per tile: large enough that dispatch costs nothing, small enough that a tile's
+    /// rows stay in L2 and the cores stay balanced.
+    static let elementsPerTile = 32 * 1024
+    /// Below this many elements one thread does everything.
+    static let parallelThreshold = 128 * 1024
+
+    let layout: Layout
+    /// Positions per tile (within one outer index when `inner > 1`).
+    let span: Int
+    let tilesPerOuter: Int
+    let tileCount: Int
+
+    init(_ layout: Layout) {
+        self.layout = layout
+        let perTile = Swift.max(1, Self.elementsPerTile / Swift.max(1, layout.classes))
+        if layout.inner == 1 {
+            span = perTile
+            tilesPerOuter = 1
+            tileCount = layout.positions == 0 ? 0 : (layout.positions + perTile - 1) / perTile
+        } else {
+            // Multiples of 16 keep every vector group of a tile full.
+            let rounded = (perTile + 15) / 16 * 16
+            span = Swift.min(rounded, layout.inner)
+            tilesPerOuter = (layout.inner + span - 1) / span
+            tileCount = layout.outer * tilesPerOuter
+        }
+    }
+
+    /// The positions of tile `k`.
+    func positions(ofTile k: Int) -> Range<Int> {
+        if layout.inner == 1 {
+            let start = k * span
+            return start..<Swift.min(start + span, layout.positions)
+        }
+        let o = k / tilesPerOuter
+        let start = (k % tilesPerOuter) * span
+        let base = o * layout.inner
+        return (base + start)..<(base + Swift.min(start + span, layout.inner))
+    }
+
+    /// Runs `body(tileIndex, positions)` for every tile, across threads when the work is large.
+    func forEachTile(_ body: (Int, Range<Int>) -> Void) {
+        let threads = Swift.min(SoftmaxThreads.effective, tileCount)
+        if threads <= 1 || layout.count < Self.parallelThreshold {
+            for k in 0..<tileCount { body(k, positions(ofTile: k)) }
+            return
+        }
+        // Contiguous runs of tiles per thread keep each core streaming through memory.
+        let perThread = (tileCount + threads - 1) / threads
+        withoutActuallyEscaping(body) { body in
+            // Each tile touches only its own positions: the threads never share a write.
+            nonisolated(unsafe) let body = body
+            let plan = self
+            DispatchQueue.concurrentPerform(iterations: threads) { t in
+                let end = Swift.min((t + 1) * perThread, plan.tileCount)
+                var k = t * perThread
+                while k < end {
+                    body(k, plan.positions(ofTile: k))
+                    k += 1
+                }
+            }
+        }
+    }
+}

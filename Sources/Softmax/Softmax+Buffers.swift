@@ -1,0 +1,147 @@
+import SoftmaxKernels
+
+// The softmax family on caller-provided buffers (no copy for `Float` and `Double`).
+// Output buffers may be the input buffer (in place).
+
+/// Writes the softmax of `input` along `axis` into `output`:
+/// `y_c = exp(x_c − m) / Σ_k exp(x_k − m)` with `m` the position's maximum.
+///
+/// A position whose scores are all `-infinity` gives zeros; a NaN poisons only its position.
+///
+/// - Parameters:
+///   - input: the scores, in C order.
+///   - shape: the dimensions of `input`.
+///   - axis: the class axis; negative counts from the end (default: the last).
+///   - output: receives the probabilities; as many elements as `input` (may be `input`).
+/// - Throws: `SoftmaxError` for a bad axis, shape or buffer size.
+/// - Complexity: O(n): one read for the normaliser and one read and write, across all cores
+///   for large inputs.
+public func softmax<T: SoftmaxScalar>(
+    _ input: UnsafeBufferPointer<T>, shape: [Int], axis: Int = -1,
+    into output: UnsafeMutableBufferPointer<T>
+) throws {
+    try forward(logarithmic: false, input, shape: shape, axis: axis, into: output)
+}
+
+/// Writes the log-softmax of `input` along `axis` into `output`: `x_c − logsumexp(x)`.
+///
+/// A position whose scores are all `-infinity` gives `-infinity`.
+///
+/// - Parameters: as for `softmax(_:shape:axis:into:)`.
+/// - Throws: `SoftmaxError` for a bad axis, shape or buffer size.
+/// - Complexity: O(n).
+public func logSoftmax<T: SoftmaxScalar>(
+    _ input: UnsafeBufferPointer<T>, shape: [Int], axis: Int = -1,
+    into output: UnsafeMutableBufferPointer<T>
+) throws {
+    try forward(logarithmic: true, input, shape: shape, axis: axis, into: output)
+}
+
+/// Writes `logsumexp` of every position of `input` along `axis` into `output`, whose shape is
+/// `shape` without the axis: `m + log Σ exp(x − m)`.
+///
+/// All `-infinity` gives `-infinity`; a `+infinity` score gives `+infinity`.
+///
+/// - Parameters:
+///   - output: one element per position (the product of the other dimensions).
+/// - Throws: `SoftmaxError` for a bad axis, shape or buffer size.
+/// - Complexity: O(n).
+public func logSumExp<T: SoftmaxScalar>(
+    _ input: UnsafeBufferPointer<T>, shape: [Int], axis: Int = -1,
+    into output: UnsafeMutableBufferPointer<T>
+) throws {
+    let layout = try Layout(shape: shape, axis: axis)
+    try checkCount(input.count, layout.count, "input")
+    try checkCount(output.count, layout.positions, "output")
+    try perform(LogSumExpTask(layout: layout), inputs: [input], outputs: [output])
+}
+
+/// Writes the softmax backward pass: `dx = y ⊙ (dy − Σ_c dy_c·y_c)` (Caffe's formula), where
+/// `y` is the softmax output and `dy` the gradient with respect to it.
+///
+/// - Parameters:
+///   - output: the softmax output `y`.
+///   - gradient: `dy`, the same shape.
+///   - shape: the dimensions of all three arrays.
+///   - axis: the class axis the softmax was taken along.
+///   - inputGradient: receives `dx` (may alias `gradient`).
+/// - Throws: `SoftmaxError` for a bad axis, shape or buffer size.
+/// - Complexity: O(n).
+public func softmaxBackward<T: SoftmaxScalar>(
+    output: UnsafeBufferPointer<T>, gradient: UnsafeBufferPointer<T>, shape: [Int], axis: Int = -1,
+    into inputGradient: UnsafeMutableBufferPointer<T>
+) throws {
+    try backward(logarithmic: false, output, gradient, shape: shape, axis: axis, into: inputGradient)
+}
+
+/// Writes the log-softmax backward pass: `dx = dy − exp(y) · Σ_c dy_c`, where `y` is the
+/// log-softmax output.
+///
+/// - Parameters: as for `softmaxBackward(output:gradient:shape:axis:into:)`.
+/// - Throws: `SoftmaxError` for a bad axis, shape or buffer size.
+/// - Complexity: O(n).
+public func logSoftmaxBackward<T: SoftmaxScalar>(
+    output: UnsafeBufferPointer<T>, gradient: UnsafeBufferPointer<T>, shape: [Int], axis: Int = -1,
+    into inputGradient: UnsafeMutableBufferPointer<T>
+) throws {
+    try backward(logarithmic: true, output, gradient, shape: shape, axis: axis, into: inputGradient)
+}
+
+// MARK: - Tasks
+
+private func forward<T: SoftmaxScalar>(
+    logarithmic: Bool, _ input: UnsafeBufferPointer<T>, shape: [Int], axis: Int,
+    into output: UnsafeMutableBufferPointer<T>
+) throws {
+    let layout = try Layout(shape: shape, axis: axis)
+    try checkCount(input.count, layout.count, "input")
+    try checkCount(output.count, layout.count, "output")
+    try perform(ForwardTask(logarithmic: logarithmic, layout: layout), inputs: [input], outputs: [output])
+}
+
+private func backward<T: SoftmaxScalar>(
+    logarithmic: Bool, _ y: UnsafeBufferPointer<T>, _ dy: UnsafeBufferPointer<T>, shape: [Int],
+    axis: Int, into dx: UnsafeMutableBufferPointer<T>
+) throws {
+    let layout = try Layout(shape: shape, axis: axis)
+    try checkCount(y.count, layout.count, "output")
+    try checkCount(dy.count, layout.count, "gradient")
+    try checkCount(dx.count, layout.count, "input gradient")
+    try perform(BackwardTask(logarithmic: logarithmic, layout: layout), inputs: [y, dy], outputs: [dx])
+}
+
+private struct ForwardTask: ComputeTask {
+    let logarithmic: Bool
+    let layout: Layout
+
+    func run<S: ComputeScalar>(inputs: [UnsafeBufferPointer<S>], outputs: [UnsafeMutableBufferPointer<S>?]) {
+        let (x, y) = (inputs[0].address, outputs[0]!.address)
+        TilePlan(layout).forEachTile { _, positions in
+            TileKernels<S.Vector>.forward(logarithmic: logarithmic, x, y, layout: layout, positions: positions)
+        }
+    }
+}
+
+private struct LogSumExpTask: ComputeTask {
+    let layout: Layout
+
+    func run<S: ComputeScalar>(inputs: [UnsafeBufferPointer<S>], outputs: [UnsafeMutableBufferPointer<S>?]) {
+        let (x, out) = (inputs[0].address, outputs[0]!.address)
+        TilePlan(layout).forEachTile { _, positions in
+            TileKernels<S.Vector>.logSumExp(x, out, layout: layout, positions: positions)
+        }
+    }
+}
+
+private struct BackwardTask: ComputeTask {
+    let logarithmic: Bool
+    let layout: Layout
+
+    func run<S: ComputeScalar>(inputs: [UnsafeBufferPointer<S>], outputs: [UnsafeMutableBufferPointer<S>?]) {
+        let (y, dy, dx) = (inputs[0].address, inputs[1].address, outputs[0]!.address)
+        TilePlan(layout).forEachTile { _, positions in
+            TileKernels<S.Vector>.backward(
+                logarithmic: logarithmic, output: y, gradient: dy, into: dx, layout: layout, positions: positions)
+        }
+    }
+}

@@ -1,0 +1,44 @@
+/// Why a call was refused.  Every case names the bad value and where it is; `description` is
+/// the sentence the command-line tool prints after `error:`.
+public enum SoftmaxError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The axis is outside `-rank..<rank`.
+    case axisOutOfRange(axis: Int, rank: Int)
+    /// A dimension is negative, or the element count overflows `Int`.
+    case invalidShape(shape: [Int], reason: String)
+    /// A buffer holds a different number of elements than its shape needs.
+    case countMismatch(argument: String, expected: Int, actual: Int)
+    /// An array's shape does not fit the scores' shape.
+    case shapeMismatch(argument: String, expected: [Int], actual: [Int])
+    /// A class label is outside `0..<classes` and is not the ignore index.
+    case labelOutOfRange(label: Int, position: [Int], classes: Int)
+    /// A class label stored as a float is not a whole number (or is NaN or infinite).
+    case labelNotWhole(value: Double, position: [Int])
+    /// An option has a value outside its domain.
+    case invalidOption(name: String, value: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .axisOutOfRange(let axis, let rank):
+            if rank == 0 { return "axis \(axis) is out of range: a 0-d array has no class axis" }
+            return "axis \(axis) is out of range for an array of rank \(rank) (valid: \(-rank)...\(rank - 1))"
+        case .invalidShape(let shape, let reason):
+            return "invalid shape \(Self.format(shape)): \(reason)"
+        case .countMismatch(let argument, let expected, let actual):
+            return "\(argument) holds \(actual) elements but its shape needs \(expected)"
+        case .shapeMismatch(let argument, let expected, let actual):
+            return "\(argument) has shape \(Self.format(actual)) but \(Self.format(expected)) is required"
+        case .labelOutOfRange(let label, let position, let classes):
+            return "label \(label) at position \(Self.format(position)) is outside 0..<\(classes) "
+                + "(there are \(classes) classes) and is not the ignore index"
+        case .labelNotWhole(let value, let position):
+            return "label \(value) at position \(Self.format(position)) is not a whole number"
+        case .invalidOption(let name, let value, let reason):
+            return "invalid \(name) \(value): \(reason)"
+        }
+    }
+
+    /// `[2, 3]` → `(2, 3)`, `[5]` → `(5,)`, `[]` → `()` — NumPy's notation.
+    static func format(_ dims: [Int]) -> String {
+        dims.count == 1 ? "(\(dims[0]),)" : "(" + dims.map(String.init).joined(separator: ", ") + ")"
+    }
+}

@@ -1,0 +1,154 @@
+import ArgumentParser
+import Softmax
+
+/// `softmax loss SCORES TARGETS [options]`.
+struct Loss: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Cross-entropy (softmax + negative log-likelihood) of scores against targets.",
+        discussion: """
+            TARGETS holds either class indices, with the shape of SCORES without the class axis \
+            (any integer type, or floats holding whole numbers), or probabilities, with the shape \
+            of SCORES. The reduced loss is printed on standard output (for --reduction none, one \
+            loss per line). Gradients include --loss-weight; the printed loss does not.
+
+            Reductions: none (per-position), sum, mean (over the weights of non-ignored \
+            positions; Caffe VALID), full (over all positions; Caffe FULL), batch-size (over \
+            the dimensions before the class axis; Caffe BATCH_SIZE).
+
+            Example: softmax loss logits.npy labels.npy --ignore-index 255 --grad-output grad.npy
+            """)
+
+    @Argument(help: "Scores: logits (or log-probabilities with --input log-probabilities), float .npy.")
+    var scores: String
+
+    @Argument(help: "Targets: class indices or probabilities (.npy).")
+    var targets: String
+
+    @Option(parsing: .unconditional, help: "The class axis (default: 1, or 0 for 1-D scores).")
+    var axis: Int?
+
+    @Option(help: "none, sum, mean, full or batch-size.")
+    var reduction: LossReduction = .mean
+
+    @Option(name: .customLong("ignore-index"), parsing: .unconditional, help: "A class index to ignore (may lie outside 0..<C).")
+    var ignoreIndex: Int?
+
+    @Option(help: "A .npy file with one weight per class.")
+    var weights: String?
+
+    @Option(name: .customLong("label-smoothing"), parsing: .unconditional, help: "Label smoothing in [0, 1].")
+    var labelSmoothing: Double = 0
+
+    @Option(name: .customLong("loss-weight"), parsing: .unconditional, help: "Scales the gradient (Caffe's loss_weight).")
+    var lossWeight: Double = 1
+
+    @Option(help: "What the scores are: logits or log-probabilities.")
+    var input: ScoreKind = .logits
+
+    @Option(name: .customLong("loss-output"), help: "Write the loss (.npy: 0-d, or per position for none).")
+    var lossOutput: String?
+
+    @Option(name: .customLong("grad-output"), help: "Write the gradient with respect to the scores (.npy).")
+    var gradOutput: String?
+
+    @Option(name: .customLong("prob-output"), help: "Write the softmax probabilities (.npy).")
+    var probOutput: String?
+
+    @Option(name: .customLong("log-prob-output"), help: "Write the log-probabilities (.npy).")
+    var logProbOutput: String?
+
+    func run() throws {
+        print(try execute(), terminator: "")
+    }
+
+    /// Runs the loss, writes the requested files, and returns what goes to standard output.
+    func execute() throws -> String {
+        let scoreArray = try NPYArray.readFloats(scores, "scores")
+        let targetArray = try NPYArray(contentsOf: targets)
+        var options = CrossEntropyOptions(
+            axis: axis, reduction: reduction, ignoreIndex: ignoreIndex, labelSmoothing: labelSmoothing,
+            lossWeight: lossWeight, input: input)
+        if let weights {
+            let w = try NPYArray(contentsOf: weights)
+            guard w.shape.count == 1 else {
+                throw CommandLineError("weights '\(weights)' must be 1-D (one weight per class), got shape \(w.shape)")
+            }
+            options.classWeights = w.doubles()
+        }
+        return try withFloatType(scoreArray.dataType) { try run($0, scoreArray, targetArray, options) }
+    }
+
+    private func run<T: SoftmaxScalar & NPYElement>(
+        _: T.Type, _ scoreArray: NPYArray, _ targetArray: NPYArray, _ options: CrossEntropyOptions
+    ) throws -> String {
+        let x = try NDArray(shape: scoreArray.shape, scalars: scoreArray.scalars(as: T.self))
+        let axis = try Layout.normalizedAxis(options.resolvedAxis(rank: x.rank), rank: x.rank)
+        var wanted: CrossEntropyOutputSet = []
+        if gradOutput != nil { wanted.insert(.gradient) }
+        if probOutput != nil { wanted.insert(.probabilities) }
+        if logProbOutput != nil { wanted.insert(.logProbabilities) }
+        if reduction == .none { wanted.insert(.losses) }
+
+        let result: CrossEntropyResult<T>
+        if targetArray.dataType.isFloatingPoint && targetArray.shape == x.shape {
+            let q = try NDArray(shape: targetArray.shape, scalars: targetArray.doubles().map { T($0) })
+            result = try crossEntropy(x, probabilities: q, options: options, outputs: wanted)
+        } else {
+            var indexShape = x.shape
+            indexShape.remove(at: axis)
+            guard targetArray.shape == indexShape else {
+                throw CommandLineError(
+                    "targets '\(targets)' have shape \(format(targetArray.shape)); class indices need "
+                        + "\(format(indexShape)) and probabilities \(format(x.shape)) (class axis \(axis))")
+            }
+            result = try classIndexLoss(x, targetArray, options, wanted)
+        }
+
+        if let path = gradOutput, let g = result.gradient { try NPYArray(shape: g.shape, scalars: g.scalars).write(to: path) }
+        if let path = probOutput, let p = result.probabilities { try NPYArray(shape: p.shape, scalars: p.scalars).write(to: path) }
+        if let path = logProbOutput, let p = result.logProbabilities {
+            try NPYArray(shape: p.shape, scalars: p.scalars).write(to: path)
+        }
+        if reduction == .none, let losses = result.losses {
+            if let path = lossOutput { try NPYArray(shape: losses.shape, scalars: losses.scalars).write(to: path) }
+            return losses.scalars.map { "\($0)\n" }.joined()
+        }
+        if let path = lossOutput { try NPYArray(shape: [], scalars: [T(result.loss)]).write(to: path) }
+        return "\(T(result.loss))\n"
+    }
+
+    /// The loss with the targets read as their own label type (no conversion).
+    private func classIndexLoss<T: SoftmaxScalar>(
+        _ x: NDArray<T>, _ array: NPYArray, _ options: CrossEntropyOptions, _ wanted: CrossEntropyOutputSet
+    ) throws -> CrossEntropyResult<T> {
+        func typed<L: ClassLabel & NPYElement>(_: L.Type) throws -> CrossEntropyResult<T> {
+            let labels = try NDArray(shape: array.shape, scalars: array.scalars(as: L.self))
+            return try crossEntropy(x, classIndices: labels, options: options, outputs: wanted)
+        }
+        switch array.dataType {
+        case .int8: return try typed(Int8.self)
+        case .int16: return try typed(Int16.self)
+        case .int32: return try typed(Int32.self)
+        case .int64: return try typed(Int64.self)
+        case .uint8: return try typed(UInt8.self)
+        case .uint16: return try typed(UInt16.self)
+        case .uint32: return try typed(UInt32.self)
+        case .uint64: return try typed(UInt64.self)
+        case .float32: return try typed(Float.self)
+        case .float64: return try typed(Double.self)
+        case .float16:
+            #if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
+            return try typed(Float16.self)
+            #else
+            throw CommandLineError("float16 labels are not supported on this platform")
+            #endif
+        }
+    }
+
+    private func format(_ shape: [Int]) -> String {
+        shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
+    }
+}
+
+extension LossReduction: ExpressibleByArgument {}
+extension ScoreKind: ExpressibleByArgument {}

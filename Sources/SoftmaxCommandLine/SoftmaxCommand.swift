@@ -1,0 +1,87 @@
+import ArgumentParser
+import Foundation
+import Softmax
+
+/// The `softmax` command: subcommands over NumPy `.npy` files.
+public struct SoftmaxCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "softmax",
+        abstract: "Softmax, log-softmax, logsumexp and the softmax cross-entropy loss over NumPy .npy files.",
+        discussion: """
+            Arrays are NumPy .npy files (format 1.0-3.0, either byte order). Outputs keep the \
+            input's float type (float16, float32 or float64). On bad input the tool prints one \
+            line starting 'error:' and exits with a non-zero status.
+
+            Examples:
+              softmax apply softmax logits.npy --output probs.npy
+              softmax loss scores.npy labels.npy --ignore-index 255 --grad-output grad.npy
+            """,
+        subcommands: [Apply.self, Loss.self]
+    )
+
+    public init() {}
+
+    /// Parses `arguments` (without the program name), runs the command, and reports errors
+    /// as one `error:` line on standard error.
+    ///
+    /// - Returns: the process exit status: 0 on success, 1 for bad input, 64 for bad usage.
+    public static func main(arguments: [String]) -> Int32 {
+        do {
+            var command = try parseAsRoot(arguments)
+            try command.run()
+            return 0
+        } catch let error as SoftmaxError {
+            return report(error.description)
+        } catch let error as NPYError {
+            return report(error.description)
+        } catch let error as CommandLineError {
+            return report(error.description)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+                return 0
+            }
+            // Usage errors: one line, lower-case `error:` like every other failure.
+            let text = message(for: error).split(whereSeparator: \.isNewline).joined(separator: " ")
+            return report(text + " (see 'softmax --help')", status: code.rawValue == 0 ? 64 : code.rawValue)
+        }
+    }
+
+    private static func report(_ message: String, status: Int32 = 1) -> Int32 {
+        FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+        return status
+    }
+}
+
+/// A bad-input error found by the command line itself.
+struct CommandLineError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension NPYArray {
+    /// Reads `path`, naming the argument in the error when the file is not a float array.
+    static func readFloats(_ path: String, _ argument: String) throws -> NPYArray {
+        let array = try NPYArray(contentsOf: path)
+        guard array.dataType.isFloatingPoint else {
+            throw CommandLineError(
+                "\(argument) '\(path)' holds \(array.dataType.rawValue); float16, float32 or float64 is required")
+        }
+        return array
+    }
+}
+
+/// Runs `body` with the Swift type of a float array's elements.
+func withFloatType<R>(
+    _ type: NPYDataType, _ body: (any (SoftmaxScalar & NPYElement).Type) throws -> R
+) throws -> R {
+    switch type {
+    case .float32: return try body(Float.self)
+    case .float64: return try body(Double.self)
+    #if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
+    case .float16: return try body(Float16.self)
+    #endif
+    default: throw CommandLineError("\(type.rawValue) is not a supported float type")
+    }
+}

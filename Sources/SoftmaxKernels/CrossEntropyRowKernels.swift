@@ -1,0 +1,117 @@
+/// The fused cross-entropy forward and backward over contiguous rows (`inner == 1`).
+///
+/// One call handles one position: pass 1 (logits only) reads the row once for its normaliser;
+/// pass 2 reads it again (from cache for rows up to L2 size) and writes the gradient and any
+/// requested probabilities.  Returns the position's loss before reduction.
+extension RowKernels {
+    /// Loss and outputs of one row with a class-index target.
+    ///
+    /// - Parameters:
+    ///   - x: `classes` scores.
+    ///   - target: the class, or a negative value for an ignored position.
+    ///   - parameters: weights, smoothing, mode and gradient scale.
+    ///   - outputs: per-element outputs at this row.
+    /// - Returns: the per-position loss (0 for an ignored position).
+    /// - Complexity: O(classes), at most two reads of the row and one write per output.
+    @inlinable
+    public static func crossEntropy(
+        _ x: UnsafePointer<Scalar>, target: Int, parameters k: CrossEntropyParameters<Scalar>,
+        outputs: CrossEntropyOutputPointers<Scalar>
+    ) -> Scalar {
+        let n = k.classes
+        let ignored = target < 0
+        let eps = k.smoothing
+        let epsPerClass = k.smoothingPerClass
+        var norm = Normalizer<Scalar>(max: 0, sum: 1)
+        let logits = !k.inputIsLogProbability
+        if logits && (!ignored || outputs.probabilities != nil || outputs.logProbabilities != nil) {
+            norm = normalizer(x, count: n)
+        }
+        let shift = logits ? norm.shift : 0
+        let logSum = logits ? norm.logSum : 0
+        let masked = norm.isFullyMasked
+        let targetWeight: Scalar = ignored ? 0 : k.weight(target)
+        let gradK: Scalar = (ignored || !logits) ? 0 : (1 - eps) * targetWeight + epsPerClass * k.weightSum
+        let scale: Scalar = ignored ? 0 : k.gradientScale
+        let smoothingTerm = eps > 0 && !ignored
+        var smoothingSum = V(repeating: 0)
+
+        if outputs.writesElements || smoothingTerm {
+            let vShift = V(repeating: shift)
+            let vLogSum = V(repeating: logSum)
+            let vInverse = V(repeating: norm.inverseSum)
+            let vK = V(repeating: gradK)
+            let vScale = V(repeating: scale)
+            let vEps = V(repeating: epsPerClass)
+            forEachVector(count: n) { i, lanes in
+                let d = (x + i).loadLanes(lanes, V.self) - vShift
+                var lp = d - vLogSum
+                if masked { lp = V(repeating: -.infinity) }
+                outputs.probabilities.map { ($0 + i).storeLanes(d.vectorExp() * vInverse, lanes) }
+                outputs.logProbabilities.map { ($0 + i).storeLanes(lp, lanes) }
+                let w = k.weights.map { ($0 + i).loadLanes(lanes, V.self) } ?? V.firstLanes(lanes, 1)
+                if smoothingTerm { smoothingSum += w.weightedTerm(lp) }
+                if let g = outputs.gradient {
+                    if ignored {
+                        (g + i).storeLanes(V(repeating: 0), lanes)
+                    } else {
+                        let p = logits ? d.vectorExp() * vInverse : V(repeating: 0)
+                        (g + i).storeLanes(vScale * (p * vK - vEps * w), lanes)
+                    }
+                }
+            }
+        }
+        if ignored { return 0 }
+        outputs.gradient.map { $0[target] -= scale * (1 - eps) * targetWeight }
+        let targetLogp = masked ? -Scalar.infinity : (x[target] - shift) - logSum
+        let targetCoef = (1 - eps) * targetWeight
+        var loss: Scalar = targetCoef == 0 ? 0 : -targetCoef * targetLogp
+        if smoothingTerm { loss -= epsPerClass * smoothingSum.horizontalSum() }
+        return loss
+    }
+
+    /// Loss and outputs of one row with a probability target `q` (`classes` values).
+    ///
+    /// - Returns: the per-position loss `−Σ_c w_c·q'_c·logp_c` with `q' = (1−ε)q + ε/C`.
+    /// - Complexity: O(classes): the scores are read twice, the target twice.
+    @inlinable
+    public static func crossEntropy(
+        _ x: UnsafePointer<Scalar>, probabilities q: UnsafePointer<Scalar>,
+        parameters k: CrossEntropyParameters<Scalar>, outputs: CrossEntropyOutputPointers<Scalar>
+    ) -> Scalar {
+        let n = k.classes
+        let logits = !k.inputIsLogProbability
+        let norm = logits ? normalizer(x, count: n) : Normalizer<Scalar>(max: 0, sum: 1)
+        let keep = V(repeating: 1 - k.smoothing)
+        let vEps = V(repeating: k.smoothingPerClass)
+        @inline(__always) func coefficient(_ i: Int, _ lanes: Int) -> V {
+            let w = k.weights.map { ($0 + i).loadLanes(lanes, V.self) } ?? V.firstLanes(lanes, 1)
+            return w * ((q + i).loadLanes(lanes, V.self) * keep + vEps)
+        }
+        var gradK = V(repeating: 0)
+        if logits {
+            var acc = V(repeating: 0)
+            forEachVector(count: n) { i, lanes in acc += coefficient(i, lanes) }
+            gradK = V(repeating: acc.horizontalSum())
+        }
+        let vShift = V(repeating: logits ? norm.shift : 0)
+        let vLogSum = V(repeating: logits ? norm.logSum : 0)
+        let vInverse = V(repeating: norm.inverseSum)
+        let vScale = V(repeating: k.gradientScale)
+        var lossSum = V(repeating: 0)
+        forEachVector(count: n) { i, lanes in
+            let d = (x + i).loadLanes(lanes, V.self) - vShift
+            var lp = d - vLogSum
+            if norm.isFullyMasked { lp = V(repeating: -.infinity) }
+            let coef = coefficient(i, lanes)
+            lossSum += coef.weightedTerm(lp)
+            outputs.probabilities.map { ($0 + i).storeLanes(d.vectorExp() * vInverse, lanes) }
+            outputs.logProbabilities.map { ($0 + i).storeLanes(lp, lanes) }
+            if let g = outputs.gradient {
+                let p = logits ? d.vectorExp() * vInverse : V(repeating: 0)
+                (g + i).storeLanes(vScale * (p * gradK - coef), lanes)
+            }
+        }
+        return -lossSum.horizontalSum()
+    }
+}

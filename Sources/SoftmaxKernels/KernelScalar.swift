@@ -1,0 +1,93 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// A floating-point type the kernels compute in: `Float` or `Double`.
+///
+/// The requirements are the constants and the polynomial of the vector exponential
+/// (`vectorExp`), plus the two scalar functions the per-position finalisers need.  They are
+/// public only so that `@inlinable` kernels can be specialised in other modules; they are not
+/// meant to be called directly.
+public protocol KernelScalar: BinaryFloatingPoint, SIMDScalar, Sendable {
+    /// `log2(e)`.
+    static var log2e: Self { get }
+    /// High part of `ln 2`, exact in few bits so that `n · ln2High` is exact.
+    static var ln2High: Self { get }
+    /// Low part of `ln 2` (`ln 2 − ln2High`).
+    static var ln2Low: Self { get }
+    /// `1.5 · 2^significandBitCount`: adding it rounds to an integer held in the low bits.
+    static var roundingMagic: Self { get }
+    /// Arguments below this give 0 (the result would be below the smallest normal number).
+    static var expUnderflowBound: Self { get }
+    /// Arguments above this give `+infinity`.
+    static var expOverflowBound: Self { get }
+    /// The exponent bias of the format, as an integer (127 or 1023).
+    static var exponentBiasValue: Int { get }
+    /// `e^r − 1 − r` for `|r| ≤ ln2 / 2`, evaluated lane-wise (the caller adds `1 + r`).
+    static func expPolynomialTail<V: SIMD>(_ r: V) -> V where V.Scalar == Self
+    /// Scalar natural logarithm.
+    static func scalarLog(_ x: Self) -> Self
+    /// Scalar exponential.
+    static func scalarExp(_ x: Self) -> Self
+}
+
+extension Float: KernelScalar {
+    @inlinable public static var log2e: Float { 1.44269504088896341 }
+    @inlinable public static var ln2High: Float { 0.693359375 }
+    @inlinable public static var ln2Low: Float { -2.12194440e-4 }
+    @inlinable public static var roundingMagic: Float { 12_582_912.0 }
+    @inlinable public static var expUnderflowBound: Float { -86.6 }
+    @inlinable public static var expOverflowBound: Float { 88.72283 }
+    @inlinable public static var exponentBiasValue: Int { 127 }
+
+    /// Minimax polynomial for `(e^r − 1 − r) / r²` on `[−ln2/2, ln2/2]`, error below 1 ulp.
+    @inlinable @inline(__always)
+    public static func expPolynomialTail<V: SIMD>(_ r: V) -> V where V.Scalar == Float {
+        var p = V(repeating: 1.987_569_150_0e-4)
+        p = p * r + V(repeating: 1.398_199_950_7e-3)
+        p = p * r + V(repeating: 8.333_451_907_3e-3)
+        p = p * r + V(repeating: 4.166_579_589_4e-2)
+        p = p * r + V(repeating: 1.666_666_545_9e-1)
+        p = p * r + V(repeating: 5.000_000_120_1e-1)
+        return p * (r * r)
+    }
+
+    @inlinable public static func scalarLog(_ x: Float) -> Float { logf(x) }
+    @inlinable public static func scalarExp(_ x: Float) -> Float { expf(x) }
+}
+
+extension Double: KernelScalar {
+    @inlinable public static var log2e: Double { 1.44269504088896338700e+00 }
+    @inlinable public static var ln2High: Double { 6.93147180369123816490e-01 }
+    @inlinable public static var ln2Low: Double { 1.90821492927058770002e-10 }
+    @inlinable public static var roundingMagic: Double { 6_755_399_441_055_744.0 }
+    @inlinable public static var expUnderflowBound: Double { -708.0 }
+    @inlinable public static var expOverflowBound: Double { 709.782712893384 }
+    @inlinable public static var exponentBiasValue: Int { 1023 }
+
+    /// Taylor series of `e^r − 1 − r` to degree 13; the truncation error on
+    /// `[−ln2/2, ln2/2]` is below 1e-17 relative.
+    @inlinable @inline(__always)
+    public static func expPolynomialTail<V: SIMD>(_ r: V) -> V where V.Scalar == Double {
+        var p = V(repeating: 1.0 / 6_227_020_800.0)  // 1/13!
+        p = p * r + V(repeating: 1.0 / 479_001_600.0)
+        p = p * r + V(repeating: 1.0 / 39_916_800.0)
+        p = p * r + V(repeating: 1.0 / 3_628_800.0)
+        p = p * r + V(repeating: 1.0 / 362_880.0)
+        p = p * r + V(repeating: 1.0 / 40_320.0)
+        p = p * r + V(repeating: 1.0 / 5_040.0)
+        p = p * r + V(repeating: 1.0 / 720.0)
+        p = p * r + V(repeating: 1.0 / 120.0)
+        p = p * r + V(repeating: 1.0 / 24.0)
+        p = p * r + V(repeating: 1.0 / 6.0)
+        p = p * r + V(repeating: 0.5)
+        return p * (r * r)
+    }
+
+    @inlinable public static func scalarLog(_ x: Double) -> Double { log(x) }
+    @inlinable public static func scalarExp(_ x: Double) -> Double { exp(x) }
+}

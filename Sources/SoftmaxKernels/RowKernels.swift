@@ -1,0 +1,152 @@
+/// Kernels over one contiguous row of `count` scores (the class axis is the last one,
+/// `inner == 1`), vectorised along the row with vectors of type `V`.
+///
+/// Every function is `@inlinable` so that the module instantiating it compiles it with its own
+/// instruction-set flags.
+public enum RowKernels<V: SIMD> where V.Scalar: KernelScalar {
+    public typealias Scalar = V.Scalar
+
+    /// Elements per block of the online normaliser: a block is reduced to its maximum, then
+    /// re-read from L1 for the exponentials, so the row is read from memory once.
+    @inlinable static var blockLength: Int { 2048 }
+
+    /// Maximum and sum of exponentials of a row in one read (online normaliser: a running
+    /// maximum per lane, the lane's sum rescaled when the maximum grows).
+    ///
+    /// Sums are accumulated per block, then across blocks, which bounds the rounding error like
+    /// a two-level pairwise sum.
+    ///
+    /// - Complexity: O(count), one read of the row.
+    @inlinable
+    public static func normalizer(_ x: UnsafePointer<Scalar>, count n: Int) -> Normalizer<Scalar> {
+        let w = V.scalarCount
+        var runningMax = V(repeating: -.infinity)
+        var runningSum = V(repeating: 0)
+        var start = 0
+        while start < n {
+            let end = Swift.min(start + blockLength, n)
+            var blockMax = runningMax
+            var i = start
+            while i + w <= end {
+                blockMax = blockMax.laneMax((x + i).loadVector(V.self))
+                i += w
+            }
+            if i < end {
+                blockMax = blockMax.laneMax((x + i).loadVector(count: end - i, fill: -.infinity, V.self))
+            }
+            let shift = blockMax.maskedShift()
+            var blockSum0 = V(repeating: 0)
+            var blockSum1 = V(repeating: 0)
+            i = start
+            while i + 2 * w <= end {
+                blockSum0 += ((x + i).loadVector(V.self) - shift).vectorExp()
+                blockSum1 += ((x + i + w).loadVector(V.self) - shift).vectorExp()
+                i += 2 * w
+            }
+            while i + w <= end {
+                blockSum0 += ((x + i).loadVector(V.self) - shift).vectorExp()
+                i += w
+            }
+            if i < end {
+                blockSum1 += ((x + i).loadVector(count: end - i, fill: -.infinity, V.self) - shift).vectorExp()
+            }
+            runningSum = runningSum * (runningMax - shift).vectorExp() + (blockSum0 + blockSum1)
+            runningMax = blockMax
+            start = end
+        }
+        let m = runningMax.horizontalMax()
+        let total = (runningSum * (runningMax - V(repeating: m == -.infinity ? 0 : m)).vectorExp()).horizontalSum()
+        return Normalizer(max: m, sum: total)
+    }
+
+    /// Writes `y = softmax(x)`; a fully masked row gives zeros.
+    ///
+    /// - Complexity: O(count): one read of `x` for the normaliser, one read and one write here.
+    @inlinable
+    public static func softmax(
+        _ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, count n: Int,
+        normalizer: Normalizer<Scalar>
+    ) {
+        let shift = V(repeating: normalizer.shift)
+        let inverse = V(repeating: normalizer.inverseSum)
+        forEachVector(count: n) { i, lanes in
+            let v = (x + i).loadLanes(lanes, V.self)
+            (y + i).storeLanes((v - shift).vectorExp() * inverse, lanes)
+        }
+    }
+
+    /// Writes `y = x − logsumexp(x)`; a fully masked row gives `-infinity` everywhere.
+    @inlinable
+    public static func logSoftmax(
+        _ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, count n: Int,
+        normalizer: Normalizer<Scalar>
+    ) {
+        if normalizer.isFullyMasked {
+            y.update(repeating: -.infinity, count: n)
+            return
+        }
+        let shift = V(repeating: normalizer.shift)
+        let logSum = V(repeating: normalizer.logSum)
+        forEachVector(count: n) { i, lanes in
+            (y + i).storeLanes(((x + i).loadLanes(lanes, V.self) - shift) - logSum, lanes)
+        }
+    }
+
+    /// `logsumexp` of a row: `-infinity` when fully masked, `+infinity` when a score is
+    /// `+infinity` (unless a score is NaN: then NaN).
+    @inlinable
+    public static func logSumExp(
+        _ x: UnsafePointer<Scalar>, count n: Int, normalizer: Normalizer<Scalar>
+    ) -> Scalar {
+        if normalizer.max == .infinity {
+            for i in 0..<n where x[i].isNaN { return .nan }
+            return .infinity
+        }
+        return normalizer.max + normalizer.logSum
+    }
+
+    /// Softmax backward (Caffe's formula): `dx = y ⊙ (dy − Σ dy·y)`.
+    @inlinable
+    public static func softmaxBackward(
+        output y: UnsafePointer<Scalar>, gradient dy: UnsafePointer<Scalar>,
+        into dx: UnsafeMutablePointer<Scalar>, count n: Int
+    ) {
+        var acc = V(repeating: 0)
+        forEachVector(count: n) { i, lanes in acc += (y + i).loadLanes(lanes, V.self) * (dy + i).loadLanes(lanes, V.self) }
+        let dot = V(repeating: acc.horizontalSum())
+        forEachVector(count: n) { i, lanes in
+            (dx + i).storeLanes((y + i).loadLanes(lanes, V.self) * ((dy + i).loadLanes(lanes, V.self) - dot), lanes)
+        }
+    }
+
+    /// Log-softmax backward: `dx = dy − exp(y) · Σ dy`, with `y` the log-softmax output.
+    @inlinable
+    public static func logSoftmaxBackward(
+        output y: UnsafePointer<Scalar>, gradient dy: UnsafePointer<Scalar>,
+        into dx: UnsafeMutablePointer<Scalar>, count n: Int
+    ) {
+        var acc = V(repeating: 0)
+        forEachVector(count: n) { i, lanes in acc += (dy + i).loadLanes(lanes, V.self) }
+        let total = V(repeating: acc.horizontalSum())
+        forEachVector(count: n) { i, lanes in
+            (dx + i).storeLanes((dy + i).loadLanes(lanes, V.self) - (y + i).loadLanes(lanes, V.self).vectorExp() * total, lanes)
+        }
+    }
+
+    // MARK: - Loop helpers
+
+    /// Calls `body(offset, lanes)` for each full vector of the row, then once for the tail
+    /// with `lanes < V.scalarCount`.
+    @inlinable @inline(__always)
+    static func forEachVector(count n: Int, _ body: (Int, Int) -> Void) {
+        let w = V.scalarCount
+        var i = 0
+        while i + w <= n {
+            body(i, w)
+            i += w
+        }
+        if i < n { body(i, n - i) }
+    }
+
+    /// Loads `lanes` scalars (a full vector when `lanes == V.scalarCount`); unused lanes are 0.
+}

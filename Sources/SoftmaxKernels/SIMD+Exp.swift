@@ -1,0 +1,74 @@
+extension SIMD where Scalar: KernelScalar {
+    /// Lane-wise `e^x`, within 2 ulp for `Float` and 1 ulp for `Double`.
+    ///
+    /// Range reduction `x = n·ln2 + r` with `|r| ≤ ln2/2`, a polynomial for `e^r`, and `2^n`
+    /// built in the exponent bits.  No libm calls, no rounding instructions: the integer `n`
+    /// comes from the 1.5·2^p magic-number add, so the body vectorises at every instruction set.
+    /// Results below the smallest normal number flush to 0; `-infinity` gives 0, `+infinity`
+    /// gives `+infinity`, NaN gives NaN.
+    ///
+    /// - Complexity: about 20 vector operations.
+    @inlinable @inline(__always)
+    public func vectorExp() -> Self {
+        typealias Bits = MaskStorage
+        var x = self
+        let overflow = x .> Self(repeating: Scalar.expOverflowBound)
+        let underflow = x .< Self(repeating: Scalar.expUnderflowBound)
+        x.replace(with: Self(repeating: Scalar.expOverflowBound), where: overflow)
+        let magic = Self(repeating: Scalar.roundingMagic)
+        let t = x * Self(repeating: Scalar.log2e) + magic
+        let n = t - magic
+        var r = x - n * Self(repeating: Scalar.ln2High)
+        r = r - n * Self(repeating: Scalar.ln2Low)
+        let er = Scalar.expPolynomialTail(r) + r + Self(repeating: 1)
+        // 2^(n-1) in the exponent bits; the factor 2 below keeps n = max exponent + 1 finite.
+        let bias = Bits.Scalar(truncatingIfNeeded: Scalar.exponentBiasValue - 1)
+        let shift = Bits.Scalar(truncatingIfNeeded: Scalar.significandBitCount)
+        let nBits = unsafeBitCast(t, to: Bits.self) &- unsafeBitCast(magic, to: Bits.self)
+        let scale = unsafeBitCast((nBits &+ Bits(repeating: bias)) &<< Bits(repeating: shift), to: Self.self)
+        var result = er * scale * Self(repeating: 2)
+        result.replace(with: Self(repeating: 0), where: underflow)
+        result.replace(with: Self(repeating: .infinity), where: overflow)
+        return result
+    }
+
+    /// Lane-wise maximum, one compare and one blend (Swift's `pointwiseMax` is scalarised).
+    /// A NaN in `other` is not taken, so NaN must be detected elsewhere (it is: it poisons the sum).
+    @inlinable @inline(__always)
+    public func laneMax(_ other: Self) -> Self {
+        replacing(with: other, where: other .> self)
+    }
+
+    /// The largest lane (NaN lanes are skipped).
+    @inlinable @inline(__always)
+    public func horizontalMax() -> Scalar {
+        var m = self[0]
+        for k in 1..<scalarCount where self[k] > m { m = self[k] }
+        return m
+    }
+
+    /// The sum of all lanes.
+    @inlinable @inline(__always)
+    public func horizontalSum() -> Scalar {
+        var s = self[0]
+        for k in 1..<scalarCount { s += self[k] }
+        return s
+    }
+
+    /// Lanes equal to `-infinity` replaced by 0: the shift to subtract before `exp` so that
+    /// a fully masked lane gives `exp(-inf - 0) = 0` instead of `exp(NaN)`.
+    @inlinable @inline(__always)
+    public func maskedShift() -> Self {
+        replacing(with: Self(repeating: 0), where: self .== Self(repeating: -.infinity))
+    }
+
+    /// `value` in the first `lanes` lanes and 0 in the rest: the weight vector of a row tail,
+    /// so that lanes past the end of the row add nothing to a reduction.
+    @inlinable @inline(__always)
+    public static func firstLanes(_ lanes: Int, _ value: Scalar) -> Self {
+        if lanes == scalarCount { return Self(repeating: value) }
+        var v = Self(repeating: 0)
+        for k in 0..<lanes { v[k] = value }
+        return v
+    }
+}

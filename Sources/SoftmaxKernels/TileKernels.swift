@@ -1,0 +1,140 @@
+/// The operations a tile of positions can run: the unit the threaded driver hands to one core
+/// and the unit an instruction-set module instantiates.
+///
+/// A tile is a range of positions `[start, end)`.  For `inner == 1` (rows) any range works; for
+/// `inner > 1` the range stays within one outer index (the driver guarantees it), and it is
+/// processed in groups of `V.scalarCount` neighbouring positions.
+public enum TileKernels<V: SIMD> where V.Scalar: KernelScalar {
+    public typealias Scalar = V.Scalar
+
+    /// Softmax or log-softmax of every position in `positions`.
+    @inlinable
+    public static func forward(
+        logarithmic: Bool, _ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>,
+        layout: Layout, positions: Range<Int>
+    ) {
+        forEachGroup(layout, positions) { offset, lanes, _ in
+            if layout.inner == 1 {
+                let n = layout.classes
+                let norm = RowKernels<V>.normalizer(x + offset, count: n)
+                if logarithmic {
+                    RowKernels<V>.logSoftmax(x + offset, y + offset, count: n, normalizer: norm)
+                } else {
+                    RowKernels<V>.softmax(x + offset, y + offset, count: n, normalizer: norm)
+                }
+            } else if logarithmic {
+                StridedKernels<V>.logSoftmax(
+                    x + offset, y + offset, classes: layout.classes, stride: layout.inner, lanes: lanes)
+            } else {
+                StridedKernels<V>.softmax(
+                    x + offset, y + offset, classes: layout.classes, stride: layout.inner, lanes: lanes)
+            }
+        }
+    }
+
+    /// `logsumexp` of every position; `out` is indexed by position.
+    @inlinable
+    public static func logSumExp(
+        _ x: UnsafePointer<Scalar>, _ out: UnsafeMutablePointer<Scalar>, layout: Layout,
+        positions: Range<Int>
+    ) {
+        forEachGroup(layout, positions) { offset, lanes, position in
+            if layout.inner == 1 {
+                let n = layout.classes
+                let norm = RowKernels<V>.normalizer(x + offset, count: n)
+                out[position] = RowKernels<V>.logSumExp(x + offset, count: n, normalizer: norm)
+            } else {
+                StridedKernels<V>.logSumExp(
+                    x + offset, into: out + position, classes: layout.classes, stride: layout.inner,
+                    lanes: lanes)
+            }
+        }
+    }
+
+    /// Softmax or log-softmax backward of every position.
+    @inlinable
+    public static func backward(
+        logarithmic: Bool, output y: UnsafePointer<Scalar>, gradient dy: UnsafePointer<Scalar>,
+        into dx: UnsafeMutablePointer<Scalar>, layout: Layout, positions: Range<Int>
+    ) {
+        forEachGroup(layout, positions) { offset, lanes, _ in
+            let (y, dy, dx) = (y + offset, dy + offset, dx + offset)
+            if layout.inner == 1 {
+                if logarithmic {
+                    RowKernels<V>.logSoftmaxBackward(output: y, gradient: dy, into: dx, count: layout.classes)
+                } else {
+                    RowKernels<V>.softmaxBackward(output: y, gradient: dy, into: dx, count: layout.classes)
+                }
+            } else if logarithmic {
+                StridedKernels<V>.logSoftmaxBackward(
+                    output: y, gradient: dy, into: dx, classes: layout.classes, stride: layout.inner,
+                    lanes: lanes)
+            } else {
+                StridedKernels<V>.softmaxBackward(
+                    output: y, gradient: dy, into: dx, classes: layout.classes, stride: layout.inner,
+                    lanes: lanes)
+            }
+        }
+    }
+
+    /// Fused cross-entropy with class-index targets (`targets[position]`, negative = ignored).
+    /// Writes each position's loss to `losses[position]`.
+    @inlinable
+    public static func crossEntropy(
+        _ x: UnsafePointer<Scalar>, targets: UnsafePointer<Int32>, layout: Layout,
+        positions: Range<Int>, parameters: CrossEntropyParameters<Scalar>,
+        outputs: CrossEntropyOutputPointers<Scalar>, losses: UnsafeMutablePointer<Scalar>
+    ) {
+        forEachGroup(layout, positions) { offset, lanes, position in
+            if layout.inner == 1 {
+                losses[position] = RowKernels<V>.crossEntropy(
+                    x + offset, target: Int(targets[position]), parameters: parameters,
+                    outputs: outputs.advanced(by: offset))
+            } else {
+                StridedKernels<V>.crossEntropy(
+                    x + offset, targets: targets + position, stride: layout.inner, lanes: lanes,
+                    parameters: parameters, outputs: outputs.advanced(by: offset),
+                    losses: losses + position)
+            }
+        }
+    }
+
+    /// Fused cross-entropy with probability targets laid out like the scores.
+    @inlinable
+    public static func crossEntropy(
+        _ x: UnsafePointer<Scalar>, probabilities q: UnsafePointer<Scalar>, layout: Layout,
+        positions: Range<Int>, parameters: CrossEntropyParameters<Scalar>,
+        outputs: CrossEntropyOutputPointers<Scalar>, losses: UnsafeMutablePointer<Scalar>
+    ) {
+        forEachGroup(layout, positions) { offset, lanes, position in
+            if layout.inner == 1 {
+                losses[position] = RowKernels<V>.crossEntropy(
+                    x + offset, probabilities: q + offset, parameters: parameters,
+                    outputs: outputs.advanced(by: offset))
+            } else {
+                StridedKernels<V>.crossEntropy(
+                    x + offset, probabilities: q + offset, stride: layout.inner, lanes: lanes,
+                    parameters: parameters, outputs: outputs.advanced(by: offset),
+                    losses: losses + position)
+            }
+        }
+    }
+
+    /// Calls `body(elementOffset, lanes, firstPosition)` for each row (`inner == 1`, lanes 1)
+    /// or each group of up to `V.scalarCount` neighbouring positions (`inner > 1`).
+    @inlinable @inline(__always)
+    static func forEachGroup(
+        _ layout: Layout, _ positions: Range<Int>, _ body: (Int, Int, Int) -> Void
+    ) {
+        if layout.inner == 1 {
+            for p in positions { body(p * layout.classes, 1, p) }
+            return
+        }
+        var p = positions.lowerBound
+        while p < positions.upperBound {
+            let lanes = Swift.min(V.scalarCount, positions.upperBound - p, layout.inner - p % layout.inner)
+            body(layout.offset(ofPosition: p), lanes, p)
+            p += lanes
+        }
+    }
+}

@@ -1,0 +1,4 @@
+import Foundation
+import SoftmaxCommandLine
+
+exit(SoftmaxCommand.main(arguments: Array(CommandLine.arguments.dropFirst())))
