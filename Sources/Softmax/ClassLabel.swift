@@ -34,5 +34,5 @@ extension UInt64: ClassLabel {}
 extension Float: ClassLabel {}
 extension Double: ClassLabel {}
 #if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
-extension Float16: ClassLabel {}
+    extension Float16: ClassLabel {}
 #endif

@@ -19,9 +19,11 @@ func perform<T: SoftmaxScalar, Task: ComputeTask>(
 ) throws -> Task.Output {
     switch T.format {
     case .float32:
-        return try task.run(inputs: inputs.map { $0.rebound(to: Float.self) }, outputs: outputs.map { $0?.rebound(to: Float.self) })
+        return try task.run(
+            inputs: inputs.map { $0.rebound(to: Float.self) }, outputs: outputs.map { $0?.rebound(to: Float.self) })
     case .float64:
-        return try task.run(inputs: inputs.map { $0.rebound(to: Double.self) }, outputs: outputs.map { $0?.rebound(to: Double.self) })
+        return try task.run(
+            inputs: inputs.map { $0.rebound(to: Double.self) }, outputs: outputs.map { $0?.rebound(to: Double.self) })
     case .float16:
         let staged = inputs.map { input in
             let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: input.count)
@@ -45,7 +47,8 @@ func perform<T: SoftmaxScalar, Task: ComputeTask>(
 extension UnsafeBufferPointer {
     /// The same memory viewed as `U`; only called when `Element` is `U` (checked by `format`).
     func rebound<U>(to _: U.Type) -> UnsafeBufferPointer<U> {
-        UnsafeBufferPointer<U>(start: baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: U.self) }, count: count)
+        UnsafeBufferPointer<U>(
+            start: baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: U.self) }, count: count)
     }
 }
 

@@ -47,7 +47,8 @@ public func crossEntropy<T: SoftmaxScalar, L: ClassLabel>(
             continue
         }
         guard t >= 0, t < layout.classes else {
-            throw SoftmaxError.labelOutOfRange(label: t, position: multiIndex(p, in: targetShape), classes: layout.classes)
+            throw SoftmaxError.labelOutOfRange(
+                label: t, position: multiIndex(p, in: targetShape), classes: layout.classes)
         }
         decoded[p] = Int32(t)
         targetWeightSum += options.classWeights?[t] ?? 1

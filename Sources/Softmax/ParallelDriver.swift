@@ -3,11 +3,11 @@ import SoftmaxKernels
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 /// Settings of the threaded driver.
@@ -35,9 +35,9 @@ public enum SoftmaxThreads {
 enum ProcessInfoCores {
     static let count: Int = {
         #if canImport(Glibc)
-        return Swift.max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+            return Swift.max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         #else
-        return Swift.max(1, Int(sysconf(_SC_NPROCESSORS_ONLN)))
+            return Swift.max(1, Int(sysconf(_SC_NPROCESSORS_ONLN)))
         #endif
     }()
 }

@@ -27,7 +27,7 @@ extension Double: SoftmaxScalar {
 }
 
 #if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
-extension Float16: SoftmaxScalar {
-    @inlinable public static var format: FloatFormat { .float16 }
-}
+    extension Float16: SoftmaxScalar {
+        @inlinable public static var format: FloatFormat { .float16 }
+    }
 #endif

@@ -30,7 +30,9 @@ struct Loss: ParsableCommand {
     @Option(help: "none, sum, mean, full or batch-size.")
     var reduction: LossReduction = .mean
 
-    @Option(name: .customLong("ignore-index"), parsing: .unconditional, help: "A class index to ignore (may lie outside 0..<C).")
+    @Option(
+        name: .customLong("ignore-index"), parsing: .unconditional,
+        help: "A class index to ignore (may lie outside 0..<C).")
     var ignoreIndex: Int?
 
     @Option(help: "A .npy file with one weight per class.")
@@ -39,7 +41,8 @@ struct Loss: ParsableCommand {
     @Option(name: .customLong("label-smoothing"), parsing: .unconditional, help: "Label smoothing in [0, 1].")
     var labelSmoothing: Double = 0
 
-    @Option(name: .customLong("loss-weight"), parsing: .unconditional, help: "Scales the gradient (Caffe's loss_weight).")
+    @Option(
+        name: .customLong("loss-weight"), parsing: .unconditional, help: "Scales the gradient (Caffe's loss_weight).")
     var lossWeight: Double = 1
 
     @Option(help: "What the scores are: logits or log-probabilities.")
@@ -104,8 +107,12 @@ struct Loss: ParsableCommand {
             result = try classIndexLoss(x, targetArray, options, wanted)
         }
 
-        if let path = gradOutput, let g = result.gradient { try NPYArray(shape: g.shape, scalars: g.scalars).write(to: path) }
-        if let path = probOutput, let p = result.probabilities { try NPYArray(shape: p.shape, scalars: p.scalars).write(to: path) }
+        if let path = gradOutput, let g = result.gradient {
+            try NPYArray(shape: g.shape, scalars: g.scalars).write(to: path)
+        }
+        if let path = probOutput, let p = result.probabilities {
+            try NPYArray(shape: p.shape, scalars: p.scalars).write(to: path)
+        }
         if let path = logProbOutput, let p = result.logProbabilities {
             try NPYArray(shape: p.shape, scalars: p.scalars).write(to: path)
         }
@@ -138,9 +145,9 @@ struct Loss: ParsableCommand {
         case .float64: return try typed(Double.self)
         case .float16:
             #if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
-            return try typed(Float16.self)
+                return try typed(Float16.self)
             #else
-            throw CommandLineError("float16 labels are not supported on this platform")
+                throw CommandLineError("float16 labels are not supported on this platform")
             #endif
         }
     }

@@ -80,7 +80,7 @@ func withFloatType<R>(
     case .float32: return try body(Float.self)
     case .float64: return try body(Double.self)
     #if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
-    case .float16: return try body(Float16.self)
+        case .float16: return try body(Float16.self)
     #endif
     default: throw CommandLineError("\(type.rawValue) is not a supported float type")
     }

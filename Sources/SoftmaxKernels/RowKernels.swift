@@ -112,7 +112,9 @@ public enum RowKernels<V: SIMD> where V.Scalar: KernelScalar {
         into dx: UnsafeMutablePointer<Scalar>, count n: Int
     ) {
         var acc = V(repeating: 0)
-        forEachVector(count: n) { i, lanes in acc += (y + i).loadLanes(lanes, V.self) * (dy + i).loadLanes(lanes, V.self) }
+        forEachVector(count: n) { i, lanes in
+            acc += (y + i).loadLanes(lanes, V.self) * (dy + i).loadLanes(lanes, V.self)
+        }
         let dot = V(repeating: acc.horizontalSum())
         forEachVector(count: n) { i, lanes in
             (dx + i).storeLanes((y + i).loadLanes(lanes, V.self) * ((dy + i).loadLanes(lanes, V.self) - dot), lanes)
@@ -129,7 +131,8 @@ public enum RowKernels<V: SIMD> where V.Scalar: KernelScalar {
         forEachVector(count: n) { i, lanes in acc += (dy + i).loadLanes(lanes, V.self) }
         let total = V(repeating: acc.horizontalSum())
         forEachVector(count: n) { i, lanes in
-            (dx + i).storeLanes((dy + i).loadLanes(lanes, V.self) - (y + i).loadLanes(lanes, V.self).vectorExp() * total, lanes)
+            (dx + i).storeLanes(
+                (dy + i).loadLanes(lanes, V.self) - (y + i).loadLanes(lanes, V.self).vectorExp() * total, lanes)
         }
     }
 

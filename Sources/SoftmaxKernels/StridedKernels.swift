@@ -80,7 +80,9 @@ public enum StridedKernels<V: SIMD> where V.Scalar: KernelScalar {
         into dx: UnsafeMutablePointer<Scalar>, classes: Int, stride: Int, lanes: Int
     ) {
         var dot = V(repeating: 0)
-        for c in 0..<classes { dot += (y + c * stride).loadLanes(lanes, V.self) * (dy + c * stride).loadLanes(lanes, V.self) }
+        for c in 0..<classes {
+            dot += (y + c * stride).loadLanes(lanes, V.self) * (dy + c * stride).loadLanes(lanes, V.self)
+        }
         for c in 0..<classes {
             let o = c * stride
             (dx + o).storeLanes((y + o).loadLanes(lanes, V.self) * ((dy + o).loadLanes(lanes, V.self) - dot), lanes)
@@ -97,7 +99,8 @@ public enum StridedKernels<V: SIMD> where V.Scalar: KernelScalar {
         for c in 0..<classes { total += (dy + c * stride).loadLanes(lanes, V.self) }
         for c in 0..<classes {
             let o = c * stride
-            (dx + o).storeLanes((dy + o).loadLanes(lanes, V.self) - (y + o).loadLanes(lanes, V.self).vectorExp() * total, lanes)
+            (dx + o).storeLanes(
+                (dy + o).loadLanes(lanes, V.self) - (y + o).loadLanes(lanes, V.self).vectorExp() * total, lanes)
         }
     }
 

@@ -22,7 +22,9 @@ public struct SoftmaxLayer: Sendable {
         if x !== y { try y.reshape(x.shape) }
         let shape = x.shape
         if x === y {
-            try x.data.withUnsafeMutableBufferPointer { try softmax(UnsafeBufferPointer($0), shape: shape, axis: axis, into: $0) }
+            try x.data.withUnsafeMutableBufferPointer {
+                try softmax(UnsafeBufferPointer($0), shape: shape, axis: axis, into: $0)
+            }
         } else {
             try x.data.withUnsafeBufferPointer { input in
                 try y.data.withUnsafeMutableBufferPointer { try softmax(input, shape: shape, axis: axis, into: $0) }

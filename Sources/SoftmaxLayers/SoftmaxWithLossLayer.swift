@@ -65,7 +65,8 @@ public final class SoftmaxWithLossLayer<Element: SoftmaxScalar> {
             throw LayerError.invalidLossWeights(lossWeights, reason: "the layer has at most two tops")
         }
         guard lossWeights.count < 2 || lossWeights[1] == 0 else {
-            throw LayerError.invalidLossWeights(lossWeights, reason: "top[1] (probabilities) is not a loss; its weight must be 0")
+            throw LayerError.invalidLossWeights(
+                lossWeights, reason: "top[1] (probabilities) is not a loss; its weight must be 0")
         }
         guard lossWeights.allSatisfy(\.isFinite) else {
             throw LayerError.invalidLossWeights(lossWeights, reason: "weights must be finite")
@@ -102,7 +103,8 @@ public final class SoftmaxWithLossLayer<Element: SoftmaxScalar> {
             axis: axis, reduction: normalization.reduction, ignoreIndex: ignoreLabel, lossWeight: 1)
         let layout = try Layout(shape: scores.shape, axis: axis)
         guard labels.count == layout.positions else {
-            throw SoftmaxError.countMismatch(argument: "labels (bottom[1])", expected: layout.positions, actual: labels.count)
+            throw SoftmaxError.countMismatch(
+                argument: "labels (bottom[1])", expected: layout.positions, actual: labels.count)
         }
         if top.count == 2 { try top[1].reshape(scores.shape) }
         let classIndices = labels.data.map { Double($0) }

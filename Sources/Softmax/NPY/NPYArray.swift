@@ -32,7 +32,9 @@ public struct NPYArray: Sendable, Equatable {
     /// - Throws: `NPYError` naming what is wrong: magic, version, truncation, header, dtype.
     public init(npyBytes file: [UInt8]) throws {
         let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]
-        guard file.count >= 6 else { throw NPYError.truncated(what: "magic string", expected: 6, available: file.count) }
+        guard file.count >= 6 else {
+            throw NPYError.truncated(what: "magic string", expected: 6, available: file.count)
+        }
         guard Array(file[0..<6]) == magic else { throw NPYError.notNPY }
         guard file.count >= 8 else { throw NPYError.truncated(what: "version", expected: 2, available: file.count - 6) }
         let (major, minor) = (file[6], file[7])
@@ -123,11 +125,11 @@ public struct NPYArray: Sendable, Equatable {
         switch dataType {
         case .float16:
             #if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
-            return try! scalars(as: Float16.self).map(Double.init)
+                return try! scalars(as: Float16.self).map(Double.init)
             #else
-            return bytes.withUnsafeBytes { raw in
-                (0..<count).map { Self.halfToDouble(raw.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self)) }
-            }
+                return bytes.withUnsafeBytes { raw in
+                    (0..<count).map { Self.halfToDouble(raw.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self)) }
+                }
             #endif
         case .float32: return try! scalars(as: Float.self).map(Double.init)
         case .float64: return try! scalars(as: Double.self)
@@ -189,7 +191,8 @@ public struct NPYArray: Sendable, Equatable {
 
     private static func reason(_ error: Error) -> String {
         let nsError = error as NSError
-        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain
+        {
             return String(cString: strerror(Int32(underlying.code)))
         }
         if nsError.domain == NSCocoaErrorDomain {

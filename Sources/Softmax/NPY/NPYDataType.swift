@@ -69,5 +69,5 @@ extension UInt16: NPYElement { public static var npyDataType: NPYDataType { .uin
 extension UInt32: NPYElement { public static var npyDataType: NPYDataType { .uint32 } }
 extension UInt64: NPYElement { public static var npyDataType: NPYDataType { .uint64 } }
 #if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
-extension Float16: NPYElement { public static var npyDataType: NPYDataType { .float16 } }
+    extension Float16: NPYElement { public static var npyDataType: NPYDataType { .float16 } }
 #endif

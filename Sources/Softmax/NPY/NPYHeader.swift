@@ -66,7 +66,11 @@ private struct LiteralParser {
             try expect(UInt8(ascii: ":"))
             result[key] = try parseValue()
             skipSpace()
-            if peek == UInt8(ascii: ",") { i += 1 } else if peek != UInt8(ascii: "}") { throw fail("expected ',' or '}'") }
+            if peek == UInt8(ascii: ",") {
+                i += 1
+            } else if peek != UInt8(ascii: "}") {
+                throw fail("expected ',' or '}'")
+            }
         }
     }
 
@@ -94,7 +98,11 @@ private struct LiteralParser {
                 guard case .integer(let d) = try parseValue() else { throw fail("shape entries must be integers") }
                 dims.append(d)
                 skipSpace()
-                if peek == UInt8(ascii: ",") { i += 1 } else if peek != UInt8(ascii: ")") { throw fail("expected ',' or ')'") }
+                if peek == UInt8(ascii: ",") {
+                    i += 1
+                } else if peek != UInt8(ascii: ")") {
+                    throw fail("expected ',' or ')'")
+                }
             }
         case UInt8(ascii: "["):
             // A list descr (structured dtype): skip it, balanced.
