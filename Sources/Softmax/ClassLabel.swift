@@ -6,11 +6,15 @@ public protocol ClassLabel: Sendable {
     var classIndex: Int? { get }
     /// The label as written, for error messages.
     var labelValue: Double { get }
+    /// The label as written, exactly (an integer, or a float's own spelling when it is not an
+    /// `Int`), for error messages.
+    var labelDescription: String { get }
 }
 
 extension ClassLabel where Self: BinaryInteger {
     @inlinable public var classIndex: Int? { Int(clamping: self) }
     @inlinable public var labelValue: Double { Double(self) }
+    public var labelDescription: String { "\(self)" }
 }
 
 extension ClassLabel where Self: BinaryFloatingPoint {
@@ -19,6 +23,7 @@ extension ClassLabel where Self: BinaryFloatingPoint {
         return Int(exactly: self) ?? (self < 0 ? Int.min : Int.max)
     }
     @inlinable public var labelValue: Double { Double(self) }
+    public var labelDescription: String { Int(exactly: self).map { "\($0)" } ?? "\(self)" }
 }
 
 extension Int: ClassLabel {}

@@ -4,7 +4,7 @@ import SoftmaxKernels
 ///
 /// The vector type is the instruction-set choice: the generic `TileKernels` are compiled here
 /// for these widths with the module's baseline flags.
-protocol ComputeScalar: KernelScalar {
+protocol ComputeScalar: KernelScalar, Codable {
     /// The SIMD vector the portable kernels use.
     associatedtype Vector: SIMD where Vector.Scalar == Self
 }

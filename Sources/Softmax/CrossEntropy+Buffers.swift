@@ -48,7 +48,7 @@ public func crossEntropy<T: SoftmaxScalar, L: ClassLabel>(
         }
         guard t >= 0, t < layout.classes else {
             throw SoftmaxError.labelOutOfRange(
-                label: t, position: multiIndex(p, in: targetShape), classes: layout.classes)
+                label: label.labelDescription, position: multiIndex(p, in: targetShape), classes: layout.classes)
         }
         decoded[p] = Int32(t)
         targetWeightSum += options.classWeights?[t] ?? 1

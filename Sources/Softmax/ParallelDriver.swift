@@ -62,7 +62,9 @@ struct TilePlan: Sendable {
     init(_ layout: Layout) {
         self.layout = layout
         let perTile = Swift.max(1, Self.elementsPerTile / Swift.max(1, layout.classes))
-        if layout.inner == 1 {
+        if layout.positions == 0 {
+            (span, tilesPerOuter, tileCount) = (1, 1, 0)
+        } else if layout.inner == 1 {
             span = perTile
             tilesPerOuter = 1
             tileCount = layout.positions == 0 ? 0 : (layout.positions + perTile - 1) / perTile

@@ -10,7 +10,7 @@ public enum SoftmaxError: Error, Equatable, Sendable, CustomStringConvertible {
     /// An array's shape does not fit the scores' shape.
     case shapeMismatch(argument: String, expected: [Int], actual: [Int])
     /// A class label is outside `0..<classes` and is not the ignore index.
-    case labelOutOfRange(label: Int, position: [Int], classes: Int)
+    case labelOutOfRange(label: String, position: [Int], classes: Int)
     /// A class label stored as a float is not a whole number (or is NaN or infinite).
     case labelNotWhole(value: Double, position: [Int])
     /// An option has a value outside its domain.

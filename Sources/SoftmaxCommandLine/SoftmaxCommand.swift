@@ -16,7 +16,7 @@ public struct SoftmaxCommand: ParsableCommand {
               softmax apply softmax logits.npy --output probs.npy
               softmax loss scores.npy labels.npy --ignore-index 255 --grad-output grad.npy
             """,
-        subcommands: [Apply.self, Loss.self]
+        subcommands: [Apply.self, Loss.self, Bench.self]
     )
 
     public init() {}

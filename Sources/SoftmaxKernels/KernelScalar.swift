@@ -12,7 +12,7 @@
 /// (`vectorExp`), plus the two scalar functions the per-position finalisers need.  They are
 /// public only so that `@inlinable` kernels can be specialised in other modules; they are not
 /// meant to be called directly.
-public protocol KernelScalar: BinaryFloatingPoint, SIMDScalar, Sendable {
+public protocol KernelScalar: BinaryFloatingPoint, SIMDScalar, Sendable, Codable {
     /// `log2(e)`.
     static var log2e: Self { get }
     /// High part of `ln 2`, exact in few bits so that `n · ln2High` is exact.

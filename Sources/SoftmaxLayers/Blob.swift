@@ -41,9 +41,8 @@ public final class Blob<Element: SoftmaxScalar> {
     public func reshape(_ newShape: [Int]) throws {
         let count = try Layout.elementCount(newShape)
         shape = newShape
-        if count != data.count {
-            data = [Element](repeating: 0, count: count)
-            diff = [Element](repeating: 0, count: count)
-        }
+        // `data` and `diff` are public: a caller may have resized either, so check both.
+        if count != data.count { data = [Element](repeating: 0, count: count) }
+        if count != diff.count { diff = [Element](repeating: 0, count: count) }
     }
 }

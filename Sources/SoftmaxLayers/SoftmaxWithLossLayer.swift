@@ -93,6 +93,7 @@ public final class SoftmaxWithLossLayer<Element: SoftmaxScalar> {
     ///   `SoftmaxError` (bad axis, label count, or a label outside `0..<C`).
     @discardableResult
     public func forward(bottom: [Blob<Element>], top: [Blob<Element>]) throws -> Double {
+        unitGradient = nil  // a forward that throws must not leave the previous gradient for backward
         try checkBlobCount(bottom, 2...2, layer: "SoftmaxWithLoss", role: "bottom")
         try checkBlobCount(top, 1...2, layer: "SoftmaxWithLoss", role: "top")
         guard lossWeights.count <= top.count else {
@@ -139,7 +140,7 @@ public final class SoftmaxWithLossLayer<Element: SoftmaxScalar> {
         try checkBlobCount(top, 1...2, layer: "SoftmaxWithLoss", role: "top")
         if propagateDown.count > 1 && propagateDown[1] { throw LayerError.cannotBackpropagateToLabels }
         guard propagateDown.first ?? true else { return }
-        guard let unitGradient, unitGradient.count == bottom[0].count, top[0].count == 1 else {
+        guard let unitGradient, unitGradient.count == bottom[0].count, top[0].diff.count == 1 else {
             throw LayerError.backwardBeforeForward(layer: "SoftmaxWithLoss")
         }
         let scale = top[0].diff[0]

@@ -125,22 +125,22 @@ public struct NPYArray: Sendable, Equatable {
         switch dataType {
         case .float16:
             #if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
-                return try! scalars(as: Float16.self).map(Double.init)
+                return try! scalars(as: Float16.self).map { Double($0) }
             #else
                 return bytes.withUnsafeBytes { raw in
                     (0..<count).map { Self.halfToDouble(raw.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self)) }
                 }
             #endif
-        case .float32: return try! scalars(as: Float.self).map(Double.init)
+        case .float32: return try! scalars(as: Float.self).map { Double($0) }
         case .float64: return try! scalars(as: Double.self)
-        case .int8: return try! scalars(as: Int8.self).map(Double.init)
-        case .int16: return try! scalars(as: Int16.self).map(Double.init)
-        case .int32: return try! scalars(as: Int32.self).map(Double.init)
-        case .int64: return try! scalars(as: Int64.self).map(Double.init)
-        case .uint8: return try! scalars(as: UInt8.self).map(Double.init)
-        case .uint16: return try! scalars(as: UInt16.self).map(Double.init)
-        case .uint32: return try! scalars(as: UInt32.self).map(Double.init)
-        case .uint64: return try! scalars(as: UInt64.self).map(Double.init)
+        case .int8: return try! scalars(as: Int8.self).map { Double($0) }
+        case .int16: return try! scalars(as: Int16.self).map { Double($0) }
+        case .int32: return try! scalars(as: Int32.self).map { Double($0) }
+        case .int64: return try! scalars(as: Int64.self).map { Double($0) }
+        case .uint8: return try! scalars(as: UInt8.self).map { Double($0) }
+        case .uint16: return try! scalars(as: UInt16.self).map { Double($0) }
+        case .uint32: return try! scalars(as: UInt32.self).map { Double($0) }
+        case .uint64: return try! scalars(as: UInt64.self).map { Double($0) }
         }
     }
 
@@ -197,7 +197,7 @@ public struct NPYArray: Sendable, Equatable {
         }
         if nsError.domain == NSCocoaErrorDomain {
             switch nsError.code {
-            case NSFileReadNoSuchFileError: return "no such file"
+            case NSFileReadNoSuchFileError, NSFileNoSuchFileError: return "no such file or directory"
             case NSFileReadNoPermissionError, NSFileWriteNoPermissionError: return "permission denied"
             case NSFileWriteOutOfSpaceError: return "no space left on device"
             default: break

@@ -1,0 +1,130 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Softmax
+
+/// `softmax bench`: times one operation on random data in memory (no file I/O).
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Time an operation on random data: median of repeated runs, GB/s, and the copy baseline.",
+        discussion: """
+            Bytes counted: one read of the input and one write of the output (the gradient for \
+            cross-entropy, which is the fused forward + backward of the mean loss with random \
+            valid labels). 'copy' is a plain memory copy of the same size: the bandwidth ceiling.
+
+            Example: softmax bench --op softmax --shape 2048x32000 --threads 2
+            """)
+
+    enum Operation: String, ExpressibleByArgument, CaseIterable {
+        case softmax
+        case logSoftmax = "log-softmax"
+        case crossEntropy = "cross-entropy"
+        case copy
+    }
+
+    @Option(help: "softmax, log-softmax, cross-entropy or copy.")
+    var op: Operation = .softmax
+
+    @Option(help: "Dimensions separated by 'x', e.g. 2048x32000 or 8x21x256x256.")
+    var shape: String = "2048x32000"
+
+    @Option(parsing: .unconditional, help: "The class axis (default: -1, or 1 for cross-entropy).")
+    var axis: Int?
+
+    @Option(help: "float32, float64 or float16.")
+    var dtype: FloatFormat = .float32
+
+    @Option(help: "Threads to use (default: all cores).")
+    var threads: Int = 0
+
+    @Option(help: "Timed runs (after one warm-up run); the median is reported.")
+    var repeats: Int = 20
+
+    @Flag(help: "Print one JSON object per line instead of text.")
+    var json = false
+
+    func validate() throws {
+        guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
+        guard threads >= 0 else { throw ValidationError("--threads must be 0 (all cores) or more") }
+    }
+
+    func run() throws {
+        let dims = shape.split(separator: "x").map { Int($0) }
+        guard !dims.isEmpty, dims.allSatisfy({ ($0 ?? -1) > 0 }) else {
+            throw CommandLineError("invalid --shape '\(shape)': expected positive dimensions like 2048x32000")
+        }
+        let shape = dims.map { $0! }
+        let axis = self.axis ?? (op == .crossEntropy ? (shape.count == 1 ? 0 : 1) : -1)
+        let layout = try Layout(shape: shape, axis: axis)
+        SoftmaxThreads.maximum = threads
+        var lines: [String] = []
+        for measured in op == .copy ? [Operation.copy] : [op, .copy] {
+            let seconds: Double
+            switch dtype {
+            case .float32: seconds = try time(Float.self, measured, shape, axis, layout)
+            case .float64: seconds = try time(Double.self, measured, shape, axis, layout)
+            case .float16:
+                #if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
+                seconds = try time(Float16.self, measured, shape, axis, layout)
+                #else
+                throw CommandLineError("float16 is not supported on this platform")
+                #endif
+            }
+            lines.append(report(measured, shape, axis, layout, seconds))
+        }
+        print(lines.joined(separator: "\n"))
+    }
+
+    private func report(_ op: Operation, _ shape: [Int], _ axis: Int, _ layout: Layout, _ seconds: Double) -> String {
+        let elementSize = dtype == .float16 ? 2 : (dtype == .float32 ? 4 : 8)
+        let bytes = Double(2 * layout.count * elementSize)
+        let gbps = bytes / seconds / 1e9
+        let threadCount = SoftmaxThreads.effective
+        let shapeText = shape.map(String.init).joined(separator: "x")
+        if json {
+            return "{\"op\": \"\(op.rawValue)\", \"shape\": \"\(shapeText)\", \"axis\": \(axis), "
+                + "\"dtype\": \"\(dtype.rawValue)\", \"threads\": \(threadCount), "
+                + "\"median_ms\": \(String(format: "%.4f", seconds * 1e3)), \"gbps\": \(String(format: "%.2f", gbps))}"
+        }
+        return String(
+            format: "%-14@ %@ axis %d %@ threads %d: median %.3f ms, %.2f GB/s", op.rawValue, shapeText, axis,
+            dtype.rawValue, threadCount, seconds * 1e3, gbps)
+    }
+
+    /// Median seconds of `repeats` runs after one warm-up.
+    private func time<T: SoftmaxScalar>(
+        _: T.Type, _ op: Operation, _ shape: [Int], _ axis: Int, _ layout: Layout
+    ) throws -> Double {
+        var generator = SystemRandomNumberGenerator()
+        let input = (0..<layout.count).map { _ in T(Float.random(in: -4...4, using: &generator)) }
+        var output = [T](repeating: 0, count: layout.count)
+        let labels = (0..<layout.positions).map { _ in Int32.random(in: 0..<Int32(max(1, layout.classes)), using: &generator) }
+        var samples: [Double] = []
+        try input.withUnsafeBufferPointer { x in
+            try output.withUnsafeMutableBufferPointer { y in
+                try labels.withUnsafeBufferPointer { t in
+                    for run in 0...repeats {
+                        let start = DispatchTime.now().uptimeNanoseconds
+                        switch op {
+                        case .softmax: try softmax(x, shape: shape, axis: axis, into: y)
+                        case .logSoftmax: try logSoftmax(x, shape: shape, axis: axis, into: y)
+                        case .crossEntropy:
+                            _ = try crossEntropy(
+                                scores: x, shape: shape, classIndices: t, options: CrossEntropyOptions(axis: axis),
+                                outputs: CrossEntropyOutputs(gradient: y))
+                        case .copy:
+                            UnsafeMutableRawPointer(y.baseAddress!).copyMemory(
+                                from: x.baseAddress!, byteCount: layout.count * MemoryLayout<T>.stride)
+                        }
+                        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                        if run > 0 { samples.append(elapsed) }
+                    }
+                }
+            }
+        }
+        samples.sort()
+        return samples[samples.count / 2]
+    }
+}
+
+extension FloatFormat: ExpressibleByArgument {}
