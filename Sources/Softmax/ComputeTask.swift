@@ -14,16 +14,21 @@ protocol ComputeTask {
 ///
 /// `Float16` values are converted to `Float` into temporary buffers and the outputs converted
 /// back, so inputs and outputs may alias (in place) for every format.
-func perform<T: SoftmaxScalar, Task: ComputeTask>(
-    _ task: Task, inputs: [UnsafeBufferPointer<T>], outputs: [UnsafeMutableBufferPointer<T>?]
-) throws -> Task.Output {
+///
+/// The task's `run` is passed as two closures, one per compute type, formed where the task's
+/// type is concrete: that is what makes the compiler specialise the kernels for `Float` and
+/// `Double`.  (Calling `task.run` from here, generic over the task, ran the kernels through
+/// witness tables, hundreds of times slower.)
+func perform<T: SoftmaxScalar, Output>(
+    inputs: [UnsafeBufferPointer<T>], outputs: [UnsafeMutableBufferPointer<T>?],
+    float: ([UnsafeBufferPointer<Float>], [UnsafeMutableBufferPointer<Float>?]) throws -> Output,
+    double: ([UnsafeBufferPointer<Double>], [UnsafeMutableBufferPointer<Double>?]) throws -> Output
+) throws -> Output {
     switch T.format {
     case .float32:
-        return try task.run(
-            inputs: inputs.map { $0.rebound(to: Float.self) }, outputs: outputs.map { $0?.rebound(to: Float.self) })
+        return try float(inputs.map { $0.rebound(to: Float.self) }, outputs.map { $0?.rebound(to: Float.self) })
     case .float64:
-        return try task.run(
-            inputs: inputs.map { $0.rebound(to: Double.self) }, outputs: outputs.map { $0?.rebound(to: Double.self) })
+        return try double(inputs.map { $0.rebound(to: Double.self) }, outputs.map { $0?.rebound(to: Double.self) })
     case .float16:
         let staged = inputs.map { input in
             let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: input.count)
@@ -32,10 +37,10 @@ func perform<T: SoftmaxScalar, Task: ComputeTask>(
         }
         let results = outputs.map { $0.map { UnsafeMutableBufferPointer<Float>.allocate(capacity: $0.count) } }
         defer {
-            staged.forEach { $0.deallocate() }
-            results.forEach { $0?.deallocate() }
+            for buffer in staged { buffer.deallocate() }
+            for buffer in results { buffer?.deallocate() }
         }
-        let value = try task.run(inputs: staged.map { UnsafeBufferPointer($0) }, outputs: results)
+        let value = try float(staged.map { UnsafeBufferPointer($0) }, results)
         for (output, result) in zip(outputs, results) {
             guard let output, let result else { continue }
             for i in output.indices { output[i] = T(result[i]) }

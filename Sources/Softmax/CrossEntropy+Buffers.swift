@@ -63,8 +63,9 @@ public func crossEntropy<T: SoftmaxScalar, L: ClassLabel>(
     let task = CrossEntropyTask(
         layout: layout, targets: UnsafePointer(decoded.address), options: options, denominator: denominator)
     let total = try perform(
-        task, inputs: [scores],
-        outputs: [outputs.gradient, outputs.losses, outputs.probabilities, outputs.logProbabilities])
+        inputs: [scores],
+        outputs: [outputs.gradient, outputs.losses, outputs.probabilities, outputs.logProbabilities],
+        float: task.run, double: task.run)
     return denominator == 0 ? 0 : total / denominator
 }
 
@@ -92,8 +93,9 @@ public func crossEntropy<T: SoftmaxScalar>(
         }
     let task = CrossEntropyTask(layout: layout, targets: nil, options: options, denominator: denominator)
     let total = try perform(
-        task, inputs: [scores, targets],
-        outputs: [outputs.gradient, outputs.losses, outputs.probabilities, outputs.logProbabilities])
+        inputs: [scores, targets],
+        outputs: [outputs.gradient, outputs.losses, outputs.probabilities, outputs.logProbabilities],
+        float: task.run, double: task.run)
     return denominator == 0 ? 0 : total / denominator
 }
 

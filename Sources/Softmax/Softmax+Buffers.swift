@@ -53,7 +53,8 @@ public func logSumExp<T: SoftmaxScalar>(
     let layout = try Layout(shape: shape, axis: axis)
     try checkCount(input.count, layout.count, "input")
     try checkCount(output.count, layout.positions, "output")
-    try perform(LogSumExpTask(layout: layout), inputs: [input], outputs: [output])
+    let task = LogSumExpTask(layout: layout)
+    try perform(inputs: [input], outputs: [output], float: task.run, double: task.run)
 }
 
 /// Writes the softmax backward pass: `dx = y ⊙ (dy − Σ_c dy_c·y_c)` (Caffe's formula), where
@@ -96,7 +97,8 @@ private func forward<T: SoftmaxScalar>(
     let layout = try Layout(shape: shape, axis: axis)
     try checkCount(input.count, layout.count, "input")
     try checkCount(output.count, layout.count, "output")
-    try perform(ForwardTask(logarithmic: logarithmic, layout: layout), inputs: [input], outputs: [output])
+    let task = ForwardTask(logarithmic: logarithmic, layout: layout)
+    try perform(inputs: [input], outputs: [output], float: task.run, double: task.run)
 }
 
 private func backward<T: SoftmaxScalar>(
@@ -107,7 +109,8 @@ private func backward<T: SoftmaxScalar>(
     try checkCount(y.count, layout.count, "output")
     try checkCount(dy.count, layout.count, "gradient")
     try checkCount(dx.count, layout.count, "input gradient")
-    try perform(BackwardTask(logarithmic: logarithmic, layout: layout), inputs: [y, dy], outputs: [dx])
+    let task = BackwardTask(logarithmic: logarithmic, layout: layout)
+    try perform(inputs: [y, dy], outputs: [dx], float: task.run, double: task.run)
 }
 
 private struct ForwardTask: ComputeTask {

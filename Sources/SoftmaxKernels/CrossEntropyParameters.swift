@@ -78,6 +78,6 @@ extension SIMD where Scalar: KernelScalar {
     /// log-probability of a class that carries no target mass adds nothing instead of NaN).
     @inlinable @inline(__always)
     public func weightedTerm(_ logp: Self) -> Self {
-        (self * logp).replacing(with: Self(repeating: 0), where: self .== Self(repeating: 0))
+        selectEqual(to: Self(repeating: 0), then: Self(repeating: 0), else: self * logp)
     }
 }

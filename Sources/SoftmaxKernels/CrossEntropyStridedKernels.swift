@@ -21,10 +21,9 @@ extension StridedKernels {
         var shift = V(repeating: 0)
         var sum = V(repeating: 1)
         if logits { (_, shift, sum) = normalizers(x, classes: n, stride: stride, lanes: lanes) }
-        let masked = sum .== V(repeating: 0)
         let logSum = logits ? laneLog(sum) : V(repeating: 0)
         var inverse = V(repeating: 1) / sum
-        inverse.replace(with: V(repeating: 0), where: masked)
+        inverse = sum.selectEqual(to: V(repeating: 0), then: V(repeating: 0), else: inverse)
 
         var gradK = V(repeating: 0)
         var scale = V(repeating: 0)
@@ -35,14 +34,13 @@ extension StridedKernels {
             scale[lane] = k.gradientScale
             if logits { gradK[lane] = (1 - eps) * k.weight(t) + k.smoothingPerClass * k.weightSum }
         }
-        let ignoredMask = ignored .== V(repeating: 1)
         let smoothingTerm = eps > 0
         var smoothingSum = V(repeating: 0)
         for c in 0..<n {
             let o = c * stride
             let d = (x + o).loadLanes(lanes, V.self) - shift
             var lp = d - logSum
-            lp.replace(with: V(repeating: -.infinity), where: masked)
+            lp = sum.selectEqual(to: V(repeating: 0), then: V(repeating: -.infinity), else: lp)
             outputs.probabilities.map { ($0 + o).storeLanes(d.vectorExp() * inverse, lanes) }
             outputs.logProbabilities.map { ($0 + o).storeLanes(lp, lanes) }
             let w = V(repeating: k.weight(c))
@@ -50,7 +48,7 @@ extension StridedKernels {
             if let g = outputs.gradient {
                 let p = logits ? d.vectorExp() * inverse : V(repeating: 0)
                 var value = scale * (p * gradK - V(repeating: k.smoothingPerClass) * w)
-                value.replace(with: V(repeating: 0), where: ignoredMask)
+                value = ignored.selectEqual(to: V(repeating: 1), then: V(repeating: 0), else: value)
                 (g + o).storeLanes(value, lanes)
             }
         }
@@ -62,7 +60,7 @@ extension StridedKernels {
             let t = Int(targets[lane])
             let coef = (1 - eps) * k.weight(t)
             outputs.gradient.map { $0[t * stride + lane] -= k.gradientScale * coef }
-            let logp = masked[lane] ? -Scalar.infinity : (x[t * stride + lane] - shift[lane]) - logSum[lane]
+            let logp = sum[lane] == 0 ? -Scalar.infinity : (x[t * stride + lane] - shift[lane]) - logSum[lane]
             var loss: Scalar = coef == 0 ? 0 : -coef * logp
             if smoothingTerm { loss -= k.smoothingPerClass * smoothingSum[lane] }
             losses[lane] = loss
@@ -82,10 +80,9 @@ extension StridedKernels {
         var shift = V(repeating: 0)
         var sum = V(repeating: 1)
         if logits { (_, shift, sum) = normalizers(x, classes: n, stride: stride, lanes: lanes) }
-        let masked = sum .== V(repeating: 0)
         let logSum = logits ? laneLog(sum) : V(repeating: 0)
         var inverse = V(repeating: 1) / sum
-        inverse.replace(with: V(repeating: 0), where: masked)
+        inverse = sum.selectEqual(to: V(repeating: 0), then: V(repeating: 0), else: inverse)
         let keep = V(repeating: 1 - k.smoothing)
         let epsPerClass = V(repeating: k.smoothingPerClass)
         @inline(__always) func coefficient(_ c: Int) -> V {
@@ -99,7 +96,7 @@ extension StridedKernels {
             let o = c * stride
             let d = (x + o).loadLanes(lanes, V.self) - shift
             var lp = d - logSum
-            lp.replace(with: V(repeating: -.infinity), where: masked)
+            lp = sum.selectEqual(to: V(repeating: 0), then: V(repeating: -.infinity), else: lp)
             let coef = coefficient(c)
             lossSum += coef.weightedTerm(lp)
             outputs.probabilities.map { ($0 + o).storeLanes(d.vectorExp() * inverse, lanes) }

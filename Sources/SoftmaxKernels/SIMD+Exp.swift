@@ -11,10 +11,9 @@ extension SIMD where Scalar: KernelScalar {
     @inlinable @inline(__always)
     public func vectorExp() -> Self {
         typealias Bits = MaskStorage
-        var x = self
-        let overflow = x .> Self(repeating: Scalar.expOverflowBound)
-        let underflow = x .< Self(repeating: Scalar.expUnderflowBound)
-        x.replace(with: Self(repeating: Scalar.expOverflowBound), where: overflow)
+        let upper = Self(repeating: Scalar.expOverflowBound)
+        let lower = Self(repeating: Scalar.expUnderflowBound)
+        let x = selectGreater(than: upper, then: upper, else: self)
         let magic = Self(repeating: Scalar.roundingMagic)
         let t = x * Self(repeating: Scalar.log2e) + magic
         let n = t - magic
@@ -26,17 +25,16 @@ extension SIMD where Scalar: KernelScalar {
         let shift = Bits.Scalar(truncatingIfNeeded: Scalar.significandBitCount)
         let nBits = unsafeBitCast(t, to: Bits.self) &- unsafeBitCast(magic, to: Bits.self)
         let scale = unsafeBitCast((nBits &+ Bits(repeating: bias)) &<< Bits(repeating: shift), to: Self.self)
-        var result = er * scale * Self(repeating: 2)
-        result.replace(with: Self(repeating: 0), where: underflow)
-        result.replace(with: Self(repeating: .infinity), where: overflow)
-        return result
+        let result = er * scale * Self(repeating: 2)
+        let flushed = lower.selectGreater(than: self, then: Self(repeating: 0), else: result)
+        return selectGreater(than: upper, then: Self(repeating: .infinity), else: flushed)
     }
 
     /// Lane-wise maximum, one compare and one blend (Swift's `pointwiseMax` is scalarised).
     /// A NaN in `other` is not taken, so NaN must be detected elsewhere (it is: it poisons the sum).
     @inlinable @inline(__always)
     public func laneMax(_ other: Self) -> Self {
-        replacing(with: other, where: other .> self)
+        other.selectGreater(than: self, then: other, else: self)
     }
 
     /// The largest lane (NaN lanes are skipped).
@@ -59,7 +57,7 @@ extension SIMD where Scalar: KernelScalar {
     /// a fully masked lane gives `exp(-inf - 0) = 0` instead of `exp(NaN)`.
     @inlinable @inline(__always)
     public func maskedShift() -> Self {
-        replacing(with: Self(repeating: 0), where: self .== Self(repeating: -.infinity))
+        selectEqual(to: Self(repeating: -.infinity), then: Self(repeating: 0), else: self)
     }
 
     /// `value` in the first `lanes` lanes and 0 in the rest: the weight vector of a row tail,

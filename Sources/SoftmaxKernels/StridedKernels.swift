@@ -31,7 +31,7 @@ public enum StridedKernels<V: SIMD> where V.Scalar: KernelScalar {
     ) {
         let (_, shift, sum) = normalizers(x, classes: classes, stride: stride, lanes: lanes)
         var inverse = V(repeating: 1) / sum
-        inverse.replace(with: V(repeating: 0), where: sum .== V(repeating: 0))
+        inverse = sum.selectEqual(to: V(repeating: 0), then: V(repeating: 0), else: inverse)
         for c in 0..<classes {
             let o = c * stride
             (y + o).storeLanes(((x + o).loadLanes(lanes, V.self) - shift).vectorExp() * inverse, lanes)
@@ -46,11 +46,10 @@ public enum StridedKernels<V: SIMD> where V.Scalar: KernelScalar {
     ) {
         let (_, shift, sum) = normalizers(x, classes: classes, stride: stride, lanes: lanes)
         let logSum = laneLog(sum)
-        let masked = sum .== V(repeating: 0)
         for c in 0..<classes {
             let o = c * stride
             var v = ((x + o).loadLanes(lanes, V.self) - shift) - logSum
-            v.replace(with: V(repeating: -.infinity), where: masked)
+            v = sum.selectEqual(to: V(repeating: 0), then: V(repeating: -.infinity), else: v)
             (y + o).storeLanes(v, lanes)
         }
     }
