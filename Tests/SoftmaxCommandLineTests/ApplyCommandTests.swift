@@ -15,15 +15,15 @@ func floatArray(_ type: NPYDataType, shape: [Int], _ values: [Double]) throws ->
         return (try NPYArray(shape: shape, scalars: s), s.map(Double.init))
     case .float16:
         #if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
-        let s = values.map { Float16($0) }
-        return (try NPYArray(shape: shape, scalars: s), s.map(Double.init))
+            let s = values.map { Float16($0) }
+            return (try NPYArray(shape: shape, scalars: s), s.map(Double.init))
         #else
-        // Hand-built half bits for platforms without Float16 (values rounded to 1/64).
-        let rounded = values.map { ($0 * 64).rounded() / 64 }
-        var array = try NPYArray(shape: shape, scalars: [UInt16](repeating: 0, count: values.count))
-        array.dataType = .float16
-        array.bytes = rounded.flatMap { littleEndianBytes(halfBits($0)) }
-        return (array, rounded)
+            // Hand-built half bits for platforms without Float16 (values rounded to 1/64).
+            let rounded = values.map { ($0 * 64).rounded() / 64 }
+            var array = try NPYArray(shape: shape, scalars: [UInt16](repeating: 0, count: values.count))
+            array.dataType = .float16
+            array.bytes = rounded.flatMap { littleEndianBytes(halfBits($0)) }
+            return (array, rounded)
         #endif
     default:
         fatalError("not a float type: \(type)")
@@ -131,7 +131,9 @@ struct ApplyCommandTests {
         let y = try apply("softmax", try NPYArray(shape: [2, 3], scalars: x.map { Float($0) }), axis: nil, in: tmp)
         let v = y.doubles()
         #expect(v[0..<3].allSatisfy { $0.isNaN })
-        #expect(allClose(Array(v[3..<6]), referenceApply("softmax", [1, 2, 3], shape: [3], axis: 0), rtol: 2e-5, atol: 1e-6))
+        #expect(
+            allClose(
+                Array(v[3..<6]), referenceApply("softmax", [1, 2, 3], shape: [3], axis: 0), rtol: 2e-5, atol: 1e-6))
     }
 
     @Test("a 0-d input has no axis; an empty input gives an empty output")
@@ -163,6 +165,8 @@ struct ApplyCommandTests {
         #expect(SoftmaxCommand.main(arguments: ["apply", "softmax", inPath, "--output", outPath]) == 0)
         let out = try NPYArray(contentsOf: outPath)
         #expect(out.dataType == .float64)
-        #expect(firstMismatch(out.doubles(), referenceApply("softmax", c, shape: [2, 3], axis: 1), rtol: 1e-10, atol: 1e-12) == nil)
+        #expect(
+            firstMismatch(
+                out.doubles(), referenceApply("softmax", c, shape: [2, 3], axis: 1), rtol: 1e-10, atol: 1e-12) == nil)
     }
 }

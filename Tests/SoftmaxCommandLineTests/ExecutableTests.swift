@@ -36,7 +36,8 @@ func writeFixtures(_ tmp: TempDir) throws {
     try tmp.writeBytes(
         handBuiltNPY(header: "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4)", data: data), "malformed.npy")
     try tmp.writeBytes(
-        handBuiltNPY(header: "{'descr': '<f4', 'fortran_order': False, 'shape': (-3, 4), }", data: data), "negative-dim.npy")
+        handBuiltNPY(header: "{'descr': '<f4', 'fortran_order': False, 'shape': (-3, 4), }", data: data),
+        "negative-dim.npy")
     try tmp.writeBytes(
         handBuiltNPY(header: "{'descr': '<c8', 'fortran_order': False, 'shape': (3, 4), }", data: data), "complex.npy")
     try tmp.writeBytes(
@@ -104,16 +105,19 @@ let badInputs: [BadInput] = [
         name: "version 4.0", args: ["apply", "softmax", "@v4.npy", "--output", "@out.npy"], status: 1,
         fragments: ["unsupported .npy format version 4.0"]),
     BadInput(
-        name: "shape too large for the file", args: ["apply", "softmax", "@huge.npy", "--output", "@out.npy"], status: 1,
+        name: "shape too large for the file", args: ["apply", "softmax", "@huge.npy", "--output", "@out.npy"],
+        status: 1,
         fragments: ["truncated", "4000000000000"]),
     BadInput(
-        name: "integer scores (apply)", args: ["apply", "softmax", "@int-scores.npy", "--output", "@out.npy"], status: 1,
+        name: "integer scores (apply)", args: ["apply", "softmax", "@int-scores.npy", "--output", "@out.npy"],
+        status: 1,
         fragments: ["input '@int-scores.npy' holds int32"]),
     BadInput(
         name: "integer scores (loss)", args: ["loss", "@int-scores.npy", "@labels.npy"], status: 1,
         fragments: ["scores '@int-scores.npy' holds int32"]),
     BadInput(
-        name: "apply axis out of range", args: ["apply", "softmax", "@scores.npy", "--output", "@out.npy", "--axis", "2"],
+        name: "apply axis out of range",
+        args: ["apply", "softmax", "@scores.npy", "--output", "@out.npy", "--axis", "2"],
         status: 1, fragments: ["axis 2 is out of range", "rank 2"]),
     BadInput(
         name: "apply negative axis out of range",
@@ -156,7 +160,8 @@ let badInputs: [BadInput] = [
         name: "probabilities with a wrong shape", args: ["loss", "@scores.npy", "@probs-3x5.npy"], status: 1,
         fragments: ["(3, 5)"]),
     BadInput(
-        name: "weights with a wrong count", args: ["loss", "@scores.npy", "@labels.npy", "--weights", "@weights-3.npy"],
+        name: "weights with a wrong count",
+        args: ["loss", "@scores.npy", "@labels.npy", "--weights", "@weights-3.npy"],
         status: 1, fragments: ["class weights", "3 values", "(4)"]),
     BadInput(
         name: "2-D weights", args: ["loss", "@scores.npy", "@labels.npy", "--weights", "@weights-2x2.npy"], status: 1,
@@ -183,7 +188,8 @@ let badInputs: [BadInput] = [
         name: "unknown reduction", args: ["loss", "@scores.npy", "@labels.npy", "--reduction", "avg"], status: 64,
         fragments: ["avg", "--reduction"]),
     BadInput(
-        name: "unknown input kind", args: ["loss", "@scores.npy", "@labels.npy", "--input", "probabilities"], status: 64,
+        name: "unknown input kind", args: ["loss", "@scores.npy", "@labels.npy", "--input", "probabilities"],
+        status: 64,
         fragments: ["probabilities"]),
     BadInput(
         name: "non-numeric axis", args: ["apply", "softmax", "@scores.npy", "--output", "@out.npy", "--axis", "x"],
@@ -334,10 +340,14 @@ struct ExecutableTests {
         #expect(result.stdout.isEmpty && result.stderr.isEmpty)
         let y = try readDoubles(out)
         #expect(y.type == .float64 && y.shape == [2, 5])
-        #expect(firstMismatch(y.values, referenceApply("log-softmax", x, shape: [2, 5], axis: 1), rtol: 1e-10, atol: 1e-12) == nil)
+        #expect(
+            firstMismatch(y.values, referenceApply("log-softmax", x, shape: [2, 5], axis: 1), rtol: 1e-10, atol: 1e-12)
+                == nil)
     }
 
-    @Test("--help exits 0 and prints usage", arguments: [[], ["--help"], ["help"], ["loss", "--help"], ["apply", "-h"], ["help", "loss"]])
+    @Test(
+        "--help exits 0 and prints usage",
+        arguments: [[], ["--help"], ["help"], ["loss", "--help"], ["apply", "-h"], ["help", "loss"]])
     func help(_ args: [String]) throws {
         let result = try runSoftmax(args)
         #expect(result.status == 0, "\(args): \(result.stderr)")

@@ -1,7 +1,8 @@
 import Foundation
 import Softmax
-@testable import SoftmaxCommandLine
 import Testing
+
+@testable import SoftmaxCommandLine
 
 // `softmax loss SCORES TARGETS [options]` in-process (Loss.execute() returns what goes to
 // standard output), against the float64 reference in TestSupport.swift.
@@ -104,8 +105,11 @@ struct LossCommandTests {
         let scores = try tmp.write(input, "x.npy")
         let targets = try tmp.write(try labelArray(.int64, shape: [3, 2], labels), "t.npy")
         let lossPath = tmp.path("losses.npy")
-        let out = try runLoss([scores, targets, "--reduction", "none", "--ignore-index", "-100", "--loss-output", lossPath])
-        let want = referenceCrossEntropy(x, shape: shape, axis: 1, labels: labels, reduction: "none", ignoreIndex: -100).losses
+        let out = try runLoss([
+            scores, targets, "--reduction", "none", "--ignore-index", "-100", "--loss-output", lossPath,
+        ])
+        let want = referenceCrossEntropy(x, shape: shape, axis: 1, labels: labels, reduction: "none", ignoreIndex: -100)
+            .losses
         #expect(want[4] == 0)
         let printed = printedNumbers(out)
         #expect(out.hasSuffix("\n"))
@@ -352,8 +356,11 @@ struct LossCommandTests {
         let lp = try readDoubles(lpPath)
         #expect(p.type == .float32 && p.shape == shape)
         #expect(lp.type == .float32 && lp.shape == shape)
-        #expect(firstMismatch(p.values, referenceApply("softmax", x, shape: shape, axis: 1), rtol: 2e-5, atol: 1e-6) == nil)
-        #expect(firstMismatch(lp.values, referenceApply("log-softmax", x, shape: shape, axis: 1), rtol: 2e-5, atol: 1e-6) == nil)
+        #expect(
+            firstMismatch(p.values, referenceApply("softmax", x, shape: shape, axis: 1), rtol: 2e-5, atol: 1e-6) == nil)
+        #expect(
+            firstMismatch(lp.values, referenceApply("log-softmax", x, shape: shape, axis: 1), rtol: 2e-5, atol: 1e-6)
+                == nil)
     }
 
     @Test("--input log-probabilities is the negative log-likelihood")
@@ -367,7 +374,9 @@ struct LossCommandTests {
         let targets = try tmp.write(try labelArray(.int64, shape: [3], labels), "t.npy")
         let weights = try tmp.write(try NPYArray(shape: [4], scalars: w), "w.npy")
         let gradPath = tmp.path("g.npy")
-        let out = try runLoss([scores, targets, "--input", "log-probabilities", "--weights", weights, "--grad-output", gradPath])
+        let out = try runLoss([
+            scores, targets, "--input", "log-probabilities", "--weights", weights, "--grad-output", gradPath,
+        ])
         // ℓ = −Σ w_t x_t / Σ w_t; ∂/∂x_{r,t} = −w_t / Σ w_t.
         let wsum = labels.map { w[$0] }.reduce(0, +)
         let want = -labels.enumerated().map { w[$0.element] * x[$0.offset * 4 + $0.element] }.reduce(0, +) / wsum
@@ -407,7 +416,8 @@ struct LossCommandTests {
     func allIgnored() throws {
         let tmp = try TempDir()
         defer { tmp.cleanUp() }
-        let scores = try tmp.write(try NPYArray(shape: [2, 3], scalars: randomDoubles(6, in: -1...1, seed: 21)), "x.npy")
+        let scores = try tmp.write(
+            try NPYArray(shape: [2, 3], scalars: randomDoubles(6, in: -1...1, seed: 21)), "x.npy")
         let targets = try tmp.write(try labelArray(.int64, shape: [2], [7, 7]), "t.npy")
         let gradPath = tmp.path("g.npy")
         let out = try runLoss([scores, targets, "--ignore-index", "7", "--grad-output", gradPath])

@@ -34,9 +34,11 @@ struct NPYErrorTests {
         #expect(npyError([0x93, 0x4E]) as? NPYError == .truncated(what: "magic string", expected: 6, available: 2))
         let file = handBuiltNPY(header: goodHeader, data: goodData)
         #expect(npyError(Array(file[0..<7])) as? NPYError == .truncated(what: "version", expected: 2, available: 1))
-        #expect(npyError(Array(file[0..<9])) as? NPYError == .truncated(what: "header length", expected: 2, available: 1))
+        #expect(
+            npyError(Array(file[0..<9])) as? NPYError == .truncated(what: "header length", expected: 2, available: 1))
         let v2 = handBuiltNPY(major: 2, header: goodHeader, data: goodData)
-        #expect(npyError(Array(v2[0..<10])) as? NPYError == .truncated(what: "header length", expected: 4, available: 2))
+        #expect(
+            npyError(Array(v2[0..<10])) as? NPYError == .truncated(what: "header length", expected: 4, available: 2))
     }
 
     @Test("header cut short")
@@ -62,14 +64,17 @@ struct NPYErrorTests {
     @Test("a shape whose byte count overflows is refused, not trapped")
     func overflowingShape() {
         // 2^61 · 2 elements fit in Int, but not their bytes; 2^62 · 4 elements do not fit at all.
-        let bytes = handBuiltNPY(header: "{'descr': '<f4', 'fortran_order': False, 'shape': (2305843009213693952, 2), }", data: [])
+        let bytes = handBuiltNPY(
+            header: "{'descr': '<f4', 'fortran_order': False, 'shape': (2305843009213693952, 2), }", data: [])
         #expect(npyError(bytes) is NPYError)
-        let count = handBuiltNPY(header: "{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387904, 4), }", data: [])
+        let count = handBuiltNPY(
+            header: "{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387904, 4), }", data: [])
         guard case .malformedHeader? = npyError(count) as? NPYError else {
             Issue.record("expected malformedHeader, got \(String(describing: npyError(count)))")
             return
         }
-        let huge = handBuiltNPY(header: "{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999,), }", data: [])
+        let huge = handBuiltNPY(
+            header: "{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999,), }", data: [])
         guard case .malformedHeader? = npyError(huge) as? NPYError else {
             Issue.record("expected malformedHeader, got \(String(describing: npyError(huge)))")
             return
@@ -100,7 +105,8 @@ struct NPYErrorTests {
     func malformedHeader(_ header: String) {
         let error = npyError(handBuiltNPY(header: header, data: goodData))
         guard case .malformedHeader(let reason)? = error as? NPYError else {
-            Issue.record("header \(header.debugDescription): expected malformedHeader, got \(String(describing: error))")
+            Issue.record(
+                "header \(header.debugDescription): expected malformedHeader, got \(String(describing: error))")
             return
         }
         #expect(!reason.isEmpty)
@@ -110,7 +116,8 @@ struct NPYErrorTests {
         "unsupported dtypes",
         arguments: ["<c8", "<c16", "|b1", "|O", "<U3", "|S5", "<M8[ns]", "<f16", "|f4", "|i4", "f4", "", "<V8", "<i3"])
     func unsupportedType(_ descr: String) {
-        let file = handBuiltNPY(header: "{'descr': '\(descr)', 'fortran_order': False, 'shape': (2, 3), }", data: goodData + goodData)
+        let file = handBuiltNPY(
+            header: "{'descr': '\(descr)', 'fortran_order': False, 'shape': (2, 3), }", data: goodData + goodData)
         #expect(npyError(file) as? NPYError == .unsupportedType(descr: descr))
         #expect(NPYError.unsupportedType(descr: descr).description.contains("'\(descr)'"))
     }
@@ -135,8 +142,12 @@ struct NPYErrorTests {
     @Test("reading elements as the wrong type")
     func typeMismatch() throws {
         let array = try NPYArray(shape: [2], scalars: [1.0, 2.0])
-        #expect(throws: NPYError.typeMismatch(expected: "Float", actual: .float64)) { try array.scalars(as: Float.self) }
-        #expect(throws: NPYError.typeMismatch(expected: "Int64", actual: .float64)) { try array.scalars(as: Int64.self) }
+        #expect(throws: NPYError.typeMismatch(expected: "Float", actual: .float64)) {
+            try array.scalars(as: Float.self)
+        }
+        #expect(throws: NPYError.typeMismatch(expected: "Int64", actual: .float64)) {
+            try array.scalars(as: Int64.self)
+        }
         #expect(try array.scalars(as: Double.self) == [1, 2])
     }
 

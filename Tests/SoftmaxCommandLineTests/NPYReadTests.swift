@@ -115,7 +115,8 @@ struct NPYReadTests {
                 data: [UInt32(0xDEAD_BEEF), 1].flatMap { bigEndianBytes($0) }))
         #expect(try b.scalars(as: UInt32.self) == [0xDEAD_BEEF, 1])
         let c = try NPYArray(
-            npyBytes: handBuiltNPY(header: "{'descr': '|i1', 'fortran_order': False, 'shape': (2,), }", data: [0xFF, 0x7F]))
+            npyBytes: handBuiltNPY(
+                header: "{'descr': '|i1', 'fortran_order': False, 'shape': (2,), }", data: [0xFF, 0x7F]))
         #expect(try c.scalars(as: Int8.self) == [-1, 127])
     }
 
@@ -124,7 +125,8 @@ struct NPYReadTests {
         for order in ["<", "="] {
             let array = try NPYArray(
                 npyBytes: handBuiltNPY(
-                    header: "{'descr': '\(order)f4', 'fortran_order': False, 'shape': (2,), }", data: float32Data([0.5, -9])))
+                    header: "{'descr': '\(order)f4', 'fortran_order': False, 'shape': (2,), }",
+                    data: float32Data([0.5, -9])))
             #expect(array.doubles() == [0.5, -9], "\(order)")
         }
     }
@@ -173,7 +175,8 @@ struct NPYReadTests {
         let oneD = handBuiltNPY(
             header: "{'descr': '<f8', 'fortran_order': True, 'shape': (3,), }", data: float64Data([1, 2, 3]))
         #expect(try NPYArray(npyBytes: oneD).doubles() == [1, 2, 3])
-        let zeroD = handBuiltNPY(header: "{'descr': '<f8', 'fortran_order': True, 'shape': (), }", data: float64Data([4]))
+        let zeroD = handBuiltNPY(
+            header: "{'descr': '<f8', 'fortran_order': True, 'shape': (), }", data: float64Data([4]))
         #expect(try NPYArray(npyBytes: zeroD).doubles() == [4])
         let empty = handBuiltNPY(header: "{'descr': '<f8', 'fortran_order': True, 'shape': (0, 3), }", data: [])
         let e = try NPYArray(npyBytes: empty)
@@ -185,7 +188,8 @@ struct NPYReadTests {
     @Test("a 0-d array (shape ())")
     func zeroD() throws {
         let array = try NPYArray(
-            npyBytes: handBuiltNPY(header: "{'descr': '<f8', 'fortran_order': False, 'shape': (), }", data: float64Data([2.5])))
+            npyBytes: handBuiltNPY(
+                header: "{'descr': '<f8', 'fortran_order': False, 'shape': (), }", data: float64Data([2.5])))
         #expect(array.shape == [])
         #expect(array.count == 1)
         #expect(array.doubles() == [2.5])
@@ -214,7 +218,8 @@ struct NPYReadTests {
     func trailingBytes() throws {
         let array = try NPYArray(
             npyBytes: handBuiltNPY(
-                header: "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", data: float32Data([1, 2]) + [9, 9, 9]))
+                header: "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }",
+                data: float32Data([1, 2]) + [9, 9, 9]))
         #expect(array.doubles() == [1, 2])
     }
 

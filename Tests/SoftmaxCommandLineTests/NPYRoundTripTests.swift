@@ -15,10 +15,10 @@ func sampleArray(_ type: NPYDataType) throws -> (array: NPYArray, values: [Doubl
     switch type {
     case .float16:
         #if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
-        let s: [Float16] = [1.5, -0.25, 65504, -.infinity, 0x1p-24, -0]
-        return try make(s, { Double($0) }, { littleEndianBytes($0.bitPattern) })
+            let s: [Float16] = [1.5, -0.25, 65504, -.infinity, 0x1p-24, -0]
+            return try make(s, { Double($0) }, { littleEndianBytes($0.bitPattern) })
         #else
-        throw SkipFloat16()
+            throw SkipFloat16()
         #endif
     case .float32:
         let s: [Float] = [1.5, -0.1, .greatestFiniteMagnitude, .infinity, .leastNonzeroMagnitude, -0]
@@ -100,7 +100,8 @@ struct NPYRoundTripTests {
 
         // The file itself: NumPy's header for this type and the values' little-endian bytes.
         let parts = try #require(splitNPY(file))
-        #expect(parts.header.hasPrefix("{'descr': '\(expectedDescr(type))', 'fortran_order': False, 'shape': (2, 3), }"))
+        #expect(
+            parts.header.hasPrefix("{'descr': '\(expectedDescr(type))', 'fortran_order': False, 'shape': (2, 3), }"))
         #expect(parts.data == bits.flatMap { $0 })
     }
 
@@ -116,9 +117,11 @@ struct NPYRoundTripTests {
         #expect(back.doubles() == values)
     }
 
-    @Test("written headers are padded to a multiple of 64 and end with a newline", arguments: [
-        [], [5], [0, 3], [2, 3], [7, 1, 9], [1, 2, 3, 4, 5, 6, 7, 8], [123_456_789, 0],
-    ])
+    @Test(
+        "written headers are padded to a multiple of 64 and end with a newline",
+        arguments: [
+            [], [5], [0, 3], [2, 3], [7, 1, 9], [1, 2, 3, 4, 5, 6, 7, 8], [123_456_789, 0],
+        ])
     func headerPadding(_ shape: [Int]) throws {
         for type in [NPYDataType.float32, .uint8, .int64] {
             let count = shape.contains(0) ? 0 : shape.reduce(1, *)

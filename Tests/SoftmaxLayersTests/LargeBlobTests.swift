@@ -28,7 +28,8 @@ import Testing
         let want = f.reference(axis: axis, ignoreLabel: 0, mode: .valid)
         #expect(Tolerance.of(Float.self).accepts(loss, 2 * want.loss), "\(loss) vs 2 × \(want.loss)")
         let probabilities = try #require(f.probabilities)
-        let badP = mismatches(probabilities.data, Reference.softmax(f.scores.data.doubles, shape: shape, axis: axis), .of(Float.self))
+        let badP = mismatches(
+            probabilities.data, Reference.softmax(f.scores.data.doubles, shape: shape, axis: axis), .of(Float.self))
         #expect(badP.isEmpty, "\(badP)")
         let badG = mismatches(f.scores.diff, want.gradient.map { 2 * $0 }, .of(Float.self))
         #expect(badG.isEmpty, "\(badG)")

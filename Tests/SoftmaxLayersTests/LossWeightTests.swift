@@ -15,7 +15,8 @@ import Testing
         let want = f.reference(mode: .valid)
         #expect(f.loss.diff == [lambda])
         #expect(Tolerance.of(Double.self).accepts(f.loss.data[0], want.loss))
-        #expect(Tolerance.of(Double.self).accepts(returned, lambda * want.loss), "\(returned) vs \(lambda) × \(want.loss)")
+        #expect(
+            Tolerance.of(Double.self).accepts(returned, lambda * want.loss), "\(returned) vs \(lambda) × \(want.loss)")
         try layer.backward(top: f.top, bottom: f.bottom)
         let bad = mismatches(f.scores.diff, want.gradient.map { lambda * $0 }, .of(Double.self))
         #expect(bad.isEmpty, "\(bad)")

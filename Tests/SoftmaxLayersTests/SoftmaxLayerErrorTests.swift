@@ -9,8 +9,11 @@ import Testing
         let top = try Blob<Float>(shape: [2, 3])
         for call in ["forward", "backward"] {
             let error = #expect(throws: LayerError.self) {
-                if call == "forward" { try SoftmaxLayer().forward(bottom: blobs, top: [top]) }
-                else { try SoftmaxLayer().backward(top: [top], bottom: blobs) }
+                if call == "forward" {
+                    try SoftmaxLayer().forward(bottom: blobs, top: [top])
+                } else {
+                    try SoftmaxLayer().backward(top: [top], bottom: blobs)
+                }
             }
             guard case .blobCount(let name, let role, _, let actual) = error else {
                 Issue.record("\(call): expected blobCount, got \(String(describing: error))")
@@ -25,8 +28,11 @@ import Testing
         let blobs = try (0..<count).map { _ in try Blob<Double>(shape: [2, 3]) }
         for call in ["forward", "backward"] {
             let error = #expect(throws: LayerError.self) {
-                if call == "forward" { try SoftmaxLayer().forward(bottom: [bottom], top: blobs) }
-                else { try SoftmaxLayer().backward(top: blobs, bottom: [bottom]) }
+                if call == "forward" {
+                    try SoftmaxLayer().forward(bottom: [bottom], top: blobs)
+                } else {
+                    try SoftmaxLayer().backward(top: blobs, bottom: [bottom])
+                }
             }
             guard case .blobCount(let name, let role, _, let actual) = error else {
                 Issue.record("\(call): expected blobCount, got \(String(describing: error))")

@@ -95,12 +95,12 @@ import Testing
     }
 
     #if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
-    @Test func forwardFloat16() throws {
-        var rng = SplitMix64(seed: 16)
-        let x: [Float16] = gaussianFill(120, using: &rng)
-        let got = try softmaxForward(x, shape: softmaxShape, axis: 1)
-        let bad = mismatches(got, Reference.softmax(x.doubles, shape: softmaxShape, axis: 1), .of(Float16.self))
-        #expect(bad.isEmpty, "\(bad)")
-    }
+        @Test func forwardFloat16() throws {
+            var rng = SplitMix64(seed: 16)
+            let x: [Float16] = gaussianFill(120, using: &rng)
+            let got = try softmaxForward(x, shape: softmaxShape, axis: 1)
+            let bad = mismatches(got, Reference.softmax(x.doubles, shape: softmaxShape, axis: 1), .of(Float16.self))
+            #expect(bad.isEmpty, "\(bad)")
+        }
     #endif
 }

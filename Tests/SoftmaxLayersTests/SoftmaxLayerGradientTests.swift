@@ -110,7 +110,9 @@ import Testing
             x, forward: { try softmaxForward($0, shape: softmaxShape, axis: 1) },
             backward: { x, dy in
                 // Every seventh bottom diff 50% too large.
-                try softmaxBackward(x, dy, shape: softmaxShape, axis: 1).enumerated().map { $1 * ($0 % 7 == 0 ? 1.5 : 1) }
+                try softmaxBackward(x, dy, shape: softmaxShape, axis: 1).enumerated().map {
+                    $1 * ($0 % 7 == 0 ? 1.5 : 1)
+                }
             })
         #expect(!report.failures.isEmpty)
         #expect(report.checked == 120 * 120)

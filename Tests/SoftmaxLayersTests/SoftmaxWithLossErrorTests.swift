@@ -53,7 +53,9 @@ import Testing
     @Test(arguments: [Float.nan, .infinity, -.infinity, 0.5]) func labelNotWhole(value: Float) throws {
         let f = try LossFixture<Float>(seed: 5)
         f.labels.data[59] = value
-        let error = #expect(throws: SoftmaxError.self) { try SoftmaxWithLossLayer<Float>().forward(bottom: f.bottom, top: f.top) }
+        let error = #expect(throws: SoftmaxError.self) {
+            try SoftmaxWithLossLayer<Float>().forward(bottom: f.bottom, top: f.top)
+        }
         guard case .labelNotWhole(let reported, let position) = error else {
             Issue.record("expected labelNotWhole, got \(String(describing: error))")
             return
@@ -68,8 +70,11 @@ import Testing
         let bottom = Array([f.scores, f.labels, f.labels].prefix(count))
         for call in ["forward", "backward"] {
             let error = #expect(throws: LayerError.self) {
-                if call == "forward" { try layer.forward(bottom: bottom, top: f.top) }
-                else { try layer.backward(top: f.top, bottom: bottom) }
+                if call == "forward" {
+                    try layer.forward(bottom: bottom, top: f.top)
+                } else {
+                    try layer.backward(top: f.top, bottom: bottom)
+                }
             }
             guard case .blobCount(let name, let role, _, let actual) = error else {
                 Issue.record("\(call): expected blobCount, got \(String(describing: error))")
@@ -85,8 +90,11 @@ import Testing
         let top = try (0..<count).map { _ in try Blob<Float>(shape: [1]) }
         for call in ["forward", "backward"] {
             let error = #expect(throws: LayerError.self) {
-                if call == "forward" { try layer.forward(bottom: f.bottom, top: top) }
-                else { try layer.backward(top: top, bottom: f.bottom) }
+                if call == "forward" {
+                    try layer.forward(bottom: f.bottom, top: top)
+                } else {
+                    try layer.backward(top: top, bottom: f.bottom)
+                }
             }
             guard case .blobCount(let name, let role, _, let actual) = error else {
                 Issue.record("\(call): expected blobCount, got \(String(describing: error))")
@@ -100,7 +108,9 @@ import Testing
     @Test(arguments: [59, 61, 300, 0]) func wrongLabelCount(count: Int) throws {
         let f = try LossFixture<Float>(seed: 8)
         try f.labels.reshape([count])
-        let error = #expect(throws: SoftmaxError.self) { try SoftmaxWithLossLayer<Float>().forward(bottom: f.bottom, top: f.top) }
+        let error = #expect(throws: SoftmaxError.self) {
+            try SoftmaxWithLossLayer<Float>().forward(bottom: f.bottom, top: f.top)
+        }
         guard case .countMismatch(_, 60, count) = error else {
             Issue.record("expected countMismatch(60, \(count)), got \(String(describing: error))")
             return

@@ -15,7 +15,9 @@ import Testing
         let want = f.reference(ignoreLabel: ignoreLabel, mode: mode)
         let tolerance = Tolerance.of(T.self)
         if ignoreLabel != nil { #expect(want.valid < 60 && want.valid > 0, "test bug: the ignore label never occurs") }
-        #expect(tolerance.accepts(returned, want.loss), "\(mode), ignore \(String(describing: ignoreLabel)): \(returned) vs \(want.loss)")
+        #expect(
+            tolerance.accepts(returned, want.loss),
+            "\(mode), ignore \(String(describing: ignoreLabel)): \(returned) vs \(want.loss)")
         #expect(f.loss.shape == [])
         #expect(tolerance.accepts(Double(f.loss.data[0]), want.loss))
         #expect(f.loss.diff == [1], "forward sets top[0].diff to the loss weight")
@@ -43,7 +45,8 @@ import Testing
     @Test(arguments: [true, false], [Mode.full, .none, .valid])
     func legacyNormalize(normalize: Bool, ignored: Mode) throws {
         let f = try LossFixture<Float>(labelsShape: lossLabelsShape, seed: 12)
-        let layer = try SoftmaxWithLossLayer<Float>(ignoreLabel: 1, normalization: ignored.layerValue(), normalize: normalize)
+        let layer = try SoftmaxWithLossLayer<Float>(
+            ignoreLabel: 1, normalization: ignored.layerValue(), normalize: normalize)
         #expect(layer.normalization == (normalize ? .valid : .batchSize))
         let loss = try layer.forward(bottom: f.bottom, top: f.top)
         let want = f.reference(ignoreLabel: 1, mode: normalize ? .valid : .batchSize)
@@ -92,7 +95,8 @@ import Testing
         #expect(Tolerance.of(Float.self).accepts(loss, want.loss), "\(loss) vs \(want.loss)")
         let probabilities = try #require(f.probabilities)
         let bad = mismatches(
-            probabilities.data, Reference.softmax(f.scores.data.doubles, shape: lossScoresShape, axis: 1), .of(Float.self))
+            probabilities.data, Reference.softmax(f.scores.data.doubles, shape: lossScoresShape, axis: 1),
+            .of(Float.self))
         #expect(bad.isEmpty, "\(bad)")
 
         try layer.backward(top: f.top, bottom: f.bottom)
@@ -109,7 +113,8 @@ import Testing
     @Test(arguments: Mode.allCases, [0, 255]) func allLabelsIgnored(mode: Mode, ignore: Int) throws {
         let f = try LossFixture<Float>(labelsShape: lossLabelsShape, seed: 5)
         f.labels.data = [Float](repeating: Float(ignore), count: 60)
-        let layer = try SoftmaxWithLossLayer<Float>(ignoreLabel: ignore, normalization: mode.layerValue(), lossWeights: [3])
+        let layer = try SoftmaxWithLossLayer<Float>(
+            ignoreLabel: ignore, normalization: mode.layerValue(), lossWeights: [3])
         let loss = try layer.forward(bottom: f.bottom, top: f.top)
         #expect(loss == 0)
         #expect(f.loss.data == [0])
@@ -120,7 +125,9 @@ import Testing
 
     /// Scores whose class axis is not 1: the label count is the product of the other
     /// dimensions, and BATCH_SIZE divides by the product of the dimensions before the axis.
-    static let axisCases: [([Int], Int)] = [([2, 3, 4], 2), ([2, 3, 4], -1), ([2, 3, 4, 5], 2), ([6, 5], 0), ([3, 4, 2], -3)]
+    static let axisCases: [([Int], Int)] = [
+        ([2, 3, 4], 2), ([2, 3, 4], -1), ([2, 3, 4, 5], 2), ([6, 5], 0), ([3, 4, 2], -3),
+    ]
 
     @Test(arguments: axisCases, Mode.allCases) func otherAxes(shapeAndAxis: ([Int], Int), mode: Mode) throws {
         let (shape, axis) = shapeAndAxis
@@ -132,7 +139,8 @@ import Testing
         #expect(Tolerance.of(Double.self).accepts(loss, want.loss), "\(shape) axis \(axis): \(loss) vs \(want.loss)")
         let probabilities = try #require(f.probabilities)
         #expect(probabilities.shape == shape)
-        let badP = mismatches(probabilities.data, Reference.softmax(f.scores.data, shape: shape, axis: axis), .of(Double.self))
+        let badP = mismatches(
+            probabilities.data, Reference.softmax(f.scores.data, shape: shape, axis: axis), .of(Double.self))
         #expect(badP.isEmpty, "\(badP)")
         try layer.backward(top: f.top, bottom: f.bottom)
         let badG = mismatches(f.scores.diff, want.gradient, .of(Double.self))
@@ -166,13 +174,13 @@ import Testing
     }
 
     #if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
-    @Test func lossFloat16() throws {
-        let f = try LossFixture<Float16>(seed: 16)
-        var rng = SplitMix64(seed: 17)
-        f.scores.data = gaussianFill(300, std: 2, using: &rng)
-        let loss = try SoftmaxWithLossLayer<Float16>(ignoreLabel: 0).forward(bottom: f.bottom, top: f.top)
-        let want = f.reference(ignoreLabel: 0, mode: .valid)
-        #expect(Tolerance.of(Float16.self).accepts(loss, want.loss), "\(loss) vs \(want.loss)")
-    }
+        @Test func lossFloat16() throws {
+            let f = try LossFixture<Float16>(seed: 16)
+            var rng = SplitMix64(seed: 17)
+            f.scores.data = gaussianFill(300, std: 2, using: &rng)
+            let loss = try SoftmaxWithLossLayer<Float16>(ignoreLabel: 0).forward(bottom: f.bottom, top: f.top)
+            let want = f.reference(ignoreLabel: 0, mode: .valid)
+            #expect(Tolerance.of(Float16.self).accepts(loss, want.loss), "\(loss) vs \(want.loss)")
+        }
     #endif
 }

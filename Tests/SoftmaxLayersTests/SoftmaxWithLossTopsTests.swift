@@ -21,7 +21,8 @@ import Testing
         #expect(tolerance.accepts(returned, lambda * want.loss), "\(returned) vs \(lambda) × \(want.loss)")
         #expect(tolerance.accepts(Double(f.loss.data[0]), want.loss))
         #expect(probabilities.shape == lossScoresShape)
-        let bad = mismatches(probabilities.data, Reference.softmax(f.scores.data.doubles, shape: lossScoresShape, axis: 1), tolerance)
+        let bad = mismatches(
+            probabilities.data, Reference.softmax(f.scores.data.doubles, shape: lossScoresShape, axis: 1), tolerance)
         #expect(bad.isEmpty, "top[1]: \(bad)")
 
         probabilities.diff = [T](repeating: 1000, count: 300)  // not a loss: its diff must not leak in
@@ -72,7 +73,8 @@ import Testing
     }
 
     /// A non-zero weight on the probabilities is refused: they are an output, not a loss.
-    @Test(arguments: [[1, 2], [1, -1], [0, 0.5]] as [[Double]]) func nonZeroProbabilityWeight(weights: [Double]) throws {
+    @Test(arguments: [[1, 2], [1, -1], [0, 0.5]] as [[Double]]) func nonZeroProbabilityWeight(weights: [Double]) throws
+    {
         let error = #expect(throws: LayerError.self) { try SoftmaxWithLossLayer<Float>(lossWeights: weights) }
         guard case .invalidLossWeights(let reported, _) = error else {
             Issue.record("expected invalidLossWeights, got \(String(describing: error))")

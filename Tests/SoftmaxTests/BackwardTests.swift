@@ -16,7 +16,8 @@ struct BackwardTests {
             var minus = x
             minus[i] -= step
             let fp = try f(plus), fm = try f(minus)
-            g[i] = zip(fp, fm).enumerated().reduce(0) { $0 + dy[$1.offset] * ($1.element.0 - $1.element.1) } / (2 * step)
+            g[i] =
+                zip(fp, fm).enumerated().reduce(0) { $0 + dy[$1.offset] * ($1.element.0 - $1.element.1) } / (2 * step)
         }
         return g
     }

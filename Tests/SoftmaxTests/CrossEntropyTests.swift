@@ -50,12 +50,21 @@ struct CrossEntropyTests {
         let want = Reference.crossEntropy(xd, shape, .indices(labels), options)
         let tol = tolerance(T.self)
         let label = "\(T.self) \(shape) \(options)"
-        #expect(close(result.loss, want.loss, rel: tol.rel, abs: tol.abs), "\(label): loss \(result.loss) vs \(want.loss)")
-        #expect(firstMismatch(result.losses!.scalars.map { Double($0) }, want.losses, rel: tol.rel, abs: tol.abs) == nil, "\(label)")
-        #expect(firstMismatch(result.gradient!.scalars.map { Double($0) }, want.gradient, rel: tol.rel, abs: tol.abs) == nil, "\(label)")
+        #expect(
+            close(result.loss, want.loss, rel: tol.rel, abs: tol.abs), "\(label): loss \(result.loss) vs \(want.loss)")
+        #expect(
+            firstMismatch(result.losses!.scalars.map { Double($0) }, want.losses, rel: tol.rel, abs: tol.abs) == nil,
+            "\(label)")
+        #expect(
+            firstMismatch(result.gradient!.scalars.map { Double($0) }, want.gradient, rel: tol.rel, abs: tol.abs)
+                == nil, "\(label)")
         let logp = options.input == .logits ? Reference.logSoftmax(xd, shape, 1) : xd
-        #expect(firstMismatch(result.logProbabilities!.scalars.map { Double($0) }, logp, rel: tol.rel, abs: tol.abs) == nil)
-        #expect(firstMismatch(result.probabilities!.scalars.map { Double($0) }, logp.map { Foundation.exp($0) }, rel: tol.rel, abs: tol.abs) == nil)
+        #expect(
+            firstMismatch(result.logProbabilities!.scalars.map { Double($0) }, logp, rel: tol.rel, abs: tol.abs) == nil)
+        #expect(
+            firstMismatch(
+                result.probabilities!.scalars.map { Double($0) }, logp.map { Foundation.exp($0) }, rel: tol.rel,
+                abs: tol.abs) == nil)
     }
 
     @Test(arguments: optionGrid)
@@ -106,17 +115,28 @@ struct CrossEntropyTests {
         let shape = [3, 5, 2]
         let (x, labels) = problem(shape, seed: 51, ignore: options.ignoreIndex)
         let targets = try NDArray(shape: [3, 2], scalars: labels)
-        let analytic = try crossEntropy(NDArray(shape: shape, scalars: x), classIndices: targets, options: options).gradient!
+        let analytic = try crossEntropy(NDArray(shape: shape, scalars: x), classIndices: targets, options: options)
+            .gradient!
         let h = 1e-6
-        let sumOptions = options.reduction == .none ? { var o = options; o.reduction = .sum; return o }() : options
+        let sumOptions =
+            options.reduction == .none
+            ? {
+                var o = options; o.reduction = .sum; return o
+            }() : options
         for i in x.indices {
             var plus = x, minus = x
             plus[i] += h
             minus[i] -= h
-            let lp = try crossEntropy(NDArray(shape: shape, scalars: plus), classIndices: targets, options: sumOptions, outputs: []).loss
-            let lm = try crossEntropy(NDArray(shape: shape, scalars: minus), classIndices: targets, options: sumOptions, outputs: []).loss
+            let lp = try crossEntropy(
+                NDArray(shape: shape, scalars: plus), classIndices: targets, options: sumOptions, outputs: []
+            ).loss
+            let lm = try crossEntropy(
+                NDArray(shape: shape, scalars: minus), classIndices: targets, options: sumOptions, outputs: []
+            ).loss
             let numeric = (lp - lm) / (2 * h)
-            #expect(close(analytic.scalars[i], numeric, rel: 1e-5, abs: 1e-7), "element \(i): \(analytic.scalars[i]) vs \(numeric) \(options)")
+            #expect(
+                close(analytic.scalars[i], numeric, rel: 1e-5, abs: 1e-7),
+                "element \(i): \(analytic.scalars[i]) vs \(numeric) \(options)")
         }
     }
 
@@ -124,7 +144,9 @@ struct CrossEntropyTests {
         let x = try NDArray(shape: [2, 3, 2], scalars: (0..<12).map { Float($0) })
         let t = try NDArray(shape: [2, 2], scalars: [Int64](repeating: 255, count: 4))
         for reduction in [LossReduction.mean, .full, .sum, .batchSize, .none] {
-            let r = try crossEntropy(x, classIndices: t, options: CrossEntropyOptions(reduction: reduction, ignoreIndex: 255), outputs: [.gradient, .losses])
+            let r = try crossEntropy(
+                x, classIndices: t, options: CrossEntropyOptions(reduction: reduction, ignoreIndex: 255),
+                outputs: [.gradient, .losses])
             #expect(r.loss == 0)
             #expect(r.gradient!.scalars.allSatisfy { $0 == 0 })
             #expect(r.losses!.scalars.allSatisfy { $0 == 0 })
@@ -134,7 +156,9 @@ struct CrossEntropyTests {
     @Test func fullyMaskedPositionGivesInfiniteLossFiniteGradient() throws {
         let inf = -Double.infinity
         let x = try NDArray(shape: [2, 3], scalars: [inf, inf, inf, 1, 2, 3])
-        let r = try crossEntropy(x, classIndices: NDArray(shape: [2], scalars: [1, 2]), options: .init(reduction: .none), outputs: [.gradient, .losses, .probabilities])
+        let r = try crossEntropy(
+            x, classIndices: NDArray(shape: [2], scalars: [1, 2]), options: .init(reduction: .none),
+            outputs: [.gradient, .losses, .probabilities])
         #expect(r.losses!.scalars[0] == .infinity)
         #expect(r.gradient!.scalars.allSatisfy { !$0.isNaN })
         #expect(r.gradient!.scalars[0..<3] == [0, -1, 0])

@@ -75,7 +75,10 @@ struct ErrorTests {
         #expect(throws: SoftmaxError.shapeMismatch(argument: "class-index targets", expected: [2, 4], actual: [4, 2])) {
             try crossEntropy(x, classIndices: NDArray(shape: [4, 2], scalars: [Int](repeating: 0, count: 8)))
         }
-        #expect(throws: SoftmaxError.shapeMismatch(argument: "probability targets", expected: [2, 3, 4], actual: [2, 4, 3])) {
+        #expect(
+            throws: SoftmaxError.shapeMismatch(
+                argument: "probability targets", expected: [2, 3, 4], actual: [2, 4, 3])
+        ) {
             try crossEntropy(x, probabilities: NDArray(shape: [2, 4, 3], scalars: [Float](repeating: 0, count: 24)))
         }
         // Buffer API: wrong target count.
@@ -92,13 +95,26 @@ struct ErrorTests {
         let x = try NDArray(shape: [2, 3], scalars: [Float](repeating: 0, count: 6))
         let t = try NDArray(shape: [2], scalars: [0, 1])
         #expect(throws: SoftmaxError.self) { try crossEntropy(x, classIndices: t, options: .init(labelSmoothing: 1.5)) }
-        #expect(throws: SoftmaxError.self) { try crossEntropy(x, classIndices: t, options: .init(labelSmoothing: -0.1)) }
-        #expect(throws: SoftmaxError.self) { try crossEntropy(x, classIndices: t, options: .init(labelSmoothing: .nan)) }
-        #expect(throws: SoftmaxError.self) { try crossEntropy(x, classIndices: t, options: .init(lossWeight: .infinity)) }
-        #expect(throws: SoftmaxError.self) { try crossEntropy(x, classIndices: t, options: .init(classWeights: [1, 2])) }
-        #expect(throws: SoftmaxError.self) { try crossEntropy(x, classIndices: t, options: .init(classWeights: [1, .nan, 2])) }
-        #expect(throws: SoftmaxError.axisOutOfRange(axis: 2, rank: 2)) { try crossEntropy(x, classIndices: t, options: .init(axis: 2)) }
-        let message = SoftmaxError.invalidOption(name: "label smoothing", value: "1.5", reason: "it must be in [0, 1]").description
+        #expect(throws: SoftmaxError.self) {
+            try crossEntropy(x, classIndices: t, options: .init(labelSmoothing: -0.1))
+        }
+        #expect(throws: SoftmaxError.self) {
+            try crossEntropy(x, classIndices: t, options: .init(labelSmoothing: .nan))
+        }
+        #expect(throws: SoftmaxError.self) {
+            try crossEntropy(x, classIndices: t, options: .init(lossWeight: .infinity))
+        }
+        #expect(throws: SoftmaxError.self) {
+            try crossEntropy(x, classIndices: t, options: .init(classWeights: [1, 2]))
+        }
+        #expect(throws: SoftmaxError.self) {
+            try crossEntropy(x, classIndices: t, options: .init(classWeights: [1, .nan, 2]))
+        }
+        #expect(throws: SoftmaxError.axisOutOfRange(axis: 2, rank: 2)) {
+            try crossEntropy(x, classIndices: t, options: .init(axis: 2))
+        }
+        let message = SoftmaxError.invalidOption(name: "label smoothing", value: "1.5", reason: "it must be in [0, 1]")
+            .description
         #expect(message.contains("1.5"))
     }
 

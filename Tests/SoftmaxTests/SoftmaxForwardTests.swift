@@ -22,7 +22,8 @@ struct SoftmaxForwardTests {
             let lse = try x.logSumExp(axis: axis).scalars.map { Double($0) }
             let label = "shape \(shape) axis \(axis) \(T.self)"
             #expect(firstMismatch(y, Reference.softmax(xd, shape, axis), rel: tol.rel, abs: tol.abs) == nil, "\(label)")
-            #expect(firstMismatch(ly, Reference.logSoftmax(xd, shape, axis), rel: tol.rel, abs: tol.abs) == nil, "\(label)")
+            #expect(
+                firstMismatch(ly, Reference.logSoftmax(xd, shape, axis), rel: tol.rel, abs: tol.abs) == nil, "\(label)")
             var refLSE: [Double] = []
             Reference.forEachPosition(shape, axis) { refLSE.append(Reference.logSumExp($0.map { xd[$0] })) }
             #expect(firstMismatch(lse, refLSE, rel: tol.rel, abs: tol.abs) == nil, "\(label)")
@@ -59,8 +60,14 @@ struct SoftmaxForwardTests {
         let x = try NDArray(shape: shape, scalars: values)
         let xd = values.map { Double($0) }
         let tol = tolerance(Float.self)
-        #expect(firstMismatch(try x.softmax(axis: 1).scalars.map { Double($0) }, Reference.softmax(xd, shape, 1), rel: tol.rel, abs: tol.abs) == nil)
-        #expect(firstMismatch(try x.logSoftmax(axis: 1).scalars.map { Double($0) }, Reference.logSoftmax(xd, shape, 1), rel: tol.rel, abs: tol.abs) == nil)
+        #expect(
+            firstMismatch(
+                try x.softmax(axis: 1).scalars.map { Double($0) }, Reference.softmax(xd, shape, 1), rel: tol.rel,
+                abs: tol.abs) == nil)
+        #expect(
+            firstMismatch(
+                try x.logSoftmax(axis: 1).scalars.map { Double($0) }, Reference.logSoftmax(xd, shape, 1), rel: tol.rel,
+                abs: tol.abs) == nil)
     }
 
     @Test func fullyMaskedPositions() throws {
@@ -136,7 +143,9 @@ struct SoftmaxForwardTests {
         var rng = SeededGenerator(seed: 5)
         var data = rng.gaussians(3 * 7 * 5).map { Float($0) }
         let want = Reference.softmax(data.map(Double.init), [3, 7, 5], 1)
-        try data.withUnsafeMutableBufferPointer { try softmax(UnsafeBufferPointer($0), shape: [3, 7, 5], axis: 1, into: $0) }
+        try data.withUnsafeMutableBufferPointer {
+            try softmax(UnsafeBufferPointer($0), shape: [3, 7, 5], axis: 1, into: $0)
+        }
         #expect(firstMismatch(data.map(Double.init), want, rel: 2e-5, abs: 1e-6) == nil)
     }
 

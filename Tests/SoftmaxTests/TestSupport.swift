@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import Softmax
 
 /// SplitMix64: a small, seeded, reproducible generator for test data.

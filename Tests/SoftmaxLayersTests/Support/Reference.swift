@@ -1,7 +1,7 @@
 import Foundation
-import Testing
 import Softmax
 import SoftmaxLayers
+import Testing
 
 /// Caffe's geometry of a shape around its class axis, computed here independently of the
 /// library: element (o, c, i) is at `(o·C + c)·inner + i`, a position is one (o, i) pair.

@@ -36,6 +36,7 @@ func gaussianFill<T: SoftmaxScalar>(
 
 /// Caffe's label fill in `test_softmax_with_loss_layer.cpp`: whole numbers in `0..<classes`
 /// stored as floats.
-func labelFill<T: SoftmaxScalar>(_ count: Int, classes: Int, using rng: inout SplitMix64, as _: T.Type = T.self) -> [T] {
+func labelFill<T: SoftmaxScalar>(_ count: Int, classes: Int, using rng: inout SplitMix64, as _: T.Type = T.self) -> [T]
+{
     (0..<count).map { _ in T(Int.random(in: 0..<classes, using: &rng)) }
 }
