@@ -12,16 +12,22 @@ public protocol ClassLabel: Sendable {
 }
 
 extension ClassLabel where Self: BinaryInteger {
+    /// The integer itself (clamped to `Int`).
+    /// The integer in decimal.
+    /// The integer as a `Double`.
     @inlinable public var classIndex: Int? { Int(clamping: self) }
     @inlinable public var labelValue: Double { Double(self) }
     public var labelDescription: String { "\(self)" }
 }
 
 extension ClassLabel where Self: BinaryFloatingPoint {
+    /// The value as an `Int` when it is finite and whole.
     @inlinable public var classIndex: Int? {
         guard isFinite, rounded(.towardZero) == self else { return nil }
         return Int(exactly: self) ?? (self < 0 ? Int.min : Int.max)
     }
+    /// The value as a `Double`.
+    /// The value as an integer when it is one, else in the type's own spelling.
     @inlinable public var labelValue: Double { Double(self) }
     public var labelDescription: String { Int(exactly: self).map { "\($0)" } ?? "\(self)" }
 }

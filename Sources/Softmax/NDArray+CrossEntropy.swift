@@ -1,6 +1,8 @@
 /// Which outputs an `NDArray` cross-entropy call computes besides the loss.
 public struct CrossEntropyOutputSet: OptionSet, Sendable {
+    /// The bits of the set.
     public let rawValue: Int
+    /// A set from its bits.
     public init(rawValue: Int) { self.rawValue = rawValue }
 
     /// The gradient with respect to the scores.

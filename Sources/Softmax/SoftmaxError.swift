@@ -16,6 +16,7 @@ public enum SoftmaxError: Error, Equatable, Sendable, CustomStringConvertible {
     /// An option has a value outside its domain.
     case invalidOption(name: String, value: String, reason: String)
 
+    /// The message the command-line tool prints after `error:`.
     public var description: String {
         switch self {
         case .axisOutOfRange(let axis, let rank):

@@ -19,15 +19,18 @@ public protocol SoftmaxScalar: BinaryFloatingPoint, Sendable {
 }
 
 extension Float: SoftmaxScalar {
+    /// `.float32`.
     @inlinable public static var format: FloatFormat { .float32 }
 }
 
 extension Double: SoftmaxScalar {
+    /// `.float64`.
     @inlinable public static var format: FloatFormat { .float64 }
 }
 
 #if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
     extension Float16: SoftmaxScalar {
+    /// `.float16`.
         @inlinable public static var format: FloatFormat { .float16 }
     }
 #endif

@@ -4,6 +4,7 @@ import Softmax
 
 /// The `softmax` command: subcommands over NumPy `.npy` files.
 public struct SoftmaxCommand: ParsableCommand {
+    /// The command's name, help text and subcommands.
     public static let configuration = CommandConfiguration(
         commandName: "softmax",
         abstract: "Softmax, log-softmax, logsumexp and the softmax cross-entropy loss over NumPy .npy files.",
@@ -19,6 +20,7 @@ public struct SoftmaxCommand: ParsableCommand {
         subcommands: [Apply.self, Loss.self, Bench.self]
     )
 
+    /// Creates the root command (ArgumentParser requirement).
     public init() {}
 
     /// Parses `arguments` (without the program name), runs the command, and reports errors

@@ -18,6 +18,7 @@ public struct CrossEntropyParameters<Scalar: KernelScalar>: @unchecked Sendable 
     /// Loss weight over the reduction's denominator; 0 when the gradient must be zero.
     public var gradientScale: Scalar
 
+    /// Parameters of one cross-entropy call; see the properties.
     @inlinable
     public init(
         classes: Int, weights: UnsafePointer<Scalar>?, weightSum: Scalar, smoothing: Scalar,
@@ -47,6 +48,7 @@ public struct CrossEntropyOutputPointers<Scalar: KernelScalar>: @unchecked Senda
     /// Log-probabilities (a copy of the input in log-probability mode).
     public var logProbabilities: UnsafeMutablePointer<Scalar>?
 
+    /// Outputs to write; `nil` ones are skipped.
     @inlinable
     public init(
         gradient: UnsafeMutablePointer<Scalar>? = nil,

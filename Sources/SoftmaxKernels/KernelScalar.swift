@@ -35,6 +35,7 @@ public protocol KernelScalar: BinaryFloatingPoint, SIMDScalar, Sendable, Codable
     static func scalarExp(_ x: Self) -> Self
 }
 
+// The constants and functions are documented on `KernelScalar`.
 extension Float: KernelScalar {
     @inlinable public static var log2e: Float { 1.44269504088896341 }
     @inlinable public static var ln2High: Float { 0.693359375 }
@@ -60,6 +61,7 @@ extension Float: KernelScalar {
     @inlinable public static func scalarExp(_ x: Float) -> Float { expf(x) }
 }
 
+// The constants and functions are documented on `KernelScalar`.
 extension Double: KernelScalar {
     @inlinable public static var log2e: Double { 1.44269504088896338700e+00 }
     @inlinable public static var ln2High: Double { 6.93147180369123816490e-01 }

@@ -8,6 +8,7 @@ public struct Layout: Sendable, Equatable {
     /// Product of the dimensions after the class axis.
     public var inner: Int
 
+    /// A layout from its three counts.
     @inlinable
     public init(outer: Int, classes: Int, inner: Int) {
         self.outer = outer

@@ -7,6 +7,7 @@ public struct Normalizer<Scalar: KernelScalar>: Sendable {
     /// `Σ exp(x − shift)`: at least 1 unless the position is fully masked (0) or holds NaN.
     public var sum: Scalar
 
+    /// A normaliser from its maximum and sum.
     @inlinable
     public init(max: Scalar, sum: Scalar) {
         self.max = max

@@ -4,6 +4,7 @@
 /// Every function is `@inlinable` so that the module instantiating it compiles it with its own
 /// instruction-set flags.
 public enum RowKernels<V: SIMD> where V.Scalar: KernelScalar {
+    /// The element type.
     public typealias Scalar = V.Scalar
 
     /// Elements per block of the online normaliser: a block is reduced to its maximum, then

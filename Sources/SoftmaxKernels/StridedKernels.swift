@@ -6,6 +6,7 @@
 /// `lanes` (≤ `V.scalarCount`) is the number of valid positions; the other lanes are computed
 /// on zeros and never stored.
 public enum StridedKernels<V: SIMD> where V.Scalar: KernelScalar {
+    /// The element type.
     public typealias Scalar = V.Scalar
 
     /// Per-lane maximum (as the exp shift: 0 for fully masked lanes) and sum of exponentials.

@@ -5,6 +5,7 @@
 /// `inner > 1` the range stays within one outer index (the driver guarantees it), and it is
 /// processed in groups of `V.scalarCount` neighbouring positions.
 public enum TileKernels<V: SIMD> where V.Scalar: KernelScalar {
+    /// The element type.
     public typealias Scalar = V.Scalar
 
     /// Softmax or log-softmax of every position in `positions`.

@@ -9,6 +9,7 @@ public enum LayerError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A `loss_weight` was given for a top that is not a loss, or too many were given.
     case invalidLossWeights([Double], reason: String)
 
+    /// The message naming the layer and what was wrong.
     public var description: String {
         switch self {
         case .blobCount(let layer, let role, let expected, let actual):

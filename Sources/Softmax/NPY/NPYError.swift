@@ -15,6 +15,7 @@ public enum NPYError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The elements are not of the requested type.
     case typeMismatch(expected: String, actual: NPYDataType)
 
+    /// The message the command-line tool prints after `error:`.
     public var description: String {
         switch self {
         case .io(let path, let reason): "cannot access '\(path)': \(reason)"
