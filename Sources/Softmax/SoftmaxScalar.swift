@@ -30,7 +30,7 @@ extension Double: SoftmaxScalar {
 
 #if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
     extension Float16: SoftmaxScalar {
-    /// `.float16`.
+        /// `.float16`.
         @inlinable public static var format: FloatFormat { .float16 }
     }
 #endif
