@@ -19,7 +19,7 @@ func printedNumbers(_ stdout: String) -> [Double?] {
 
 /// Random class labels in `0..<classes`.
 func randomLabels(_ count: Int, classes: Int, seed: UInt64) -> [Int] {
-    var g = SplitMix(seed: seed)
+    var g = SplitMix64(seed: seed)
     return (0..<count).map { _ in Int.random(in: 0..<classes, using: &g) }
 }
 

@@ -85,21 +85,8 @@ func halfBits(_ value: Double) -> UInt16 {
 
 // MARK: - Deterministic pseudo-random numbers
 
-/// SplitMix64: reproducible inputs without depending on the system generator.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 func randomDoubles(_ count: Int, in range: ClosedRange<Double>, seed: UInt64) -> [Double] {
-    var g = SplitMix(seed: seed)
+    var g = SplitMix64(seed: seed)
     return (0..<count).map { _ in Double.random(in: range, using: &g) }
 }
 

@@ -2,27 +2,13 @@ import Foundation
 
 @testable import Softmax
 
-/// SplitMix64: a small, seeded, reproducible generator for test data.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+/// The package's seeded generator, with helpers for test data.
+typealias SeededGenerator = SplitMix64
 
-    /// A standard normal sample (Box–Muller).
-    mutating func gaussian(_ std: Double = 1) -> Double {
-        let u1 = Double.random(in: Double.ulpOfOne..<1, using: &self)
-        let u2 = Double.random(in: 0..<1, using: &self)
-        return std * (-2 * Foundation.log(u1)).squareRoot() * cos(2 * .pi * u2)
-    }
-
+extension SplitMix64 {
+    /// `count` normal samples with standard deviation `std`.
     mutating func gaussians(_ count: Int, std: Double = 1) -> [Double] {
-        (0..<count).map { _ in gaussian(std) }
+        (0..<count).map { _ in gaussian(std: std) }
     }
 
     /// A random shape of rank 1...4 with dimensions 1...maxDim, and a valid axis in it.
