@@ -42,18 +42,7 @@ import Testing
     func finiteDifferences<T: SoftmaxScalar>(_: T.Type, _ c: Case) throws -> GradientChecker.Report {
         let f = try LossFixture<T>(scoresShape: c.shape, axis: c.axis, seed: 1701)
         let layer = try c.layer(T.self)
-        return try GradientChecker.softmaxWithLoss.checkScalar(
-            f.scores.data,
-            objective: { x in
-                f.scores.data = x
-                return try layer.forward(bottom: f.bottom, top: f.top)
-            },
-            gradient: { x in
-                f.scores.data = x
-                try layer.forward(bottom: f.bottom, top: f.top)
-                try layer.backward(top: f.top, propagateDown: [true, false], bottom: f.bottom)
-                return f.scores.diff
-            })
+        return try GradientChecker.softmaxWithLoss.checkLossLayer(layer, f)
     }
 
     @Test(arguments: cases) func gradientDouble(_ c: Case) throws {
@@ -72,18 +61,7 @@ import Testing
     @Test(arguments: cases.prefix(3)) func gradientDoubleTight(_ c: Case) throws {
         let f = try LossFixture<Double>(scoresShape: c.shape, axis: c.axis, seed: 1701)
         let layer = try c.layer(Double.self)
-        let report = try GradientChecker(stepsize: 1e-5, threshold: 1e-7).checkScalar(
-            f.scores.data,
-            objective: { x in
-                f.scores.data = x
-                return try layer.forward(bottom: f.bottom, top: f.top)
-            },
-            gradient: { x in
-                f.scores.data = x
-                try layer.forward(bottom: f.bottom, top: f.top)
-                try layer.backward(top: f.top, bottom: f.bottom)
-                return f.scores.diff
-            })
+        let report = try GradientChecker(stepsize: 1e-5, threshold: 1e-7).checkLossLayer(layer, f)
         #expect(report.failures.isEmpty, "\(report.summary)")
     }
 
@@ -107,18 +85,8 @@ import Testing
     @Test func checkerRejectsAWrongGradient() throws {
         let f = try LossFixture<Double>(seed: 1701)
         let layer = try SoftmaxWithLossLayer<Double>(lossWeights: [3])
-        let report = try GradientChecker.softmaxWithLoss.checkScalar(
-            f.scores.data,
-            objective: { x in
-                f.scores.data = x
-                return try layer.forward(bottom: f.bottom, top: f.top)
-            },
-            gradient: { x in
-                f.scores.data = x
-                try layer.forward(bottom: f.bottom, top: f.top)
-                try layer.backward(top: f.top, bottom: f.bottom)
-                return f.scores.diff.map { $0 * 60 }  // as if the normalizer were 1
-            })
+        // As if the normalizer were 1.
+        let report = try GradientChecker.softmaxWithLoss.checkLossLayer(layer, f, alter: { $0.map { $0 * 60 } })
         #expect(!report.failures.isEmpty)
     }
 }

@@ -43,18 +43,7 @@ import Testing
     @Test func twoTopsGradientCheck() throws {
         let f = try LossFixture<Double>(seed: 1701, twoTops: true)
         let layer = try SoftmaxWithLossLayer<Double>(lossWeights: [3, 0])
-        let report = try GradientChecker.softmaxWithLoss.checkScalar(
-            f.scores.data,
-            objective: { x in
-                f.scores.data = x
-                return try layer.forward(bottom: f.bottom, top: f.top)
-            },
-            gradient: { x in
-                f.scores.data = x
-                try layer.forward(bottom: f.bottom, top: f.top)
-                try layer.backward(top: f.top, bottom: f.bottom)
-                return f.scores.diff
-            })
+        let report = try GradientChecker.softmaxWithLoss.checkLossLayer(layer, f)
         #expect(report.checked == 300)
         #expect(report.failures.isEmpty, "\(report.summary)")
     }

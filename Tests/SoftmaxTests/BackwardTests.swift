@@ -22,28 +22,23 @@ struct BackwardTests {
         return g
     }
 
-    @Test func softmaxBackwardMatchesFiniteDifferences() throws {
-        var rng = SeededGenerator(seed: 21)
+    /// Softmax and log-softmax backward against central differences of the float64 reference
+    /// forward, on random shapes and axes.
+    @Test(arguments: [false, true])
+    func backwardMatchesFiniteDifferences(logarithmic: Bool) throws {
+        var rng = SeededGenerator(seed: logarithmic ? 22 : 21)
         for _ in 0..<12 {
             let (shape, axis) = rng.shapeAndAxis(maxDim: 5)
             let n = shape.reduce(1, *)
             let x = rng.gaussians(n, std: 2), dy = rng.gaussians(n)
-            let y = try NDArray(shape: shape, scalars: x).softmax(axis: axis)
-            let dx = try y.softmaxBackward(gradient: NDArray(shape: shape, scalars: dy), axis: axis).scalars
-            let want = numericalGradient(x, dy) { Reference.softmax($0, shape, axis) }
-            #expect(firstMismatch(dx, want, rel: 1e-6, abs: 1e-8) == nil, "shape \(shape) axis \(axis)")
-        }
-    }
-
-    @Test func logSoftmaxBackwardMatchesFiniteDifferences() throws {
-        var rng = SeededGenerator(seed: 22)
-        for _ in 0..<12 {
-            let (shape, axis) = rng.shapeAndAxis(maxDim: 5)
-            let n = shape.reduce(1, *)
-            let x = rng.gaussians(n, std: 2), dy = rng.gaussians(n)
-            let y = try NDArray(shape: shape, scalars: x).logSoftmax(axis: axis)
-            let dx = try y.logSoftmaxBackward(gradient: NDArray(shape: shape, scalars: dy), axis: axis).scalars
-            let want = numericalGradient(x, dy) { Reference.logSoftmax($0, shape, axis) }
+            let input = try NDArray(shape: shape, scalars: x), gradient = try NDArray(shape: shape, scalars: dy)
+            let dx =
+                logarithmic
+                ? try input.logSoftmax(axis: axis).logSoftmaxBackward(gradient: gradient, axis: axis).scalars
+                : try input.softmax(axis: axis).softmaxBackward(gradient: gradient, axis: axis).scalars
+            let want = numericalGradient(x, dy) {
+                logarithmic ? Reference.logSoftmax($0, shape, axis) : Reference.softmax($0, shape, axis)
+            }
             #expect(firstMismatch(dx, want, rel: 1e-6, abs: 1e-8) == nil, "shape \(shape) axis \(axis)")
         }
     }

@@ -112,4 +112,25 @@ extension GradientChecker {
     static let softmax = GradientChecker(stepsize: 1e-2, threshold: 1e-3)
     /// `GradientChecker<Dtype> checker(1e-2, 1e-2, 1701)` in `test_softmax_with_loss_layer.cpp`.
     static let softmaxWithLoss = GradientChecker(stepsize: 1e-2, threshold: 1e-2)
+
+    /// Checks a loss layer's gradient with respect to the fixture's scores, the objective being
+    /// the (weighted) loss `forward` returns, as Caffe's loss-layer tests do.
+    ///
+    /// - Parameter alter: applied to the computed gradient (to prove the checker catches errors).
+    func checkLossLayer<T: SoftmaxScalar>(
+        _ layer: SoftmaxWithLossLayer<T>, _ f: LossFixture<T>, alter: ([T]) -> [T] = { $0 }
+    ) throws -> Report {
+        try checkScalar(
+            f.scores.data,
+            objective: { x in
+                f.scores.data = x
+                return try layer.forward(bottom: f.bottom, top: f.top)
+            },
+            gradient: { x in
+                f.scores.data = x
+                try layer.forward(bottom: f.bottom, top: f.top)
+                try layer.backward(top: f.top, propagateDown: [true, false], bottom: f.bottom)
+                return alter(f.scores.diff)
+            })
+    }
 }
