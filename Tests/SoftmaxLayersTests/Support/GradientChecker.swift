@@ -1,4 +1,5 @@
 import Softmax
+import SoftmaxLayers
 
 /// Caffe's `GradientChecker` (`include/caffe/test/test_gradient_check_util.hpp`), reimplemented:
 /// central differences with `stepsize`, and a computed and an estimated derivative agree when
