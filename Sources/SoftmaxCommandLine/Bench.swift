@@ -84,7 +84,7 @@ struct Bench: ParsableCommand {
         if json {
             return "{\"op\": \"\(op.rawValue)\", \"shape\": \"\(shapeText)\", \"axis\": \(axis), "
                 + "\"dtype\": \"\(dtype.rawValue)\", \"threads\": \(threadCount), "
-                + "\"median_ms\": \(String(format: "%.4f", seconds * 1e3)), \"gbps\": \(String(format: "%.2f", gbps))}"
+                + "\"median_ms\": \(String(format: "%.6g", seconds * 1e3)), \"gbps\": \(String(format: "%.6g", gbps))}"
         }
         return String(
             format: "%-14@ %@ axis %d %@ threads %d: median %.3f ms, %.2f GB/s", op.rawValue, shapeText, axis,

@@ -1,0 +1,56 @@
+import Foundation
+import Testing
+
+@Suite("softmax bench")
+struct BenchCommandTests {
+    /// `--json` prints one object per line with SPEC's fields, for the op and its copy baseline,
+    /// and the bytes/time arithmetic holds.
+    @Test(arguments: ["softmax", "log-softmax", "cross-entropy"])
+    func jsonLines(op: String) throws {
+        let result = try runSoftmax([
+            "bench", "--op", op, "--shape", "64x300", "--repeats", "3", "--threads", "1", "--json",
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n")
+        #expect(lines.count == 2)
+        var ops: [String] = []
+        for line in lines {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            ops.append(try #require(object["op"] as? String))
+            #expect(object["shape"] as? String == "64x300")
+            #expect(object["dtype"] as? String == "float32")
+            #expect(object["threads"] as? Int == 1)
+            #expect(object["axis"] as? Int == (op == "cross-entropy" ? 1 : -1))
+            let ms = try #require(object["median_ms"] as? Double)
+            let gbps = try #require(object["gbps"] as? Double)
+            #expect(ms > 0 && gbps > 0)
+            // bytes = one read + one write of 64·300 float32 values.
+            let expected = Double(2 * 64 * 300 * 4) / (ms / 1e3) / 1e9
+            #expect(abs(gbps - expected) <= 1e-4 * expected, "\(gbps) vs \(expected)")
+        }
+        #expect(ops == [op, "copy"])
+    }
+
+    @Test(arguments: ["float64", "float16"])
+    func otherTypes(dtype: String) throws {
+        let result = try runSoftmax(["bench", "--shape", "2x21x8x8", "--axis", "1", "--dtype", dtype, "--repeats", "2"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains(dtype) && result.stdout.contains("GB/s"))
+    }
+
+    @Test(arguments: [
+        (["bench", "--shape", "10xabc"], "invalid --shape"),
+        (["bench", "--shape", "0x5"], "invalid --shape"),
+        (["bench", "--shape", "4x5", "--axis", "2"], "axis 2 is out of range"),
+        (["bench", "--repeats", "0"], "--repeats"),
+        (["bench", "--threads", "-1"], "--threads"),
+        (["bench", "--op", "exp"], "exp"),
+        (["bench", "--dtype", "int8"], "int8"),
+    ])
+    func badInput(arguments: [String], fragment: String) throws {
+        let result = try runSoftmax(arguments)
+        #expect(result.reason == .exit && result.status != 0)
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.count == 1 && lines[0].hasPrefix("error: ") && lines[0].contains(fragment), "\(result.stderr)")
+    }
+}
