@@ -32,6 +32,7 @@ struct Apply: ParsableCommand {
     var axis: Int = -1
 
     func run() throws {
+        try checkOutputs([("--output", output)], inputs: [input])
         let array = try NPYArray.readFloats(input, "input")
         let result = try withFloatType(array.dataType) { try apply($0, array) }
         try result.write(to: output)

@@ -66,6 +66,11 @@ struct Loss: ParsableCommand {
 
     /// Runs the loss, writes the requested files, and returns what goes to standard output.
     func execute() throws -> String {
+        try checkOutputs(
+            [
+                ("--loss-output", lossOutput), ("--grad-output", gradOutput), ("--prob-output", probOutput),
+                ("--log-prob-output", logProbOutput),
+            ], inputs: [scores, targets] + (weights.map { [$0] } ?? []))
         let scoreArray = try NPYArray.readFloats(scores, "scores")
         let targetArray = try NPYArray(contentsOf: targets)
         var options = CrossEntropyOptions(

@@ -74,6 +74,27 @@ extension NPYArray {
     }
 }
 
+/// Throws unless every output path differs from every input path and from the other outputs
+/// (after resolving `.`, `..` and symbolic links), so a run never overwrites its own input.
+func checkOutputs(_ outputs: [(option: String, path: String?)], inputs: [String]) throws {
+    func resolved(_ path: String) -> String {
+        URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+    }
+    let inputPaths = inputs.map(resolved)
+    var seen: [String: String] = [:]
+    for (option, path) in outputs {
+        guard let path else { continue }
+        let target = resolved(path)
+        if let i = inputPaths.firstIndex(of: target) {
+            throw CommandLineError("\(option) '\(path)' would overwrite the input '\(inputs[i])'")
+        }
+        if let other = seen[target] {
+            throw CommandLineError("\(option) '\(path)' is also the \(other) file")
+        }
+        seen[target] = option
+    }
+}
+
 /// Runs `body` with the Swift type of a float array's elements.
 func withFloatType<R>(
     _ type: NPYDataType, _ body: (any (SoftmaxScalar & NPYElement).Type) throws -> R
