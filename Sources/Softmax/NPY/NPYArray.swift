@@ -122,25 +122,30 @@ public struct NPYArray: Sendable, Equatable {
 
     /// The elements converted to `Double` (exact for every type but the largest 64-bit integers).
     public func doubles() -> [Double] {
+        func load<T: NPYElement & BitwiseCopyable>(_: T.Type, _ convert: (T) -> Double) -> [Double] {
+            bytes.withUnsafeBytes { raw in
+                (0..<count).map { convert(raw.loadUnaligned(fromByteOffset: $0 * MemoryLayout<T>.stride, as: T.self)) }
+            }
+        }
         switch dataType {
         case .float16:
             #if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
-                return try! scalars(as: Float16.self).map { Double($0) }
+                return load(Float16.self) { Double($0) }
             #else
                 return bytes.withUnsafeBytes { raw in
                     (0..<count).map { Self.halfToDouble(raw.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self)) }
                 }
             #endif
-        case .float32: return try! scalars(as: Float.self).map { Double($0) }
-        case .float64: return try! scalars(as: Double.self)
-        case .int8: return try! scalars(as: Int8.self).map { Double($0) }
-        case .int16: return try! scalars(as: Int16.self).map { Double($0) }
-        case .int32: return try! scalars(as: Int32.self).map { Double($0) }
-        case .int64: return try! scalars(as: Int64.self).map { Double($0) }
-        case .uint8: return try! scalars(as: UInt8.self).map { Double($0) }
-        case .uint16: return try! scalars(as: UInt16.self).map { Double($0) }
-        case .uint32: return try! scalars(as: UInt32.self).map { Double($0) }
-        case .uint64: return try! scalars(as: UInt64.self).map { Double($0) }
+        case .float32: return load(Float.self) { Double($0) }
+        case .float64: return load(Double.self) { $0 }
+        case .int8: return load(Int8.self) { Double($0) }
+        case .int16: return load(Int16.self) { Double($0) }
+        case .int32: return load(Int32.self) { Double($0) }
+        case .int64: return load(Int64.self) { Double($0) }
+        case .uint8: return load(UInt8.self) { Double($0) }
+        case .uint16: return load(UInt16.self) { Double($0) }
+        case .uint32: return load(UInt32.self) { Double($0) }
+        case .uint64: return load(UInt64.self) { Double($0) }
         }
     }
 
