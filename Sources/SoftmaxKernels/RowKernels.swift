@@ -139,17 +139,18 @@ public enum RowKernels<V: SIMD> where V.Scalar: KernelScalar {
 
     // MARK: - Loop helpers
 
-    /// Calls `body(offset, lanes)` for each full vector of the row, then once for the tail
-    /// with `lanes < V.scalarCount`.
+    /// Calls `body(offset, lanes)` for each vector of the row: full ones (`lanes ==
+    /// V.scalarCount`), then the tail.  One call site, so that the body is inlined into the loop
+    /// (with a second call site for the tail the compiler kept it out of line: a call per vector).
     @inlinable @inline(__always)
     static func forEachVector(count n: Int, _ body: (Int, Int) -> Void) {
         let w = V.scalarCount
         var i = 0
-        while i + w <= n {
-            body(i, w)
-            i += w
+        while i < n {
+            let lanes = Swift.min(w, n - i)
+            body(i, lanes)
+            i += lanes
         }
-        if i < n { body(i, n - i) }
     }
 
     /// Loads `lanes` scalars (a full vector when `lanes == V.scalarCount`); unused lanes are 0.
