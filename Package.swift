@@ -1,6 +1,16 @@
 // swift-tools-version: 6.2
 import PackageDescription
 
+/// Compiler flags of an instruction-set module: its `-march` on x86-64, nothing elsewhere (the
+/// module's sources are then empty).
+func isaFlags(_ march: String, extra: [String] = []) -> [SwiftSetting] {
+    #if arch(x86_64)
+    return [.unsafeFlags(["-Xcc", "-march=\(march)"] + extra)]
+    #else
+    return []
+    #endif
+}
+
 let package = Package(
     name: "swift-softmax",
     products: [
@@ -15,8 +25,17 @@ let package = Package(
         // Generic `@inlinable` SIMD kernels over raw pointers; instantiated per
         // instruction set by the modules that import them.
         .target(name: "SoftmaxKernels"),
+        // The same kernels compiled for AVX2 + FMA and for AVX-512 (x86-64 only; empty elsewhere).
+        .target(name: "SoftmaxKernelsAVX2", dependencies: ["SoftmaxKernels"], swiftSettings: isaFlags("x86-64-v3")),
+        .target(
+            name: "SoftmaxKernelsAVX512", dependencies: ["SoftmaxKernels"],
+            swiftSettings: isaFlags("x86-64-v4", extra: ["-Xcc", "-mprefer-vector-width=512"])),
+        // Which instruction sets this CPU has (`__builtin_cpu_supports`).
+        .target(name: "CPUFeatures"),
         // The public API: shapes, options, validation, dispatch, threads, `.npy` I/O.
-        .target(name: "Softmax", dependencies: ["SoftmaxKernels"]),
+        .target(
+            name: "Softmax",
+            dependencies: ["SoftmaxKernels", "SoftmaxKernelsAVX2", "SoftmaxKernelsAVX512", "CPUFeatures"]),
         // Caffe-style layers over blobs (data + diff).
         .target(name: "SoftmaxLayers", dependencies: ["Softmax"]),
         // The command-line tool's commands, as a library so tests can run them in-process.

@@ -1,18 +1,29 @@
 import SoftmaxKernels
+import SoftmaxKernelsAVX2
+import SoftmaxKernelsAVX512
 
-/// A type the kernels run in, with the vector width the portable instantiation uses.
-///
-/// The vector type is the instruction-set choice: the generic `TileKernels` are compiled here
-/// for these widths with the module's baseline flags.
+/// A type the kernels run in (`Float`, `Double`), with its kernels per instruction set.
 protocol ComputeScalar: KernelScalar, Codable {
-    /// The SIMD vector the portable kernels use.
-    associatedtype Vector: SIMD where Vector.Scalar == Self
+    /// The kernels of the active instruction set (`SoftmaxISA.active`).
+    static var kernels: TileKernelSet<Self> { get }
 }
 
 extension Float: ComputeScalar {
-    typealias Vector = SIMD8<Float>
+    static var kernels: TileKernelSet<Float> {
+        switch SoftmaxISA.active {
+        case .portable: portableKernels
+        case .avx2: AVX2Kernels.float
+        case .avx512: AVX512Kernels.float
+        }
+    }
 }
 
 extension Double: ComputeScalar {
-    typealias Vector = SIMD4<Double>
+    static var kernels: TileKernelSet<Double> {
+        switch SoftmaxISA.active {
+        case .portable: portableKernels
+        case .avx2: AVX2Kernels.double
+        case .avx512: AVX512Kernels.double
+        }
+    }
 }

@@ -152,18 +152,15 @@ private struct CrossEntropyTask: ComputeTask {
             let losses = (outputs[1] ?? scratch!).address
             let x = inputs[0].address
             let soft = inputs.count > 1 ? inputs[1].address : nil
+            let kernels = S.kernels
             let plan = TilePlan(layout)
             var partials = [Double](repeating: 0, count: plan.tileCount)
             partials.withUnsafeMutableBufferPointer { partials in
                 plan.forEachTile { k, positions in
                     if let targets {
-                        TileKernels<S.Vector>.crossEntropy(
-                            x, targets: targets, layout: layout, positions: positions, parameters: parameters,
-                            outputs: pointers, losses: losses)
+                        kernels.crossEntropyIndices(x, targets, layout, positions, parameters, pointers, losses)
                     } else if let soft {
-                        TileKernels<S.Vector>.crossEntropy(
-                            x, probabilities: soft, layout: layout, positions: positions, parameters: parameters,
-                            outputs: pointers, losses: losses)
+                        kernels.crossEntropyProbabilities(x, soft, layout, positions, parameters, pointers, losses)
                     }
                     var sum = 0.0
                     for p in positions { sum += Double(losses[p]) }

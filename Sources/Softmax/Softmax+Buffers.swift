@@ -119,9 +119,8 @@ private struct ForwardTask: ComputeTask {
 
     func run<S: ComputeScalar>(inputs: [UnsafeBufferPointer<S>], outputs: [UnsafeMutableBufferPointer<S>?]) {
         let (x, y) = (inputs[0].address, outputs[0]!.address)
-        TilePlan(layout).forEachTile { _, positions in
-            TileKernels<S.Vector>.forward(logarithmic: logarithmic, x, y, layout: layout, positions: positions)
-        }
+        let kernels = S.kernels
+        TilePlan(layout).forEachTile { _, positions in kernels.forward(logarithmic, x, y, layout, positions) }
     }
 }
 
@@ -130,9 +129,8 @@ private struct LogSumExpTask: ComputeTask {
 
     func run<S: ComputeScalar>(inputs: [UnsafeBufferPointer<S>], outputs: [UnsafeMutableBufferPointer<S>?]) {
         let (x, out) = (inputs[0].address, outputs[0]!.address)
-        TilePlan(layout).forEachTile { _, positions in
-            TileKernels<S.Vector>.logSumExp(x, out, layout: layout, positions: positions)
-        }
+        let kernels = S.kernels
+        TilePlan(layout).forEachTile { _, positions in kernels.logSumExp(x, out, layout, positions) }
     }
 }
 
@@ -142,9 +140,7 @@ private struct BackwardTask: ComputeTask {
 
     func run<S: ComputeScalar>(inputs: [UnsafeBufferPointer<S>], outputs: [UnsafeMutableBufferPointer<S>?]) {
         let (y, dy, dx) = (inputs[0].address, inputs[1].address, outputs[0]!.address)
-        TilePlan(layout).forEachTile { _, positions in
-            TileKernels<S.Vector>.backward(
-                logarithmic: logarithmic, output: y, gradient: dy, into: dx, layout: layout, positions: positions)
-        }
+        let kernels = S.kernels
+        TilePlan(layout).forEachTile { _, positions in kernels.backward(logarithmic, y, dy, dx, layout, positions) }
     }
 }

@@ -83,12 +83,12 @@ struct Bench: ParsableCommand {
         let shapeText = shape.map(String.init).joined(separator: "x")
         if json {
             return "{\"op\": \"\(op.rawValue)\", \"shape\": \"\(shapeText)\", \"axis\": \(axis), "
-                + "\"dtype\": \"\(dtype.rawValue)\", \"threads\": \(threadCount), "
+                + "\"dtype\": \"\(dtype.rawValue)\", \"threads\": \(threadCount), \"isa\": \"\(SoftmaxISA.active.rawValue)\", "
                 + "\"median_ms\": \(String(format: "%.6g", seconds * 1e3)), \"gbps\": \(String(format: "%.6g", gbps))}"
         }
         return String(
-            format: "%-14@ %@ axis %d %@ threads %d: median %.3f ms, %.2f GB/s", op.rawValue, shapeText, axis,
-            dtype.rawValue, threadCount, seconds * 1e3, gbps)
+            format: "%-14@ %@ axis %d %@ threads %d %@: median %.3f ms, %.2f GB/s", op.rawValue, shapeText, axis,
+            dtype.rawValue, threadCount, SoftmaxISA.active.rawValue, seconds * 1e3, gbps)
     }
 
     /// Median seconds of `repeats` runs after one warm-up.

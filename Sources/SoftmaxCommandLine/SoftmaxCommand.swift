@@ -13,6 +13,9 @@ public struct SoftmaxCommand: ParsableCommand {
             input's float type (float16, float32 or float64). On bad input the tool prints one \
             line starting 'error:' and exits with a non-zero status.
 
+            The kernels use the best instruction set of the CPU (AVX-512, AVX2, or portable); \
+            the environment variable SOFTMAX_ISA=portable|avx2|avx512 asks for a lower one.
+
             Examples:
               softmax apply softmax logits.npy --output probs.npy
               softmax loss scores.npy labels.npy --ignore-index 255 --grad-output grad.npy
@@ -29,6 +32,7 @@ public struct SoftmaxCommand: ParsableCommand {
     /// - Returns: the process exit status: 0 on success, 1 for bad input, 64 for bad usage.
     public static func main(arguments: [String]) -> Int32 {
         do {
+            if case .failure(let error)? = SoftmaxISA.environmentRequest { throw error }
             var command = try parseAsRoot(arguments)
             try command.run()
             return 0

@@ -19,7 +19,7 @@ public struct CrossEntropyParameters<Scalar: KernelScalar>: @unchecked Sendable 
     public var gradientScale: Scalar
 
     /// Parameters of one cross-entropy call; see the properties.
-    @inlinable
+    @inlinable @inline(__always)
     public init(
         classes: Int, weights: UnsafePointer<Scalar>?, weightSum: Scalar, smoothing: Scalar,
         inputIsLogProbability: Bool, gradientScale: Scalar
@@ -33,10 +33,10 @@ public struct CrossEntropyParameters<Scalar: KernelScalar>: @unchecked Sendable 
     }
 
     /// `ε / C`, the smoothing mass each class receives.
-    @inlinable public var smoothingPerClass: Scalar { smoothing / Scalar(classes) }
+    @inlinable @inline(__always) public var smoothingPerClass: Scalar { smoothing / Scalar(classes) }
 
     /// The weight of class `c`.
-    @inlinable public func weight(_ c: Int) -> Scalar { weights?[c] ?? 1 }
+    @inlinable @inline(__always) public func weight(_ c: Int) -> Scalar { weights?[c] ?? 1 }
 }
 
 /// Optional per-element outputs of the fused cross-entropy kernels, laid out like the scores.
@@ -49,7 +49,7 @@ public struct CrossEntropyOutputPointers<Scalar: KernelScalar>: @unchecked Senda
     public var logProbabilities: UnsafeMutablePointer<Scalar>?
 
     /// Outputs to write; `nil` ones are skipped.
-    @inlinable
+    @inlinable @inline(__always)
     public init(
         gradient: UnsafeMutablePointer<Scalar>? = nil,
         probabilities: UnsafeMutablePointer<Scalar>? = nil,
@@ -61,7 +61,7 @@ public struct CrossEntropyOutputPointers<Scalar: KernelScalar>: @unchecked Senda
     }
 
     /// The same outputs moved by `offset` elements.
-    @inlinable
+    @inlinable @inline(__always)
     public func advanced(by offset: Int) -> Self {
         Self(
             gradient: gradient.map { $0 + offset },
@@ -70,7 +70,7 @@ public struct CrossEntropyOutputPointers<Scalar: KernelScalar>: @unchecked Senda
     }
 
     /// True when any per-element output is requested.
-    @inlinable public var writesElements: Bool {
+    @inlinable @inline(__always) public var writesElements: Bool {
         gradient != nil || probabilities != nil || logProbabilities != nil
     }
 }

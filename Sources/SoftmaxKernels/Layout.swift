@@ -9,7 +9,7 @@ public struct Layout: Sendable, Equatable {
     public var inner: Int
 
     /// A layout from its three counts.
-    @inlinable
+    @inlinable @inline(__always)
     public init(outer: Int, classes: Int, inner: Int) {
         self.outer = outer
         self.classes = classes
@@ -17,13 +17,13 @@ public struct Layout: Sendable, Equatable {
     }
 
     /// Number of positions, `outer · inner`.
-    @inlinable public var positions: Int { outer * inner }
+    @inlinable @inline(__always) public var positions: Int { outer * inner }
 
     /// Number of elements, `outer · classes · inner`.
-    @inlinable public var count: Int { outer * classes * inner }
+    @inlinable @inline(__always) public var count: Int { outer * classes * inner }
 
     /// Offset of class 0 of position `p`.
-    @inlinable
+    @inlinable @inline(__always)
     public func offset(ofPosition p: Int) -> Int {
         inner == 1 ? p * classes : (p / inner) * classes * inner + p % inner
     }

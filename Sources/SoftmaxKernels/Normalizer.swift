@@ -8,21 +8,21 @@ public struct Normalizer<Scalar: KernelScalar>: Sendable {
     public var sum: Scalar
 
     /// A normaliser from its maximum and sum.
-    @inlinable
+    @inlinable @inline(__always)
     public init(max: Scalar, sum: Scalar) {
         self.max = max
         self.sum = sum
     }
 
     /// What the kernels subtract before exponentiating.
-    @inlinable public var shift: Scalar { max == -.infinity ? 0 : max }
+    @inlinable @inline(__always) public var shift: Scalar { max == -.infinity ? 0 : max }
 
     /// True when every score is `-infinity`.
-    @inlinable public var isFullyMasked: Bool { sum == 0 }
+    @inlinable @inline(__always) public var isFullyMasked: Bool { sum == 0 }
 
     /// `log(sum)`; `-infinity` for a fully masked position.
-    @inlinable public var logSum: Scalar { Scalar.scalarLog(sum) }
+    @inlinable @inline(__always) public var logSum: Scalar { Scalar.scalarLog(sum) }
 
     /// `1 / sum`, or 0 for a fully masked position (so that probabilities come out 0, not NaN).
-    @inlinable public var inverseSum: Scalar { sum == 0 ? 0 : 1 / sum }
+    @inlinable @inline(__always) public var inverseSum: Scalar { sum == 0 ? 0 : 1 / sum }
 }

@@ -1,0 +1,61 @@
+/// One instruction set's tile kernels for one scalar type, as function values: the dispatch
+/// table the public API picks from at first use (the shape of onnxruntime MLAS's dispatch).
+///
+/// Each instruction-set module fills it with closures that call `TileKernels<V>` for its
+/// vector width; the closures are formed in that module, so the kernels are compiled there with
+/// its CPU flags.
+public struct TileKernelSet<Scalar: KernelScalar>: Sendable {
+    /// The name of the instruction set (`portable`, `avx2`, `avx512`).
+    public var name: String
+    /// `TileKernels.forward`.
+    public var forward:
+        @Sendable (
+            _ logarithmic: Bool, _ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, _ layout: Layout,
+            _ positions: Range<Int>
+        ) -> Void
+    /// `TileKernels.logSumExp`.
+    public var logSumExp:
+        @Sendable (
+            _ x: UnsafePointer<Scalar>, _ out: UnsafeMutablePointer<Scalar>, _ layout: Layout, _ positions: Range<Int>
+        ) -> Void
+    /// `TileKernels.backward`.
+    public var backward:
+        @Sendable (
+            _ logarithmic: Bool, _ y: UnsafePointer<Scalar>, _ dy: UnsafePointer<Scalar>,
+            _ dx: UnsafeMutablePointer<Scalar>, _ layout: Layout, _ positions: Range<Int>
+        ) -> Void
+    /// `TileKernels.crossEntropy` with class indices.
+    public var crossEntropyIndices:
+        @Sendable (
+            _ x: UnsafePointer<Scalar>, _ targets: UnsafePointer<Int32>, _ layout: Layout, _ positions: Range<Int>,
+            _ parameters: CrossEntropyParameters<Scalar>, _ outputs: CrossEntropyOutputPointers<Scalar>,
+            _ losses: UnsafeMutablePointer<Scalar>
+        ) -> Void
+    /// `TileKernels.crossEntropy` with probability targets.
+    public var crossEntropyProbabilities:
+        @Sendable (
+            _ x: UnsafePointer<Scalar>, _ q: UnsafePointer<Scalar>, _ layout: Layout, _ positions: Range<Int>,
+            _ parameters: CrossEntropyParameters<Scalar>, _ outputs: CrossEntropyOutputPointers<Scalar>,
+            _ losses: UnsafeMutablePointer<Scalar>
+        ) -> Void
+
+    /// The kernels of `TileKernels<V>`.  Call it from the module whose CPU flags should compile
+    /// them: the body is inlined there and the closures specialise `TileKernels<V>` in place.
+    @inlinable @inline(__always)
+    public init<V: SIMD & Sendable>(name: String, vector _: V.Type) where V.Scalar == Scalar {
+        self.name = name
+        forward = { TileKernels<V>.forward(logarithmic: $0, $1, $2, layout: $3, positions: $4) }
+        logSumExp = { TileKernels<V>.logSumExp($0, $1, layout: $2, positions: $3) }
+        backward = {
+            TileKernels<V>.backward(logarithmic: $0, output: $1, gradient: $2, into: $3, layout: $4, positions: $5)
+        }
+        crossEntropyIndices = {
+            TileKernels<V>.crossEntropy(
+                $0, targets: $1, layout: $2, positions: $3, parameters: $4, outputs: $5, losses: $6)
+        }
+        crossEntropyProbabilities = {
+            TileKernels<V>.crossEntropy(
+                $0, probabilities: $1, layout: $2, positions: $3, parameters: $4, outputs: $5, losses: $6)
+        }
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import Testing
+
+@testable import Softmax
+
+@Suite("Every instruction set against float64 and against each other")
+struct InstructionSetTests {
+    @Test func selection() {
+        #expect(SoftmaxISA.supported.first == .portable)
+        for isa in SoftmaxISA.allCases {
+            let expected = min(isa, SoftmaxISA.supported.last!)
+            #expect(SoftmaxISA.withActive(isa) { SoftmaxISA.active } == expected)
+        }
+    }
+
+    /// Shapes that exercise full vectors and tails of every width (4, 8, 16 lanes), rows longer
+    /// than a normaliser block, and strided layouts.
+    static let shapes: [([Int], Int)] = [
+        ([5, 3], 1), ([3, 17], 1), ([2, 33], -1), ([2, 2049], 1), ([1, 40000], 1),
+        ([2, 5, 7], 1), ([3, 21, 19], 1), ([2, 4, 33], 1), ([4, 3, 2, 5], 2), ([6, 5], 0),
+    ]
+
+    func checkAll<T: SoftmaxScalar>(_: T.Type, isa: SoftmaxISA) throws {
+        var rng = SeededGenerator(seed: 2024)
+        let tol = tolerance(T.self)
+        for (shape, axis) in Self.shapes {
+            var values = rng.gaussians(shape.reduce(1, *), std: 4).map { T($0) }
+            values[values.count / 2] = -.infinity  // a masked score somewhere
+            let x = try NDArray(shape: shape, scalars: values)
+            let xd = values.map { Double($0) }
+            let label = "\(isa) \(T.self) \(shape) axis \(axis)"
+            let (y, ly) = try SoftmaxISA.withActive(isa) { (try x.softmax(axis: axis), try x.logSoftmax(axis: axis)) }
+            #expect(
+                firstMismatch(
+                    y.scalars.map { Double($0) }, Reference.softmax(xd, shape, axis), rel: tol.rel, abs: tol.abs)
+                    == nil, "\(label)")
+            #expect(
+                firstMismatch(
+                    ly.scalars.map { Double($0) }, Reference.logSoftmax(xd, shape, axis), rel: tol.rel, abs: tol.abs)
+                    == nil, "\(label)")
+
+            var targetShape = shape
+            let a = axis < 0 ? axis + shape.count : axis
+            targetShape.remove(at: a)
+            let labels = (0..<targetShape.reduce(1, *)).map { _ in Int.random(in: 0..<shape[a], using: &rng) }
+            let options = CrossEntropyOptions(
+                axis: axis, classWeights: (0..<shape[a]).map { Double($0 % 3) + 0.5 }, labelSmoothing: 0.1)
+            let result = try SoftmaxISA.withActive(isa) {
+                try crossEntropy(x, classIndices: NDArray(shape: targetShape, scalars: labels), options: options)
+            }
+            let want = Reference.crossEntropy(xd, shape, .indices(labels), options)
+            // The masked score makes one loss +inf under smoothing; compare the gradient only then.
+            if want.loss.isFinite { #expect(close(result.loss, want.loss, rel: tol.rel, abs: tol.abs), "\(label)") }
+            #expect(
+                firstMismatch(result.gradient!.scalars.map { Double($0) }, want.gradient, rel: tol.rel, abs: tol.abs)
+                    == nil, "\(label)")
+        }
+    }
+
+    @Test(arguments: SoftmaxISA.supported)
+    func floatMatchesReference(isa: SoftmaxISA) throws { try checkAll(Float.self, isa: isa) }
+
+    @Test(arguments: SoftmaxISA.supported)
+    func doubleMatchesReference(isa: SoftmaxISA) throws { try checkAll(Double.self, isa: isa) }
+
+    @Test(arguments: SoftmaxISA.supported)
+    func float16MatchesReference(isa: SoftmaxISA) throws { try checkAll(Float16.self, isa: isa) }
+
+    /// The sets agree with each other far more closely than with the bar: only the order of
+    /// additions differs.
+    @Test func setsAgreeWithEachOther() throws {
+        var rng = SeededGenerator(seed: 7)
+        let x = try NDArray(shape: [16, 3000], scalars: rng.gaussians(48_000, std: 3).map { Float($0) })
+        let results = try SoftmaxISA.supported.map { isa in try SoftmaxISA.withActive(isa) { try x.logSoftmax() } }
+        for r in results.dropFirst() {
+            #expect(
+                firstMismatch(r.scalars.map { Double($0) }, results[0].scalars.map { Double($0) }, rel: 2e-6, abs: 2e-6)
+                    == nil)
+        }
+    }
+}
