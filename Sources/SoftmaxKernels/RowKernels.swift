@@ -144,13 +144,7 @@ public enum RowKernels<V: SIMD> where V.Scalar: KernelScalar {
     /// (with a second call site for the tail the compiler kept it out of line: a call per vector).
     @inlinable @inline(__always)
     static func forEachVector(count n: Int, _ body: (Int, Int) -> Void) {
-        let w = V.scalarCount
-        var i = 0
-        while i < n {
-            let lanes = Swift.min(w, n - i)
-            body(i, lanes)
-            i += lanes
-        }
+        forEachVector(from: 0, to: n, body)
     }
 
     /// Loads `lanes` scalars (a full vector when `lanes == V.scalarCount`); unused lanes are 0.

@@ -17,11 +17,17 @@ public enum TileKernels<V: SIMD> where V.Scalar: KernelScalar {
         forEachGroup(layout, positions) { offset, lanes, _ in
             if layout.inner == 1 {
                 let n = layout.classes
-                let norm = RowKernels<V>.normalizer(x + offset, count: n)
-                if logarithmic {
-                    RowKernels<V>.logSoftmax(x + offset, y + offset, count: n, normalizer: norm)
+                if !logarithmic && n >= 2 * V.scalarCount {
+                    RowKernels<V>.softmaxOnePass(x + offset, y + offset, count: n)
                 } else {
-                    RowKernels<V>.softmax(x + offset, y + offset, count: n, normalizer: norm)
+                    // Log-softmax needs no second exponential; rows of a vector or two are cheaper
+                    // read twice than staged through per-block factors.
+                    let norm = RowKernels<V>.normalizer(x + offset, count: n)
+                    if logarithmic {
+                        RowKernels<V>.logSoftmax(x + offset, y + offset, count: n, normalizer: norm)
+                    } else {
+                        RowKernels<V>.softmax(x + offset, y + offset, count: n, normalizer: norm)
+                    }
                 }
             } else if logarithmic {
                 StridedKernels<V>.logSoftmax(

@@ -78,4 +78,29 @@ struct InstructionSetTests {
                     == nil)
         }
     }
+
+    /// Special values in rows long enough for the one-pass softmax (several blocks): NaN and
+    /// `+inf` make only their row NaN, a fully masked row gives zeros, a partly masked one is
+    /// exact.
+    @Test(arguments: SoftmaxISA.supported)
+    func specialValuesInLongRows(isa: SoftmaxISA) throws {
+        let n = 5000
+        var values = [Float](repeating: 0, count: 5 * n)
+        for i in 0..<n { values[i] = Float(i % 7) }  // row 0: plain
+        values[n + 4321] = .nan  // row 1: NaN late
+        values[2 * n + 17] = .infinity  // row 2: +inf
+        for i in 0..<n { values[3 * n + i] = -.infinity }  // row 3: fully masked
+        for i in 0..<n { values[4 * n + i] = i == 4999 ? 2 : (i % 2 == 0 ? -.infinity : 1) }  // row 4: partly
+        let x = try NDArray(shape: [5, n], scalars: values)
+        let y = try SoftmaxISA.withActive(isa) { try x.softmax() }.scalars
+        let reference = Reference.softmax(values[0..<n].map { Double($0) }, [1, n], 1)
+        #expect(firstMismatch(y[0..<n].map { Double($0) }, reference, rel: 2e-5, abs: 1e-6) == nil)
+        #expect(y[n..<(2 * n)].allSatisfy { $0.isNaN })
+        #expect(y[(2 * n)..<(3 * n)].allSatisfy { $0.isNaN })
+        #expect(y[(3 * n)..<(4 * n)].allSatisfy { $0 == 0 })
+        let row4 = values[(4 * n)...].map { Double($0) }
+        #expect(
+            firstMismatch(y[(4 * n)...].map { Double($0) }, Reference.softmax(row4, [1, n], 1), rel: 2e-5, abs: 1e-6)
+                == nil)
+    }
 }

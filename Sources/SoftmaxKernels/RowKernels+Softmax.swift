@@ -1,0 +1,73 @@
+extension RowKernels {
+    /// Writes `y = softmax(x)` with one exponential per element: pass 1 reads `x` once, block
+    /// by block, and writes `exp(x − blockMax)` (lane-wise maximum of the block) into `y` while
+    /// summing it; pass 2 rescales each block of `y` in place by `exp(blockMax − max) / sum`,
+    /// from cache for rows up to L2 size.  Same results as `normalizer` + `softmax` (a fully
+    /// masked row gives zeros, a NaN or `+infinity` makes the row NaN), about twice the speed
+    /// when the exponential bounds the time.
+    ///
+    /// `x` and `y` may be the same buffer.
+    ///
+    /// - Complexity: O(count): one read of `x`, one write of `y`, one in-cache pass over `y`.
+    @inlinable
+    public static func softmaxOnePass(_ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, count n: Int) {
+        let w = V.scalarCount
+        let blocks = (n + blockLength - 1) / blockLength
+        withUnsafeTemporaryAllocation(of: V.self, capacity: 2 * Swift.max(blocks, 1)) { scratch in
+            let blockMax = scratch.baseAddress!
+            let blockSum = blockMax + blocks
+            var rowMax = V(repeating: -.infinity)
+            for b in 0..<blocks {
+                let start = b * blockLength
+                let end = Swift.min(start + blockLength, n)
+                var m = V(repeating: -.infinity)
+                var i = start
+                while i + w <= end {
+                    m = m.laneMax((x + i).loadVector(V.self))
+                    i += w
+                }
+                if i < end { m = m.laneMax((x + i).loadVector(count: end - i, fill: -.infinity, V.self)) }
+                let shift = m.maskedShift()
+                var s = V(repeating: 0)
+                forEachVector(from: start, to: end) { i, lanes in
+                    let e = ((x + i).loadLanes(lanes, V.self) - shift).vectorExp()
+                    (y + i).storeLanes(e, lanes)
+                    s += lanes == w ? e : e * V.firstLanes(lanes, 1)
+                }
+                blockMax[b] = m
+                blockSum[b] = s
+                rowMax = rowMax.laneMax(m)
+            }
+            let top = rowMax.horizontalMax()
+            let topShift = V(repeating: top == -.infinity ? 0 : top)
+            // Per block and lane: exp(blockMax − max), 0 for masked lanes (whose shift was 0).
+            func factor(_ b: Int) -> V {
+                blockMax[b].selectEqual(
+                    to: V(repeating: -.infinity), then: V(repeating: 0),
+                    else: (blockMax[b].maskedShift() - topShift).vectorExp())
+            }
+            var total = V(repeating: 0)
+            for b in 0..<blocks { total += blockSum[b] * factor(b) }
+            let sum = total.horizontalSum()
+            let inverse = sum == 0 ? Scalar(0) : 1 / sum
+            for b in 0..<blocks {
+                let scale = factor(b) * V(repeating: inverse)
+                forEachVector(from: b * blockLength, to: Swift.min((b + 1) * blockLength, n)) { i, lanes in
+                    (y + i).storeLanes((y + i).loadLanes(lanes, V.self) * scale, lanes)
+                }
+            }
+        }
+    }
+
+    /// `forEachVector` over `start..<end` (`start` a multiple of the vector width).
+    @inlinable @inline(__always)
+    static func forEachVector(from start: Int, to end: Int, _ body: (Int, Int) -> Void) {
+        let w = V.scalarCount
+        var i = start
+        while i < end {
+            let lanes = Swift.min(w, end - i)
+            body(i, lanes)
+            i += lanes
+        }
+    }
+}
