@@ -21,6 +21,18 @@ extension RowKernels {
         let n = k.classes
         let ignored = target < 0
         let eps = k.smoothing
+        if !ignored && eps == 0 && !k.inputIsLogProbability && outputs.probabilities == nil
+            && outputs.logProbabilities == nil && n >= 2 * V.scalarCount, let g = outputs.gradient
+        {
+            // Plain cross-entropy, gradient only (the training case): the gradient is
+            // `scale·w_t·p − scale·w_t·onehot`, so the one-pass softmax writes it directly.
+            let targetWeight = k.weight(target)
+            let targetScore = x[target]  // read first: the gradient may overwrite the scores
+            let norm = softmaxOnePass(x, g, count: n, scale: k.gradientScale * targetWeight)
+            g[target] -= k.gradientScale * targetWeight
+            let targetLogp = norm.isFullyMasked ? -Scalar.infinity : (targetScore - norm.shift) - norm.logSum
+            return targetWeight == 0 ? 0 : -targetWeight * targetLogp
+        }
         let epsPerClass = k.smoothingPerClass
         var norm = Normalizer<Scalar>(max: 0, sum: 1)
         let logits = !k.inputIsLogProbability

@@ -8,12 +8,16 @@ extension RowKernels {
     ///
     /// `x` and `y` may be the same buffer.
     ///
+    /// - Parameter scale: multiplies every output (the fused loss writes `scale · p`).
+    /// - Returns: the row's normaliser.
     /// - Complexity: O(count): one read of `x`, one write of `y`, one in-cache pass over `y`.
-    @inlinable
-    public static func softmaxOnePass(_ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, count n: Int) {
+    @inlinable @discardableResult
+    public static func softmaxOnePass(
+        _ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, count n: Int, scale: Scalar = 1
+    ) -> Normalizer<Scalar> {
         let w = V.scalarCount
         let blocks = (n + blockLength - 1) / blockLength
-        withUnsafeTemporaryAllocation(of: V.self, capacity: 2 * Swift.max(blocks, 1)) { scratch in
+        return withUnsafeTemporaryAllocation(of: V.self, capacity: 2 * Swift.max(blocks, 1)) { scratch in
             let blockMax = scratch.baseAddress!
             let blockSum = blockMax + blocks
             var rowMax = V(repeating: -.infinity)
@@ -49,13 +53,14 @@ extension RowKernels {
             var total = V(repeating: 0)
             for b in 0..<blocks { total += blockSum[b] * factor(b) }
             let sum = total.horizontalSum()
-            let inverse = sum == 0 ? Scalar(0) : 1 / sum
+            let inverse = sum == 0 ? Scalar(0) : scale / sum
             for b in 0..<blocks {
-                let scale = factor(b) * V(repeating: inverse)
+                let blockScale = factor(b) * V(repeating: inverse)
                 forEachVector(from: b * blockLength, to: Swift.min((b + 1) * blockLength, n)) { i, lanes in
-                    (y + i).storeLanes((y + i).loadLanes(lanes, V.self) * scale, lanes)
+                    (y + i).storeLanes((y + i).loadLanes(lanes, V.self) * blockScale, lanes)
                 }
             }
+            return Normalizer(max: top, sum: sum)
         }
     }
 

@@ -103,4 +103,39 @@ struct InstructionSetTests {
             firstMismatch(y[(4 * n)...].map { Double($0) }, Reference.softmax(row4, [1, n], 1), rel: 2e-5, abs: 1e-6)
                 == nil)
     }
+
+    /// The plain cross-entropy path (class indices, logits, no smoothing, gradient only) on rows
+    /// long enough for the one-pass kernel, with weights, ignored positions, a masked row and
+    /// every reduction, against float64.
+    @Test(arguments: SoftmaxISA.supported)
+    func plainCrossEntropyOnLongRows(isa: SoftmaxISA) throws {
+        var rng = SeededGenerator(seed: 77)
+        for (rows, classes) in [(6, 70), (3, 2049), (2, 5000)] {
+            var values = rng.gaussians(rows * classes, std: 5).map { Float($0) }
+            for c in 0..<classes { values[classes + c] = c == 3 ? 1 : -.infinity }  // row 1: one live score
+            let xd = values.map { Double($0) }
+            var labels = (0..<rows).map { _ in Int.random(in: 0..<classes, using: &rng) }
+            labels[1] = 3
+            labels[rows - 1] = -100
+            let weights = (0..<classes).map { Double($0 % 4) * 0.5 + 0.25 }
+            for reduction in LossReduction.allCases {
+                for classWeights in [nil, weights] {
+                    let options = CrossEntropyOptions(
+                        reduction: reduction, ignoreIndex: -100, classWeights: classWeights, lossWeight: 1.5)
+                    let result = try SoftmaxISA.withActive(isa) {
+                        try crossEntropy(
+                            NDArray(shape: [rows, classes], scalars: values),
+                            classIndices: NDArray(shape: [rows], scalars: labels),
+                            options: options, outputs: [.gradient])
+                    }
+                    let want = Reference.crossEntropy(xd, [rows, classes], .indices(labels), options)
+                    let label = "\(isa) \(rows)x\(classes) \(reduction) weighted \(classWeights != nil)"
+                    #expect(
+                        close(result.loss, want.loss, rel: 2e-5, abs: 1e-6), "\(label): \(result.loss) vs \(want.loss)")
+                    let got = result.gradient!.scalars.map { Double($0) }
+                    #expect(firstMismatch(got, want.gradient, rel: 2e-5, abs: 1e-6) == nil, "\(label)")
+                }
+            }
+        }
+    }
 }
