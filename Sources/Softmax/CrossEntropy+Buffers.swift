@@ -127,7 +127,7 @@ func multiIndex(_ flat: Int, in shape: [Int]) -> [Int] {
 
 /// The fused pass over all tiles; returns Σ per-position losses (in tile order, so the same
 /// bits on any number of threads).
-private struct CrossEntropyTask: ComputeTask {
+private struct CrossEntropyTask {
     let layout: Layout
     /// Decoded class indices (negative = ignored), or `nil` for probability targets (then
     /// `inputs[1]`).

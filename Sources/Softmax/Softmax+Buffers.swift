@@ -113,7 +113,7 @@ private func backward<T: SoftmaxScalar>(
     try perform(inputs: [y, dy], outputs: [dx], float: task.run, double: task.run)
 }
 
-private struct ForwardTask: ComputeTask {
+private struct ForwardTask {
     let logarithmic: Bool
     let layout: Layout
 
@@ -124,7 +124,7 @@ private struct ForwardTask: ComputeTask {
     }
 }
 
-private struct LogSumExpTask: ComputeTask {
+private struct LogSumExpTask {
     let layout: Layout
 
     func run<S: ComputeScalar>(inputs: [UnsafeBufferPointer<S>], outputs: [UnsafeMutableBufferPointer<S>?]) {
@@ -134,7 +134,7 @@ private struct LogSumExpTask: ComputeTask {
     }
 }
 
-private struct BackwardTask: ComputeTask {
+private struct BackwardTask {
     let logarithmic: Bool
     let layout: Layout
 

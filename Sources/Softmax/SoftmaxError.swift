@@ -23,23 +23,23 @@ public enum SoftmaxError: Error, Equatable, Sendable, CustomStringConvertible {
             if rank == 0 { return "axis \(axis) is out of range: a 0-d array has no class axis" }
             return "axis \(axis) is out of range for an array of rank \(rank) (valid: \(-rank)...\(rank - 1))"
         case .invalidShape(let shape, let reason):
-            return "invalid shape \(Self.format(shape)): \(reason)"
+            return "invalid shape \(Self.shapeText(shape)): \(reason)"
         case .countMismatch(let argument, let expected, let actual):
             return "\(argument) holds \(actual) elements but its shape needs \(expected)"
         case .shapeMismatch(let argument, let expected, let actual):
-            return "\(argument) has shape \(Self.format(actual)) but \(Self.format(expected)) is required"
+            return "\(argument) has shape \(Self.shapeText(actual)) but \(Self.shapeText(expected)) is required"
         case .labelOutOfRange(let label, let position, let classes):
-            return "label \(label) at position \(Self.format(position)) is outside 0..<\(classes) "
+            return "label \(label) at position \(Self.shapeText(position)) is outside 0..<\(classes) "
                 + "(there are \(classes) classes) and is not the ignore index"
         case .labelNotWhole(let value, let position):
-            return "label \(value) at position \(Self.format(position)) is not a whole number"
+            return "label \(value) at position \(Self.shapeText(position)) is not a whole number"
         case .invalidOption(let name, let value, let reason):
             return "invalid \(name) \(value): \(reason)"
         }
     }
 
-    /// `[2, 3]` → `(2, 3)`, `[5]` → `(5,)`, `[]` → `()` — NumPy's notation.
-    static func format(_ dims: [Int]) -> String {
+    /// A shape in NumPy's notation: `[2, 3]` → `(2, 3)`, `[5]` → `(5,)`, `[]` → `()`.
+    public static func shapeText(_ dims: [Int]) -> String {
         dims.count == 1 ? "(\(dims[0]),)" : "(" + dims.map(String.init).joined(separator: ", ") + ")"
     }
 }

@@ -106,8 +106,9 @@ struct Loss: ParsableCommand {
             indexShape.remove(at: axis)
             guard targetArray.shape == indexShape else {
                 throw CommandLineError(
-                    "targets '\(targets)' have shape \(format(targetArray.shape)); class indices need "
-                        + "\(format(indexShape)) and probabilities \(format(x.shape)) (class axis \(axis))")
+                    "targets '\(targets)' have shape \(SoftmaxError.shapeText(targetArray.shape)); class indices need "
+                        + "\(SoftmaxError.shapeText(indexShape)) and probabilities \(SoftmaxError.shapeText(x.shape)) (class axis \(axis))"
+                )
             }
             result = try classIndexLoss(x, targetArray, options, wanted)
         }
@@ -155,10 +156,6 @@ struct Loss: ParsableCommand {
                 throw CommandLineError("float16 labels are not supported on this platform")
             #endif
         }
-    }
-
-    private func format(_ shape: [Int]) -> String {
-        shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
     }
 }
 

@@ -63,7 +63,7 @@ public struct NPYArray: Sendable, Equatable {
         let dataStart = headerStart + headerLength
         guard !overflow, file.count - dataStart >= byteCount else {
             throw NPYError.truncated(
-                what: "data of shape \(SoftmaxError.format(header.shape))", expected: overflow ? Int.max : byteCount,
+                what: "data of shape \(SoftmaxError.shapeText(header.shape))", expected: overflow ? Int.max : byteCount,
                 available: file.count - dataStart)
         }
         var data = Array(file[dataStart..<(dataStart + byteCount)])

@@ -32,8 +32,8 @@ struct NPYHeader: Equatable {
 
     /// The dictionary as NumPy writes it.
     var text: String {
-        let dims = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
-        return "{'descr': '\(descr)', 'fortran_order': \(fortranOrder ? "True" : "False"), 'shape': \(dims), }"
+        "{'descr': '\(descr)', 'fortran_order': \(fortranOrder ? "True" : "False"), "
+            + "'shape': \(SoftmaxError.shapeText(shape)), }"
     }
 }
 

@@ -1,23 +1,13 @@
 import SoftmaxKernels
 
-/// One computation over buffers of a compute type (`Float` or `Double`).  Public entry points
-/// hand a task to `perform`, which presents the caller's buffers in the compute type:
-/// rebound for `Float` and `Double` (no copy), converted for `Float16`.
-protocol ComputeTask {
-    associatedtype Output
-    func run<S: ComputeScalar>(
-        inputs: [UnsafeBufferPointer<S>], outputs: [UnsafeMutableBufferPointer<S>?]
-    ) throws -> Output
-}
-
-/// Runs `task` on the caller's buffers in their compute type.
+/// Runs a task on the caller's buffers in their compute type (`Float` or `Double`).
 ///
 /// `Float16` values are converted to `Float` into temporary buffers and the outputs converted
 /// back, so inputs and outputs may alias (in place) for every format.
 ///
-/// The task's `run` is passed as two closures, one per compute type, formed where the task's
-/// type is concrete: that is what makes the compiler specialise the kernels for `Float` and
-/// `Double`.  (Calling `task.run` from here, generic over the task, ran the kernels through
+/// A task is a struct with a generic `run<S: ComputeScalar>(inputs:outputs:)`; its `run` is
+/// passed as two closures, one per compute type, formed where the task's type is concrete: that
+/// is what makes the compiler specialise the kernels for `Float` and `Double`.  (Calling `task.run` from here, generic over the task, ran the kernels through
 /// witness tables, hundreds of times slower.)
 func perform<T: SoftmaxScalar, Output>(
     inputs: [UnsafeBufferPointer<T>], outputs: [UnsafeMutableBufferPointer<T>?],
