@@ -18,12 +18,7 @@ extension StridedKernels {
         let n = k.classes
         let logits = !k.inputIsLogProbability
         let eps = k.smoothing
-        var shift = V(repeating: 0)
-        var sum = V(repeating: 1)
-        if logits { (_, shift, sum) = normalizers(x, classes: n, stride: stride, lanes: lanes) }
-        let logSum = logits ? laneLog(sum) : V(repeating: 0)
-        var inverse = V(repeating: 1) / sum
-        inverse = sum.selectEqual(to: V(repeating: 0), then: V(repeating: 0), else: inverse)
+        let (shift, sum, logSum, inverse) = scoreTerms(x, classes: n, stride: stride, lanes: lanes, logits: logits)
 
         var gradK = V(repeating: 0)
         var scale = V(repeating: 0)
@@ -77,12 +72,7 @@ extension StridedKernels {
     ) {
         let n = k.classes
         let logits = !k.inputIsLogProbability
-        var shift = V(repeating: 0)
-        var sum = V(repeating: 1)
-        if logits { (_, shift, sum) = normalizers(x, classes: n, stride: stride, lanes: lanes) }
-        let logSum = logits ? laneLog(sum) : V(repeating: 0)
-        var inverse = V(repeating: 1) / sum
-        inverse = sum.selectEqual(to: V(repeating: 0), then: V(repeating: 0), else: inverse)
+        let (shift, sum, logSum, inverse) = scoreTerms(x, classes: n, stride: stride, lanes: lanes, logits: logits)
         let keep = V(repeating: 1 - k.smoothing)
         let epsPerClass = V(repeating: k.smoothingPerClass)
         @inline(__always) func coefficient(_ c: Int) -> V {

@@ -31,8 +31,7 @@ public enum StridedKernels<V: SIMD> where V.Scalar: KernelScalar {
         classes: Int, stride: Int, lanes: Int
     ) {
         let (_, shift, sum) = normalizers(x, classes: classes, stride: stride, lanes: lanes)
-        var inverse = V(repeating: 1) / sum
-        inverse = sum.selectEqual(to: V(repeating: 0), then: V(repeating: 0), else: inverse)
+        let inverse = laneInverse(sum)
         for c in 0..<classes {
             let o = c * stride
             (y + o).storeLanes(((x + o).loadLanes(lanes, V.self) - shift).vectorExp() * inverse, lanes)
@@ -105,6 +104,24 @@ public enum StridedKernels<V: SIMD> where V.Scalar: KernelScalar {
     }
 
     // MARK: - Helpers
+
+    /// `1 / sum` per lane, 0 where the sum is 0 (fully masked), so probabilities come out 0.
+    @inlinable @inline(__always)
+    static func laneInverse(_ sum: V) -> V {
+        sum.selectEqual(to: V(repeating: 0), then: V(repeating: 0), else: V(repeating: 1) / sum)
+    }
+
+    /// What the loss kernels' second pass needs per lane: the exp shift, the sum of
+    /// exponentials, its logarithm and `laneInverse`.  For log-probability input (`logits`
+    /// false) the scores are used as they are: shift 0, sum 1, log 0, inverse 1.
+    @inlinable @inline(__always)
+    static func scoreTerms(
+        _ x: UnsafePointer<Scalar>, classes: Int, stride: Int, lanes: Int, logits: Bool
+    ) -> (shift: V, sum: V, logSum: V, inverse: V) {
+        guard logits else { return (V(repeating: 0), V(repeating: 1), V(repeating: 0), V(repeating: 1)) }
+        let (_, shift, sum) = normalizers(x, classes: classes, stride: stride, lanes: lanes)
+        return (shift, sum, laneLog(sum), laneInverse(sum))
+    }
 
     /// Lane-wise natural logarithm through the scalar function (once per position, not per
     /// element, so it stays off the hot loop).
