@@ -24,13 +24,7 @@ extension RowKernels {
             for b in 0..<blocks {
                 let start = b * blockLength
                 let end = Swift.min(start + blockLength, n)
-                var m = V(repeating: -.infinity)
-                var i = start
-                while i + w <= end {
-                    m = m.laneMax((x + i).loadVector(V.self))
-                    i += w
-                }
-                if i < end { m = m.laneMax((x + i).loadVector(count: end - i, fill: -.infinity, V.self)) }
+                let m = blockMaximum(x, from: start, to: end, startingWith: V(repeating: -.infinity))
                 let shift = m.maskedShift()
                 var s = V(repeating: 0)
                 forEachVector(from: start, to: end) { i, lanes in
@@ -43,7 +37,7 @@ extension RowKernels {
                 rowMax = rowMax.laneMax(m)
             }
             let top = rowMax.horizontalMax()
-            let topShift = V(repeating: top == -.infinity ? 0 : top)
+            let topShift = V(repeating: top).maskedShift()
             // Per block and lane: exp(blockMax − max), 0 for masked lanes (whose shift was 0).
             func factor(_ b: Int) -> V {
                 blockMax[b].selectEqual(

@@ -26,19 +26,11 @@ public enum RowKernels<V: SIMD> where V.Scalar: KernelScalar {
         var start = 0
         while start < n {
             let end = Swift.min(start + blockLength, n)
-            var blockMax = runningMax
-            var i = start
-            while i + w <= end {
-                blockMax = blockMax.laneMax((x + i).loadVector(V.self))
-                i += w
-            }
-            if i < end {
-                blockMax = blockMax.laneMax((x + i).loadVector(count: end - i, fill: -.infinity, V.self))
-            }
+            let blockMax = blockMaximum(x, from: start, to: end, startingWith: runningMax)
             let shift = blockMax.maskedShift()
             var blockSum0 = V(repeating: 0)
             var blockSum1 = V(repeating: 0)
-            i = start
+            var i = start
             while i + 2 * w <= end {
                 blockSum0 += ((x + i).loadVector(V.self) - shift).vectorExp()
                 blockSum1 += ((x + i + w).loadVector(V.self) - shift).vectorExp()
@@ -56,7 +48,7 @@ public enum RowKernels<V: SIMD> where V.Scalar: KernelScalar {
             start = end
         }
         let m = runningMax.horizontalMax()
-        let total = (runningSum * (runningMax - V(repeating: m == -.infinity ? 0 : m)).vectorExp()).horizontalSum()
+        let total = (runningSum * (runningMax - V(repeating: m).maskedShift()).vectorExp()).horizontalSum()
         return Normalizer(max: m, sum: total)
     }
 
@@ -138,6 +130,23 @@ public enum RowKernels<V: SIMD> where V.Scalar: KernelScalar {
     }
 
     // MARK: - Loop helpers
+
+    /// The lane-wise maximum of `x[start..<end]` and `initial` (a tail lane past `end` counts as
+    /// `-infinity`).
+    @inlinable @inline(__always)
+    static func blockMaximum(
+        _ x: UnsafePointer<Scalar>, from start: Int, to end: Int, startingWith initial: V
+    ) -> V {
+        let w = V.scalarCount
+        var m = initial
+        var i = start
+        while i + w <= end {
+            m = m.laneMax((x + i).loadVector(V.self))
+            i += w
+        }
+        if i < end { m = m.laneMax((x + i).loadVector(count: end - i, fill: -.infinity, V.self)) }
+        return m
+    }
 
     /// Calls `body(offset, lanes)` for each vector of the row: full ones (`lanes ==
     /// V.scalarCount`), then the tail.  One call site, so that the body is inlined into the loop
