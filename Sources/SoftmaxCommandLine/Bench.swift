@@ -59,25 +59,23 @@ struct Bench: ParsableCommand {
         SoftmaxThreads.maximum = threads
         var lines: [String] = []
         for measured in op == .copy ? [Operation.copy] : [op, .copy] {
-            let seconds: Double
-            switch dtype {
-            case .float32: seconds = try time(Float.self, measured, shape, axis, layout)
-            case .float64: seconds = try time(Double.self, measured, shape, axis, layout)
-            case .float16:
-                #if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
-                    seconds = try time(Float16.self, measured, shape, axis, layout)
-                #else
-                    throw CommandLineError("float16 is not supported on this platform")
-                #endif
-            }
+            let seconds = try withFloatType(dataType) { try time($0, measured, shape, axis, layout) }
             lines.append(report(measured, shape, axis, layout, seconds))
         }
         print(lines.joined(separator: "\n"))
     }
 
+    /// The element type as stored (its size, and the Swift type `withFloatType` gives).
+    private var dataType: NPYDataType {
+        switch dtype {
+        case .float16: .float16
+        case .float32: .float32
+        case .float64: .float64
+        }
+    }
+
     private func report(_ op: Operation, _ shape: [Int], _ axis: Int, _ layout: Layout, _ seconds: Double) -> String {
-        let elementSize = dtype == .float16 ? 2 : (dtype == .float32 ? 4 : 8)
-        let bytes = Double(2 * layout.count * elementSize)
+        let bytes = Double(2 * layout.count * dataType.itemSize)
         let gbps = bytes / seconds / 1e9
         let threadCount = SoftmaxThreads.effective
         let shapeText = shape.map(String.init).joined(separator: "x")
