@@ -34,11 +34,11 @@ struct Apply: ParsableCommand {
     func run() throws {
         try checkOutputs([("--output", output)], inputs: [input])
         let array = try NPYArray.readFloats(input, "input")
-        let result = try withFloatType(array.dataType) { try apply($0, array) }
-        try result.write(to: output)
+        try withFloatType(array.dataType) { try apply($0, array) }
     }
 
-    private func apply<T: SoftmaxScalar & NPYElement>(_: T.Type, _ array: NPYArray) throws -> NPYArray {
+    /// Reads `array` as `T`, applies the operation and writes the result.
+    private func apply<T: SoftmaxScalar & NPYElement>(_: T.Type, _ array: NPYArray) throws {
         let x = try NDArray(shape: array.shape, scalars: array.scalars(as: T.self))
         let y: NDArray<T> =
             switch operation {
@@ -46,6 +46,6 @@ struct Apply: ParsableCommand {
             case .logSoftmax: try x.logSoftmax(axis: axis)
             case .logsumexp: try x.logSumExp(axis: axis)
             }
-        return try NPYArray(shape: y.shape, scalars: y.scalars)
+        try y.write(to: output)
     }
 }

@@ -113,17 +113,11 @@ struct Loss: ParsableCommand {
             result = try classIndexLoss(x, targetArray, options, wanted)
         }
 
-        if let path = gradOutput, let g = result.gradient {
-            try NPYArray(shape: g.shape, scalars: g.scalars).write(to: path)
-        }
-        if let path = probOutput, let p = result.probabilities {
-            try NPYArray(shape: p.shape, scalars: p.scalars).write(to: path)
-        }
-        if let path = logProbOutput, let p = result.logProbabilities {
-            try NPYArray(shape: p.shape, scalars: p.scalars).write(to: path)
-        }
+        if let path = gradOutput { try result.gradient?.write(to: path) }
+        if let path = probOutput { try result.probabilities?.write(to: path) }
+        if let path = logProbOutput { try result.logProbabilities?.write(to: path) }
         if reduction == .none, let losses = result.losses {
-            if let path = lossOutput { try NPYArray(shape: losses.shape, scalars: losses.scalars).write(to: path) }
+            if let path = lossOutput { try losses.write(to: path) }
             return losses.scalars.map { "\($0)\n" }.joined()
         }
         if let path = lossOutput { try NPYArray(shape: [], scalars: [T(result.loss)]).write(to: path) }

@@ -99,6 +99,13 @@ func checkOutputs(_ outputs: [(option: String, path: String?)], inputs: [String]
     }
 }
 
+extension NDArray where Element: NPYElement {
+    /// Writes the array to a `.npy` file (atomically, see `NPYArray.write(to:)`).
+    func write(to path: String) throws {
+        try NPYArray(shape: shape, scalars: scalars).write(to: path)
+    }
+}
+
 /// Runs `body` with the Swift type of a float array's elements.
 func withFloatType<R>(
     _ type: NPYDataType, _ body: (any (SoftmaxScalar & NPYElement).Type) throws -> R
