@@ -36,23 +36,9 @@ public func crossEntropy<T: SoftmaxScalar, L: ClassLabel>(
 
     let decoded = UnsafeMutableBufferPointer<Int32>.allocate(capacity: layout.positions)
     defer { decoded.deallocate() }
-    var targetWeightSum = 0.0
-    for p in 0..<layout.positions {
-        let label = targets[p]
-        guard let t = label.classIndex else {
-            throw SoftmaxError.labelNotWhole(value: label.labelValue, position: multiIndex(p, in: targetShape))
-        }
-        if t == options.ignoreIndex {
-            decoded[p] = -1
-            continue
-        }
-        guard t >= 0, t < layout.classes else {
-            throw SoftmaxError.labelOutOfRange(
-                label: label.labelDescription, position: multiIndex(p, in: targetShape), classes: layout.classes)
-        }
-        decoded[p] = Int32(t)
-        targetWeightSum += options.classWeights?[t] ?? 1
-    }
+    let targetWeightSum = try decodeClassIndices(
+        targets, into: decoded.address, classes: layout.classes, options: options, targetShape: targetShape
+    ).targetWeightSum
     let denominator: Double =
         switch options.reduction {
         case .none, .sum: 1

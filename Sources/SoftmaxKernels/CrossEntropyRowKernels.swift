@@ -3,6 +3,9 @@
 /// One call handles one position: pass 1 (logits only) reads the row once for its normaliser;
 /// pass 2 reads it again (from cache for rows up to L2 size) and writes the gradient and any
 /// requested probabilities.  Returns the position's loss before reduction.
+///
+/// The gradient may be the scores' own buffer (in place): every element is read before it is
+/// overwritten, and the target score is read first.
 extension RowKernels {
     /// Loss and outputs of one row with a class-index target.
     ///
@@ -47,6 +50,7 @@ extension RowKernels {
         let scale: Scalar = ignored ? 0 : k.gradientScale
         let smoothingTerm = eps > 0 && !ignored
         var smoothingSum = V(repeating: 0)
+        let targetScore = ignored ? 0 : x[target]  // read first: the gradient may overwrite the scores
 
         if outputs.writesElements || smoothingTerm {
             let vShift = V(repeating: shift)
@@ -75,7 +79,7 @@ extension RowKernels {
         }
         if ignored { return 0 }
         outputs.gradient.map { $0[target] -= scale * (1 - eps) * targetWeight }
-        let targetLogp = masked ? -Scalar.infinity : (x[target] - shift) - logSum
+        let targetLogp = masked ? -Scalar.infinity : (targetScore - shift) - logSum
         let targetCoef = (1 - eps) * targetWeight
         var loss: Scalar = targetCoef == 0 ? 0 : -targetCoef * targetLogp
         if smoothingTerm { loss -= epsPerClass * smoothingSum.horizontalSum() }

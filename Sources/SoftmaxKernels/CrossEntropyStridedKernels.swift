@@ -1,101 +1,236 @@
-/// The fused cross-entropy forward and backward over a group of strided positions
+/// The fused cross-entropy forward and backward over a panel of strided positions
 /// (`inner > 1`); see `StridedKernels` for the layout and `CrossEntropyParameters` for the
 /// formulas.
+///
+/// Three passes over the panel, class by class: (1) each position's maximum; (2) the
+/// exponentials, summed and kept in an output buffer (the probabilities, else the gradient
+/// unless it is the scores' own buffer), together with `Σ_c coef_c·(x_c − shift)` for the
+/// loss; then per position the loss, from `Σ_c coef_c·logp_c = Σ_c coef_c·(x_c − shift) −
+/// log(s)·Σ_c coef_c`; (3) the gradient and the other outputs, from the kept exponentials.
+/// One exponential per element, the scores read from memory once.
+///
+/// The gradient may be the scores' own buffer (in place): the target scores are read before
+/// anything is written, and pass 3 reads each element before overwriting it.
 extension StridedKernels {
-    /// Losses and outputs of `lanes` neighbouring positions with class-index targets.
+    /// Losses and outputs of `count` neighbouring positions with class-index targets.
     ///
     /// - Parameters:
-    ///   - x: scores of lane 0, class 0; class `c` of lane `k` is at `x[c·stride + k]`.
-    ///   - targets: `lanes` classes, negative for ignored positions.
-    ///   - losses: receives `lanes` per-position losses (0 where ignored).
-    /// - Complexity: O(classes · lanes): the group is read three times (twice from cache).
+    ///   - x: scores of position 0, class 0; class `c` of position `i` is at `x[c·stride + i]`.
+    ///   - targets: `count` classes, negative for ignored positions.
+    ///   - losses: receives `count` per-position losses (0 where ignored).
+    /// - Complexity: O(classes · count), one exponential per element (two when the gradient
+    ///   overwrites the scores and no probabilities are requested).
     @inlinable
     public static func crossEntropy(
-        _ x: UnsafePointer<Scalar>, targets: UnsafePointer<Int32>, stride: Int, lanes: Int,
+        _ x: UnsafePointer<Scalar>, targets: UnsafePointer<Int32>, stride: Int, count: Int,
         parameters k: CrossEntropyParameters<Scalar>, outputs: CrossEntropyOutputPointers<Scalar>,
         losses: UnsafeMutablePointer<Scalar>
     ) {
         let n = k.classes
         let logits = !k.inputIsLogProbability
-        let eps = k.smoothing
-        let (shift, sum, logSum, inverse) = scoreTerms(x, classes: n, stride: stride, lanes: lanes, logits: logits)
-
-        var gradK = V(repeating: 0)
-        var scale = V(repeating: 0)
-        var ignored = V(repeating: 1)
-        for lane in 0..<lanes where targets[lane] >= 0 {
-            let t = Int(targets[lane])
-            ignored[lane] = 0
-            scale[lane] = k.gradientScale
-            if logits { gradK[lane] = (1 - eps) * k.weight(t) + k.smoothingPerClass * k.weightSum }
+        let smoothing = k.smoothing > 0
+        let epsPerClass = k.smoothingPerClass
+        let (shift, m) = allocateScratch(count, arrays: 6)
+        defer { shift.deallocate() }
+        // Per position: the sum (then 1/sum), Σ w_c·(x_c − shift) (then the log-probability
+        // shift), the target score (then scale·Σcoef), the target's coefficient, and 1 or 0 for
+        // active or ignored (then the gradient scale).
+        let (sum, weighted, targetScore) = (shift + m, shift + 2 * m, shift + 3 * m)
+        let (targetCoefficient, active) = (shift + 4 * m, shift + 5 * m)
+        if logits {
+            columnShift(x, classes: n, stride: stride, count: count, into: shift)
+        } else {
+            clear(shift, count)
         }
-        let smoothingTerm = eps > 0
-        var smoothingSum = V(repeating: 0)
-        for c in 0..<n {
-            let o = c * stride
-            let d = (x + o).loadLanes(lanes, V.self) - shift
-            var lp = d - logSum
-            lp = sum.selectEqual(to: V(repeating: 0), then: V(repeating: -.infinity), else: lp)
-            outputs.probabilities.map { ($0 + o).storeLanes(d.vectorExp() * inverse, lanes) }
-            outputs.logProbabilities.map { ($0 + o).storeLanes(lp, lanes) }
-            let w = V(repeating: k.weight(c))
-            if smoothingTerm { smoothingSum += w.weightedTerm(lp) }
-            if let g = outputs.gradient {
-                let p = logits ? d.vectorExp() * inverse : V(repeating: 0)
-                var value = scale * (p * gradK - V(repeating: k.smoothingPerClass) * w)
-                value = ignored.selectEqual(to: V(repeating: 1), then: V(repeating: 0), else: value)
-                (g + o).storeLanes(value, lanes)
+        // Read before anything is written: the gradient may overwrite the scores.
+        clear(targetScore, count)
+        clear(targetCoefficient, count)
+        clear(active, count)
+        for i in 0..<count where targets[i] >= 0 {
+            let (g, lane, t) = (i / V.scalarCount, i % V.scalarCount, Int(targets[i]))
+            targetScore[g][lane] = x[t * stride + i]
+            targetCoefficient[g][lane] = (1 - k.smoothing) * k.weight(t)
+            active[g][lane] = 1
+        }
+        let kept = keptExponentials(x, outputs)
+        clear(sum, count)
+        clear(weighted, count)
+        if logits || smoothing {
+            for c in 0..<n {
+                let (xc, keptC, w) = (x + c * stride, kept.map { $0 + c * stride }, V(repeating: k.weight(c)))
+                var i = 0
+                while i < count {
+                    let (g, lanes) = (i / V.scalarCount, Swift.min(V.scalarCount, count - i))
+                    let d = (xc + i).loadLanes(lanes, V.self) - shift[g]
+                    if logits {
+                        let e = d.vectorExp()
+                        sum[g] += e
+                        keptC.map { ($0 + i).storeLanes(e, lanes) }
+                    }
+                    if smoothing { weighted[g] += w.weightedTerm(d) }
+                    i += lanes
+                }
             }
         }
-        for lane in 0..<lanes {
-            guard targets[lane] >= 0 else {
-                losses[lane] = 0
-                continue
+        let (zero, infinity) = (V(repeating: 0), V(repeating: Scalar.infinity))
+        let (weightSum, gradientScale) = (V(repeating: k.weightSum), V(repeating: k.gradientScale))
+        for g in 0..<vectorCount(count) {
+            let s = logits ? sum[g] : V(repeating: 1)
+            let logSum = logits ? s.vectorLog() : zero
+            let d = (targetScore[g] - shift[g]) - logSum
+            let targetLogp = s.selectEqual(to: zero, then: -infinity, else: d)
+            var loss = zero - targetCoefficient[g].weightedTerm(targetLogp)
+            if smoothing {
+                // Σ_c w_c·logp_c; when fully masked every logp is -infinity and `weighted`
+                // already holds the sum (-infinity, or 0 with all weights 0).
+                let ws = s.selectEqual(to: zero, then: weighted[g], else: weighted[g] - logSum * weightSum)
+                loss = loss - V(repeating: epsPerClass) * ws
             }
-            let t = Int(targets[lane])
-            let coef = (1 - eps) * k.weight(t)
-            outputs.gradient.map { $0[t * stride + lane] -= k.gradientScale * coef }
-            let logp = sum[lane] == 0 ? -Scalar.infinity : (x[t * stride + lane] - shift[lane]) - logSum[lane]
-            var loss: Scalar = coef == 0 ? 0 : -coef * logp
-            if smoothingTerm { loss -= k.smoothingPerClass * smoothingSum[lane] }
-            losses[lane] = loss
+            loss = active[g].selectEqual(to: zero, then: zero, else: loss)
+            (losses + g * V.scalarCount).storeLanes(loss, Swift.min(V.scalarCount, count - g * V.scalarCount))
+            active[g] = active[g] * gradientScale
+            let coefficientSum = targetCoefficient[g] + V(repeating: epsPerClass) * weightSum
+            targetScore[g] = logits ? active[g] * coefficientSum : zero
+            sum[g] = laneInverse(s)
+            weighted[g] = s.selectEqual(to: zero, then: infinity, else: shift[g] + logSum)
+        }
+        guard outputs.writesElements else { return }
+        writeOutputs(
+            x, stride: stride, count: count, parameters: k, outputs: outputs, kept: kept,
+            shift: shift, inverse: sum, logShift: weighted, scaledCoefficientSum: targetScore,
+            scale: active, probabilityTargets: nil)
+        if let gradient = outputs.gradient {
+            for i in 0..<count where targets[i] >= 0 {
+                let t = Int(targets[i])
+                gradient[t * stride + i] -= k.gradientScale * (1 - k.smoothing) * k.weight(t)
+            }
         }
     }
 
-    /// Losses and outputs of `lanes` neighbouring positions with probability targets laid out
-    /// like the scores (`q[c·stride + k]`).
+    /// Losses and outputs of `count` neighbouring positions with probability targets laid out
+    /// like the scores (`q[c·stride + i]`).
+    ///
+    /// - Complexity: O(classes · count), one exponential per element; the targets are read
+    ///   twice (the second time from cache).
     @inlinable
     public static func crossEntropy(
-        _ x: UnsafePointer<Scalar>, probabilities q: UnsafePointer<Scalar>, stride: Int, lanes: Int,
+        _ x: UnsafePointer<Scalar>, probabilities q: UnsafePointer<Scalar>, stride: Int, count: Int,
         parameters k: CrossEntropyParameters<Scalar>, outputs: CrossEntropyOutputPointers<Scalar>,
         losses: UnsafeMutablePointer<Scalar>
     ) {
         let n = k.classes
         let logits = !k.inputIsLogProbability
-        let (shift, sum, logSum, inverse) = scoreTerms(x, classes: n, stride: stride, lanes: lanes, logits: logits)
         let keep = V(repeating: 1 - k.smoothing)
         let epsPerClass = V(repeating: k.smoothingPerClass)
-        @inline(__always) func coefficient(_ c: Int) -> V {
-            V(repeating: k.weight(c)) * ((q + c * stride).loadLanes(lanes, V.self) * keep + epsPerClass)
+        let (shift, m) = allocateScratch(count, arrays: 5)
+        defer { shift.deallocate() }
+        let (sum, weighted, coefficientSum, scale) = (shift + m, shift + 2 * m, shift + 3 * m, shift + 4 * m)
+        if logits {
+            columnShift(x, classes: n, stride: stride, count: count, into: shift)
+        } else {
+            clear(shift, count)
         }
-        var gradK = V(repeating: 0)
-        if logits { for c in 0..<n { gradK += coefficient(c) } }
-        let scale = V(repeating: k.gradientScale)
-        var lossSum = V(repeating: 0)
+        let kept = keptExponentials(x, outputs)
+        clear(sum, count)
+        clear(weighted, count)
+        clear(coefficientSum, count)
         for c in 0..<n {
-            let o = c * stride
-            let d = (x + o).loadLanes(lanes, V.self) - shift
-            var lp = d - logSum
-            lp = sum.selectEqual(to: V(repeating: 0), then: V(repeating: -.infinity), else: lp)
-            let coef = coefficient(c)
-            lossSum += coef.weightedTerm(lp)
-            outputs.probabilities.map { ($0 + o).storeLanes(d.vectorExp() * inverse, lanes) }
-            outputs.logProbabilities.map { ($0 + o).storeLanes(lp, lanes) }
-            if let g = outputs.gradient {
-                let p = logits ? d.vectorExp() * inverse : V(repeating: 0)
-                (g + o).storeLanes(scale * (p * gradK - coef), lanes)
+            let (xc, qc, keptC, w) = (x + c * stride, q + c * stride, kept.map { $0 + c * stride }, k.weight(c))
+            var i = 0
+            while i < count {
+                let (g, lanes) = (i / V.scalarCount, Swift.min(V.scalarCount, count - i))
+                let d = (xc + i).loadLanes(lanes, V.self) - shift[g]
+                let coef = V(repeating: w) * ((qc + i).loadLanes(lanes, V.self) * keep + epsPerClass)
+                if logits {
+                    let e = d.vectorExp()
+                    sum[g] += e
+                    keptC.map { ($0 + i).storeLanes(e, lanes) }
+                }
+                weighted[g] += coef.weightedTerm(d)
+                coefficientSum[g] += coef
+                i += lanes
             }
         }
-        for lane in 0..<lanes { losses[lane] = -lossSum[lane] }
+        for g in 0..<vectorCount(count) {
+            let s = logits ? sum[g] : V(repeating: 1)
+            let logSum = logits ? s.vectorLog() : V(repeating: 0)
+            let total = weighted[g] - logSum * coefficientSum[g]
+            // Fully masked: every logp is -infinity, so the loss is +infinity where any
+            // coefficient is non-zero (`weighted` already holds that) and 0 elsewhere.
+            let lossTerm = s.selectEqual(to: V(repeating: 0), then: weighted[g], else: total)
+            for lane in 0..<Swift.min(V.scalarCount, count - g * V.scalarCount) {
+                losses[g * V.scalarCount + lane] = -lossTerm[lane]
+            }
+            scale[g] = V(repeating: k.gradientScale)
+            coefficientSum[g] = logits ? scale[g] * coefficientSum[g] : V(repeating: 0)
+            sum[g] = laneInverse(s)
+            weighted[g] = s.selectEqual(to: V(repeating: 0), then: V(repeating: .infinity), else: shift[g] + logSum)
+        }
+        guard outputs.writesElements else { return }
+        writeOutputs(
+            x, stride: stride, count: count, parameters: k, outputs: outputs, kept: kept,
+            shift: shift, inverse: sum, logShift: weighted, scaledCoefficientSum: coefficientSum,
+            scale: scale, probabilityTargets: q)
+    }
+
+    // MARK: - Shared by both target kinds
+
+    /// Where pass 2 keeps `exp(x − shift)` for pass 3: the probabilities output, else the
+    /// gradient unless it is the scores' own buffer, else nowhere (pass 3 recomputes).
+    @inlinable @inline(__always)
+    static func keptExponentials(
+        _ x: UnsafePointer<Scalar>, _ outputs: CrossEntropyOutputPointers<Scalar>
+    ) -> UnsafeMutablePointer<Scalar>? {
+        if let p = outputs.probabilities { return p }
+        if let g = outputs.gradient, UnsafePointer(g) != x { return g }
+        return nil
+    }
+
+    /// Pass 3: writes the requested outputs of a panel.
+    ///
+    /// The gradient is `scaledCoefficientSum·p − scale·coefficient(c)` (0 where `scale` is
+    /// 0); probabilities are `kept·inverse` (`exp(x)` in log-probability mode); log-probabilities
+    /// are `x − logShift`.  Class-index targets (`probabilityTargets` nil) add their one-hot
+    /// term afterwards.
+    @inlinable @inline(__always)
+    static func writeOutputs(
+        _ x: UnsafePointer<Scalar>, stride: Int, count: Int, parameters k: CrossEntropyParameters<Scalar>,
+        outputs: CrossEntropyOutputPointers<Scalar>, kept: UnsafeMutablePointer<Scalar>?,
+        shift: UnsafeMutablePointer<V>, inverse: UnsafeMutablePointer<V>, logShift: UnsafeMutablePointer<V>,
+        scaledCoefficientSum: UnsafeMutablePointer<V>, scale: UnsafeMutablePointer<V>,
+        probabilityTargets q: UnsafePointer<Scalar>?
+    ) {
+        let logits = !k.inputIsLogProbability
+        let (keep, epsPerClass) = (V(repeating: 1 - k.smoothing), V(repeating: k.smoothingPerClass))
+        for c in 0..<k.classes {
+            let o = c * stride
+            let w = V(repeating: k.weight(c))
+            var i = 0
+            while i < count {
+                let (g, lanes) = (i / V.scalarCount, Swift.min(V.scalarCount, count - i))
+                // Everything is read before anything is written: the gradient may be `x`.
+                let needsScores = outputs.logProbabilities != nil || kept == nil || !logits
+                let xv = needsScores ? (x + o + i).loadLanes(lanes, V.self) : V(repeating: 0)
+                var p = V(repeating: 0)
+                if logits {
+                    let e = kept.map { ($0 + o + i).loadLanes(lanes, V.self) } ?? (xv - shift[g]).vectorExp()
+                    p = e * inverse[g]
+                }
+                if let probabilities = outputs.probabilities {
+                    (probabilities + o + i).storeLanes(logits ? p : xv.vectorExp(), lanes)
+                }
+                outputs.logProbabilities.map { ($0 + o + i).storeLanes(xv - logShift[g], lanes) }
+                if let gradient = outputs.gradient {
+                    // coef_c: w_c·ε/C for class indices (plus the one-hot term, added by the
+                    // caller), w_c·((1−ε)·q_c + ε/C) for probability targets.
+                    let coefficient =
+                        w * (q.map { ($0 + o + i).loadLanes(lanes, V.self) * keep + epsPerClass } ?? epsPerClass)
+                    let value = scaledCoefficientSum[g] * p - scale[g] * coefficient
+                    (gradient + o + i).storeLanes(
+                        scale[g].selectEqual(to: V(repeating: 0), then: V(repeating: 0), else: value), lanes)
+                }
+                i += lanes
+            }
+        }
     }
 }

@@ -29,6 +29,9 @@ public protocol KernelScalar: BinaryFloatingPoint, SIMDScalar, Sendable, Codable
     static var exponentBiasValue: Int { get }
     /// `e^r − 1 − r` for `|r| ≤ ln2 / 2`, evaluated lane-wise (the caller adds `1 + r`).
     static func expPolynomialTail<V: SIMD>(_ r: V) -> V where V.Scalar == Self
+    /// `R(z) = 2z/3 + 2z²/5 + 2z³/7 + …` for `z = s² ≤ 0.0295`, so that
+    /// `2·atanh(s) = 2s + s·R(s²)` (`vectorLog`).
+    static func logSeriesTail<V: SIMD>(_ z: V) -> V where V.Scalar == Self
     /// Scalar natural logarithm.
     static func scalarLog(_ x: Self) -> Self
     /// Scalar exponential.
@@ -49,12 +52,22 @@ extension Float: KernelScalar {
     @inlinable @inline(__always)
     public static func expPolynomialTail<V: SIMD>(_ r: V) -> V where V.Scalar == Float {
         var p = V(repeating: 1.987_569_150_0e-4)
-        p = p * r + V(repeating: 1.398_199_950_7e-3)
-        p = p * r + V(repeating: 8.333_451_907_3e-3)
-        p = p * r + V(repeating: 4.166_579_589_4e-2)
-        p = p * r + V(repeating: 1.666_666_545_9e-1)
-        p = p * r + V(repeating: 5.000_000_120_1e-1)
+        p = p.multiplyAdd(r, V(repeating: 1.398_199_950_7e-3))
+        p = p.multiplyAdd(r, V(repeating: 8.333_451_907_3e-3))
+        p = p.multiplyAdd(r, V(repeating: 4.166_579_589_4e-2))
+        p = p.multiplyAdd(r, V(repeating: 1.666_666_545_9e-1))
+        p = p.multiplyAdd(r, V(repeating: 5.000_000_120_1e-1))
         return p * (r * r)
+    }
+
+    /// Terms to `2z⁴/9`: the first left out is below 2e-9 of the result.
+    @inlinable @inline(__always)
+    public static func logSeriesTail<V: SIMD>(_ z: V) -> V where V.Scalar == Float {
+        var p = V(repeating: 2.0 / 9.0)
+        p = p.multiplyAdd(z, V(repeating: 2.0 / 7.0))
+        p = p.multiplyAdd(z, V(repeating: 2.0 / 5.0))
+        p = p.multiplyAdd(z, V(repeating: 2.0 / 3.0))
+        return p * z
     }
 
     @inlinable public static func scalarLog(_ x: Float) -> Float { logf(x) }
@@ -76,18 +89,26 @@ extension Double: KernelScalar {
     @inlinable @inline(__always)
     public static func expPolynomialTail<V: SIMD>(_ r: V) -> V where V.Scalar == Double {
         var p = V(repeating: 1.0 / 6_227_020_800.0)  // 1/13!
-        p = p * r + V(repeating: 1.0 / 479_001_600.0)
-        p = p * r + V(repeating: 1.0 / 39_916_800.0)
-        p = p * r + V(repeating: 1.0 / 3_628_800.0)
-        p = p * r + V(repeating: 1.0 / 362_880.0)
-        p = p * r + V(repeating: 1.0 / 40_320.0)
-        p = p * r + V(repeating: 1.0 / 5_040.0)
-        p = p * r + V(repeating: 1.0 / 720.0)
-        p = p * r + V(repeating: 1.0 / 120.0)
-        p = p * r + V(repeating: 1.0 / 24.0)
-        p = p * r + V(repeating: 1.0 / 6.0)
-        p = p * r + V(repeating: 0.5)
+        p = p.multiplyAdd(r, V(repeating: 1.0 / 479_001_600.0))
+        p = p.multiplyAdd(r, V(repeating: 1.0 / 39_916_800.0))
+        p = p.multiplyAdd(r, V(repeating: 1.0 / 3_628_800.0))
+        p = p.multiplyAdd(r, V(repeating: 1.0 / 362_880.0))
+        p = p.multiplyAdd(r, V(repeating: 1.0 / 40_320.0))
+        p = p.multiplyAdd(r, V(repeating: 1.0 / 5_040.0))
+        p = p.multiplyAdd(r, V(repeating: 1.0 / 720.0))
+        p = p.multiplyAdd(r, V(repeating: 1.0 / 120.0))
+        p = p.multiplyAdd(r, V(repeating: 1.0 / 24.0))
+        p = p.multiplyAdd(r, V(repeating: 1.0 / 6.0))
+        p = p.multiplyAdd(r, V(repeating: 0.5))
         return p * (r * r)
+    }
+
+    /// Terms to `2z¹¹/23`: the first left out is below 1e-18 of the result.
+    @inlinable @inline(__always)
+    public static func logSeriesTail<V: SIMD>(_ z: V) -> V where V.Scalar == Double {
+        var p = V(repeating: 2.0 / 23.0)
+        for k in stride(from: 21.0, through: 3.0, by: -2.0) { p = p.multiplyAdd(z, V(repeating: 2.0 / k)) }
+        return p * z
     }
 
     @inlinable public static func scalarLog(_ x: Double) -> Double { log(x) }

@@ -15,10 +15,10 @@ extension SIMD where Scalar: KernelScalar {
         let lower = Self(repeating: Scalar.expUnderflowBound)
         let x = selectGreater(than: upper, then: upper, else: self)
         let magic = Self(repeating: Scalar.roundingMagic)
-        let t = x * Self(repeating: Scalar.log2e) + magic
+        let t = x.multiplyAdd(Self(repeating: Scalar.log2e), magic)
         let n = t - magic
-        var r = x - n * Self(repeating: Scalar.ln2High)
-        r = r - n * Self(repeating: Scalar.ln2Low)
+        var r = n.multiplyAdd(Self(repeating: -Scalar.ln2High), x)
+        r = n.multiplyAdd(Self(repeating: -Scalar.ln2Low), r)
         let er = Scalar.expPolynomialTail(r) + r + Self(repeating: 1)
         // 2^(n-1) in the exponent bits; the factor 2 below keeps n = max exponent + 1 finite.
         let bias = Bits.Scalar(truncatingIfNeeded: Scalar.exponentBiasValue - 1)
@@ -68,5 +68,24 @@ extension SIMD where Scalar: KernelScalar {
         var v = Self(repeating: 0)
         for k in 0..<lanes { v[k] = value }
         return v
+    }
+}
+
+extension SIMD where Scalar: KernelScalar {
+    /// `self · b + c`, fused into one instruction (and one rounding) where the instruction set
+    /// has FMA.
+    ///
+    /// FMA is assumed for vectors of 256 bits or more, which only the AVX2 and AVX-512 modules
+    /// instantiate (x86-64-v3 and v4 both include FMA), and on arm64 (NEON).  The portable
+    /// x86-64 instantiation (128-bit) multiplies and adds: `addingProduct` without hardware FMA
+    /// is a libm call per lane.
+    @inlinable @inline(__always)
+    public func multiplyAdd(_ b: Self, _ c: Self) -> Self {
+        #if arch(arm64)
+            return c.addingProduct(self, b)
+        #else
+            if MemoryLayout<Self>.size >= 32 { return c.addingProduct(self, b) }
+            return self * b + c
+        #endif
     }
 }

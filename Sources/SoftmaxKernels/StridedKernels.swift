@@ -1,109 +1,242 @@
-/// Kernels over a group of up to `V.scalarCount` neighbouring positions of a strided layout
-/// (`inner > 1`, e.g. the pixels of an NCHW image): lane `k` is position `i0 + k`, and class
-/// `c` of every lane is one contiguous vector at `base + c·stride`.  Vectorised across
-/// positions, looping over classes; nothing is transposed.
+/// Kernels over a panel of up to `panelLength` neighbouring positions of a strided layout
+/// (`inner > 1`, e.g. the pixels of an NCHW image): position `i` of the panel, class `c` is at
+/// `base[c·stride + i]`, so each class of the panel is one contiguous run of `count` scalars.
+/// Vectorised across positions, looping over classes; nothing is transposed.
 ///
-/// `lanes` (≤ `V.scalarCount`) is the number of valid positions; the other lanes are computed
-/// on zeros and never stored.
+/// Each pass walks the panel class by class, so memory is read in runs of `count` scalars that
+/// the hardware prefetchers follow, and a panel (`count · classes` scalars) stays in L2 between
+/// passes: the scores are read from memory once and the output written once.  Per-position
+/// state (maximum, sum) lives in a small scratch array of vectors.
+///
+/// Lanes past `count` in the last vector are computed on zeros and never stored.
+///
+/// The per-vector loops are written out, not passed as closures to a loop helper: the
+/// compiler kept such closure bodies out of line (a call per vector), which cost a third of
+/// the speed here.
 public enum StridedKernels<V: SIMD> where V.Scalar: KernelScalar {
     /// The element type.
     public typealias Scalar = V.Scalar
 
-    /// Per-lane maximum (as the exp shift: 0 for fully masked lanes) and sum of exponentials.
-    ///
-    /// - Complexity: O(classes · lanes); two reads of the group (the second from cache).
-    @inlinable
-    public static func normalizers(
-        _ x: UnsafePointer<Scalar>, classes: Int, stride: Int, lanes: Int
-    ) -> (max: V, shift: V, sum: V) {
-        var m = V(repeating: -.infinity)
-        for c in 0..<classes { m = m.laneMax((x + c * stride).loadLanes(lanes, V.self)) }
-        let shift = m.maskedShift()
-        var s = V(repeating: 0)
-        for c in 0..<classes { s += ((x + c * stride).loadLanes(lanes, V.self) - shift).vectorExp() }
-        return (m, shift, s)
-    }
+    /// Positions per panel: long enough runs for the prefetchers, short enough that the panel
+    /// stays in L2 for a few hundred classes and the scratch stays on the stack.
+    @inlinable public static var panelLength: Int { 512 }
 
-    /// Writes softmax of each lane's position; fully masked positions give zeros.
+    /// Writes softmax of each position; fully masked positions give zeros.
+    ///
+    /// `x` and `y` may be the same buffer.
+    ///
+    /// - Complexity: O(classes · count): one exponential per element; `x` is read twice and `y`
+    ///   written twice, the second time of each from cache.
     @inlinable
     public static func softmax(
-        _ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>,
-        classes: Int, stride: Int, lanes: Int
+        _ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, classes: Int, stride: Int, count: Int
     ) {
-        let (_, shift, sum) = normalizers(x, classes: classes, stride: stride, lanes: lanes)
-        let inverse = laneInverse(sum)
+        let (shift, n) = allocateScratch(count, arrays: 2)
+        defer { shift.deallocate() }
+        let sum = shift + n
+        columnShift(x, classes: classes, stride: stride, count: count, into: shift)
+        clear(sum, count)
         for c in 0..<classes {
-            let o = c * stride
-            (y + o).storeLanes(((x + o).loadLanes(lanes, V.self) - shift).vectorExp() * inverse, lanes)
+            let (xc, yc) = (x + c * stride, y + c * stride)
+            var i = 0
+            while i < count {
+                let (g, lanes) = (i / V.scalarCount, Swift.min(V.scalarCount, count - i))
+                let e = ((xc + i).loadLanes(lanes, V.self) - shift[g]).vectorExp()
+                (yc + i).storeLanes(e, lanes)
+                sum[g] += e
+                i += lanes
+            }
         }
-    }
-
-    /// Writes log-softmax of each lane's position; fully masked positions give `-infinity`.
-    @inlinable
-    public static func logSoftmax(
-        _ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>,
-        classes: Int, stride: Int, lanes: Int
-    ) {
-        let (_, shift, sum) = normalizers(x, classes: classes, stride: stride, lanes: lanes)
-        let logSum = laneLog(sum)
+        for g in 0..<vectorCount(count) { sum[g] = laneInverse(sum[g]) }
         for c in 0..<classes {
-            let o = c * stride
-            var v = ((x + o).loadLanes(lanes, V.self) - shift) - logSum
-            v = sum.selectEqual(to: V(repeating: 0), then: V(repeating: -.infinity), else: v)
-            (y + o).storeLanes(v, lanes)
-        }
-    }
-
-    /// Writes `logsumexp` of each lane's position to `out[0..<lanes]`.
-    @inlinable
-    public static func logSumExp(
-        _ x: UnsafePointer<Scalar>, into out: UnsafeMutablePointer<Scalar>,
-        classes: Int, stride: Int, lanes: Int
-    ) {
-        let (m, _, sum) = normalizers(x, classes: classes, stride: stride, lanes: lanes)
-        for k in 0..<lanes {
-            if m[k] == .infinity {
-                var value = Scalar.infinity
-                for c in 0..<classes where x[c * stride + k].isNaN { value = .nan }
-                out[k] = value
-            } else {
-                out[k] = m[k] + Scalar.scalarLog(sum[k])
+            let yc = y + c * stride
+            var i = 0
+            while i < count {
+                let (g, lanes) = (i / V.scalarCount, Swift.min(V.scalarCount, count - i))
+                (yc + i).storeLanes((yc + i).loadLanes(lanes, V.self) * sum[g], lanes)
+                i += lanes
             }
         }
     }
 
-    /// Softmax backward per lane: `dx = y ⊙ (dy − Σ_c dy·y)`.
+    /// Writes log-softmax of each position; fully masked positions give `-infinity`.
+    ///
+    /// `x` and `y` may be the same buffer.
     @inlinable
-    public static func softmaxBackward(
-        output y: UnsafePointer<Scalar>, gradient dy: UnsafePointer<Scalar>,
-        into dx: UnsafeMutablePointer<Scalar>, classes: Int, stride: Int, lanes: Int
+    public static func logSoftmax(
+        _ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, classes: Int, stride: Int, count: Int
     ) {
-        var dot = V(repeating: 0)
-        for c in 0..<classes {
-            dot += (y + c * stride).loadLanes(lanes, V.self) * (dy + c * stride).loadLanes(lanes, V.self)
+        let (shift, n) = allocateScratch(count, arrays: 2)
+        defer { shift.deallocate() }
+        let sum = shift + n
+        columnSums(x, classes: classes, stride: stride, count: count, shift: shift, sum: sum)
+        for g in 0..<vectorCount(count) {
+            // shift + log(sum), or +infinity where fully masked so that x − it is -infinity.
+            let logSum = sum[g].vectorLog()
+            shift[g] = sum[g].selectEqual(to: V(repeating: 0), then: V(repeating: .infinity), else: shift[g] + logSum)
         }
         for c in 0..<classes {
-            let o = c * stride
-            (dx + o).storeLanes((y + o).loadLanes(lanes, V.self) * ((dy + o).loadLanes(lanes, V.self) - dot), lanes)
+            let (xc, yc) = (x + c * stride, y + c * stride)
+            var i = 0
+            while i < count {
+                let (g, lanes) = (i / V.scalarCount, Swift.min(V.scalarCount, count - i))
+                (yc + i).storeLanes((xc + i).loadLanes(lanes, V.self) - shift[g], lanes)
+                i += lanes
+            }
         }
     }
 
-    /// Log-softmax backward per lane: `dx = dy − exp(y) · Σ_c dy`.
+    /// Writes `logsumexp` of each position to `out[0..<count]`.
+    @inlinable
+    public static func logSumExp(
+        _ x: UnsafePointer<Scalar>, into out: UnsafeMutablePointer<Scalar>, classes: Int, stride: Int, count: Int
+    ) {
+        let (shift, n) = allocateScratch(count, arrays: 2)
+        defer { shift.deallocate() }
+        let sum = shift + n
+        columnSums(x, classes: classes, stride: stride, count: count, shift: shift, sum: sum)
+        for i in 0..<count {
+            let (g, k) = (i / V.scalarCount, i % V.scalarCount)
+            if shift[g][k] == .infinity {
+                var value = Scalar.infinity
+                for c in 0..<classes where x[c * stride + i].isNaN { value = .nan }
+                out[i] = value
+            } else {
+                // A fully masked position has shift 0 and sum 0: 0 + log 0 = -infinity.
+                out[i] = shift[g][k] + Scalar.scalarLog(sum[g][k])
+            }
+        }
+    }
+
+    /// Softmax backward per position: `dx = y ⊙ (dy − Σ_c dy·y)`.
+    ///
+    /// `dx` may be the same buffer as `y` or `dy`.
+    @inlinable
+    public static func softmaxBackward(
+        output y: UnsafePointer<Scalar>, gradient dy: UnsafePointer<Scalar>,
+        into dx: UnsafeMutablePointer<Scalar>, classes: Int, stride: Int, count: Int
+    ) {
+        let (dot, _) = allocateScratch(count, arrays: 1)
+        defer { dot.deallocate() }
+        clear(dot, count)
+        for c in 0..<classes {
+            let (yc, dyc) = (y + c * stride, dy + c * stride)
+            var i = 0
+            while i < count {
+                let (g, lanes) = (i / V.scalarCount, Swift.min(V.scalarCount, count - i))
+                dot[g] += (yc + i).loadLanes(lanes, V.self) * (dyc + i).loadLanes(lanes, V.self)
+                i += lanes
+            }
+        }
+        for c in 0..<classes {
+            let o = c * stride
+            var i = 0
+            while i < count {
+                let (g, lanes) = (i / V.scalarCount, Swift.min(V.scalarCount, count - i))
+                let value = (y + o + i).loadLanes(lanes, V.self) * ((dy + o + i).loadLanes(lanes, V.self) - dot[g])
+                (dx + o + i).storeLanes(value, lanes)
+                i += lanes
+            }
+        }
+    }
+
+    /// Log-softmax backward per position: `dx = dy − exp(y) · Σ_c dy`.
+    ///
+    /// `dx` may be the same buffer as `y` or `dy`.
     @inlinable
     public static func logSoftmaxBackward(
         output y: UnsafePointer<Scalar>, gradient dy: UnsafePointer<Scalar>,
-        into dx: UnsafeMutablePointer<Scalar>, classes: Int, stride: Int, lanes: Int
+        into dx: UnsafeMutablePointer<Scalar>, classes: Int, stride: Int, count: Int
     ) {
-        var total = V(repeating: 0)
-        for c in 0..<classes { total += (dy + c * stride).loadLanes(lanes, V.self) }
+        let (total, _) = allocateScratch(count, arrays: 1)
+        defer { total.deallocate() }
+        clear(total, count)
+        for c in 0..<classes {
+            let dyc = dy + c * stride
+            var i = 0
+            while i < count {
+                let (g, lanes) = (i / V.scalarCount, Swift.min(V.scalarCount, count - i))
+                total[g] += (dyc + i).loadLanes(lanes, V.self)
+                i += lanes
+            }
+        }
         for c in 0..<classes {
             let o = c * stride
-            (dx + o).storeLanes(
-                (dy + o).loadLanes(lanes, V.self) - (y + o).loadLanes(lanes, V.self).vectorExp() * total, lanes)
+            var i = 0
+            while i < count {
+                let (g, lanes) = (i / V.scalarCount, Swift.min(V.scalarCount, count - i))
+                let value =
+                    (dy + o + i).loadLanes(lanes, V.self) - (y + o + i).loadLanes(lanes, V.self).vectorExp()
+                    * total[g]
+                (dx + o + i).storeLanes(value, lanes)
+                i += lanes
+            }
+        }
+    }
+
+    // MARK: - Passes shared by the kernels
+
+    /// Pass 1: each position's maximum over the classes, stored as the exp shift (0 for a fully
+    /// masked position, see `maskedShift`).
+    @inlinable @inline(__always)
+    static func columnShift(
+        _ x: UnsafePointer<Scalar>, classes: Int, stride: Int, count: Int, into shift: UnsafeMutablePointer<V>
+    ) {
+        for g in 0..<vectorCount(count) { shift[g] = V(repeating: -.infinity) }
+        for c in 0..<classes {
+            let xc = x + c * stride
+            var i = 0
+            while i < count {
+                let (g, lanes) = (i / V.scalarCount, Swift.min(V.scalarCount, count - i))
+                shift[g] = shift[g].laneMax((xc + i).loadLanes(lanes, V.self))
+                i += lanes
+            }
+        }
+        for g in 0..<vectorCount(count) { shift[g] = shift[g].maskedShift() }
+    }
+
+    /// Passes 1 and 2 without writing: each position's exp shift and `Σ_c exp(x − shift)`.
+    @inlinable @inline(__always)
+    static func columnSums(
+        _ x: UnsafePointer<Scalar>, classes: Int, stride: Int, count: Int,
+        shift: UnsafeMutablePointer<V>, sum: UnsafeMutablePointer<V>
+    ) {
+        columnShift(x, classes: classes, stride: stride, count: count, into: shift)
+        clear(sum, count)
+        for c in 0..<classes {
+            let xc = x + c * stride
+            var i = 0
+            while i < count {
+                let (g, lanes) = (i / V.scalarCount, Swift.min(V.scalarCount, count - i))
+                sum[g] += ((xc + i).loadLanes(lanes, V.self) - shift[g]).vectorExp()
+                i += lanes
+            }
         }
     }
 
     // MARK: - Helpers
+
+    /// Vectors needed for `count` positions.
+    @inlinable @inline(__always)
+    static func vectorCount(_ count: Int) -> Int { (count + V.scalarCount - 1) / V.scalarCount }
+
+    /// Zeros the per-position vectors of `count` positions.
+    @inlinable @inline(__always)
+    static func clear(_ p: UnsafeMutablePointer<V>, _ count: Int) {
+        for g in 0..<vectorCount(count) { p[g] = V(repeating: 0) }
+    }
+
+    /// Allocates `arrays` per-position scratch arrays of `n = vectorCount(count)` vectors each
+    /// (array `k` starts at `scratch + k·n`); the caller deallocates `scratch`.
+    ///
+    /// A heap block per panel (a few microseconds of work) rather than a temporary allocation:
+    /// kernel bodies inside its closure were compiled as separate functions and the per-vector
+    /// loop bodies were no longer inlined (a call per vector, half the speed).
+    @inlinable @inline(__always)
+    static func allocateScratch(_ count: Int, arrays: Int) -> (scratch: UnsafeMutablePointer<V>, n: Int) {
+        let n = vectorCount(count)
+        return (UnsafeMutablePointer<V>.allocate(capacity: Swift.max(1, n * arrays)), n)
+    }
 
     /// `1 / sum` per lane, 0 where the sum is 0 (fully masked), so probabilities come out 0.
     @inlinable @inline(__always)
@@ -111,24 +244,4 @@ public enum StridedKernels<V: SIMD> where V.Scalar: KernelScalar {
         sum.selectEqual(to: V(repeating: 0), then: V(repeating: 0), else: V(repeating: 1) / sum)
     }
 
-    /// What the loss kernels' second pass needs per lane: the exp shift, the sum of
-    /// exponentials, its logarithm and `laneInverse`.  For log-probability input (`logits`
-    /// false) the scores are used as they are: shift 0, sum 1, log 0, inverse 1.
-    @inlinable @inline(__always)
-    static func scoreTerms(
-        _ x: UnsafePointer<Scalar>, classes: Int, stride: Int, lanes: Int, logits: Bool
-    ) -> (shift: V, sum: V, logSum: V, inverse: V) {
-        guard logits else { return (V(repeating: 0), V(repeating: 1), V(repeating: 0), V(repeating: 1)) }
-        let (_, shift, sum) = normalizers(x, classes: classes, stride: stride, lanes: lanes)
-        return (shift, sum, laneLog(sum), laneInverse(sum))
-    }
-
-    /// Lane-wise natural logarithm through the scalar function (once per position, not per
-    /// element, so it stays off the hot loop).
-    @inlinable @inline(__always)
-    static func laneLog(_ v: V) -> V {
-        var r = V(repeating: 0)
-        for k in 0..<V.scalarCount { r[k] = Scalar.scalarLog(v[k]) }
-        return r
-    }
 }

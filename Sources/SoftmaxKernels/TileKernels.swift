@@ -3,7 +3,7 @@
 ///
 /// A tile is a range of positions `[start, end)`.  For `inner == 1` (rows) any range works; for
 /// `inner > 1` the range stays within one outer index (the driver guarantees it), and it is
-/// processed in groups of `V.scalarCount` neighbouring positions.
+/// processed in panels of neighbouring positions (`StridedKernels`).
 public enum TileKernels<V: SIMD> where V.Scalar: KernelScalar {
     /// The element type.
     public typealias Scalar = V.Scalar
@@ -14,7 +14,7 @@ public enum TileKernels<V: SIMD> where V.Scalar: KernelScalar {
         logarithmic: Bool, _ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>,
         layout: Layout, positions: Range<Int>
     ) {
-        forEachGroup(layout, positions) { offset, lanes, _ in
+        forEachGroup(layout, positions) { offset, count, _ in
             if layout.inner == 1 {
                 let n = layout.classes
                 if !logarithmic && n >= 2 * V.scalarCount {
@@ -31,10 +31,10 @@ public enum TileKernels<V: SIMD> where V.Scalar: KernelScalar {
                 }
             } else if logarithmic {
                 StridedKernels<V>.logSoftmax(
-                    x + offset, y + offset, classes: layout.classes, stride: layout.inner, lanes: lanes)
+                    x + offset, y + offset, classes: layout.classes, stride: layout.inner, count: count)
             } else {
                 StridedKernels<V>.softmax(
-                    x + offset, y + offset, classes: layout.classes, stride: layout.inner, lanes: lanes)
+                    x + offset, y + offset, classes: layout.classes, stride: layout.inner, count: count)
             }
         }
     }
@@ -45,7 +45,7 @@ public enum TileKernels<V: SIMD> where V.Scalar: KernelScalar {
         _ x: UnsafePointer<Scalar>, _ out: UnsafeMutablePointer<Scalar>, layout: Layout,
         positions: Range<Int>
     ) {
-        forEachGroup(layout, positions) { offset, lanes, position in
+        forEachGroup(layout, positions) { offset, count, position in
             if layout.inner == 1 {
                 let n = layout.classes
                 let norm = RowKernels<V>.normalizer(x + offset, count: n)
@@ -53,7 +53,7 @@ public enum TileKernels<V: SIMD> where V.Scalar: KernelScalar {
             } else {
                 StridedKernels<V>.logSumExp(
                     x + offset, into: out + position, classes: layout.classes, stride: layout.inner,
-                    lanes: lanes)
+                    count: count)
             }
         }
     }
@@ -64,7 +64,7 @@ public enum TileKernels<V: SIMD> where V.Scalar: KernelScalar {
         logarithmic: Bool, output y: UnsafePointer<Scalar>, gradient dy: UnsafePointer<Scalar>,
         into dx: UnsafeMutablePointer<Scalar>, layout: Layout, positions: Range<Int>
     ) {
-        forEachGroup(layout, positions) { offset, lanes, _ in
+        forEachGroup(layout, positions) { offset, count, _ in
             let (y, dy, dx) = (y + offset, dy + offset, dx + offset)
             if layout.inner == 1 {
                 if logarithmic {
@@ -75,11 +75,11 @@ public enum TileKernels<V: SIMD> where V.Scalar: KernelScalar {
             } else if logarithmic {
                 StridedKernels<V>.logSoftmaxBackward(
                     output: y, gradient: dy, into: dx, classes: layout.classes, stride: layout.inner,
-                    lanes: lanes)
+                    count: count)
             } else {
                 StridedKernels<V>.softmaxBackward(
                     output: y, gradient: dy, into: dx, classes: layout.classes, stride: layout.inner,
-                    lanes: lanes)
+                    count: count)
             }
         }
     }
@@ -92,14 +92,14 @@ public enum TileKernels<V: SIMD> where V.Scalar: KernelScalar {
         positions: Range<Int>, parameters: CrossEntropyParameters<Scalar>,
         outputs: CrossEntropyOutputPointers<Scalar>, losses: UnsafeMutablePointer<Scalar>
     ) {
-        forEachGroup(layout, positions) { offset, lanes, position in
+        forEachGroup(layout, positions) { offset, count, position in
             if layout.inner == 1 {
                 losses[position] = RowKernels<V>.crossEntropy(
                     x + offset, target: Int(targets[position]), parameters: parameters,
                     outputs: outputs.advanced(by: offset))
             } else {
                 StridedKernels<V>.crossEntropy(
-                    x + offset, targets: targets + position, stride: layout.inner, lanes: lanes,
+                    x + offset, targets: targets + position, stride: layout.inner, count: count,
                     parameters: parameters, outputs: outputs.advanced(by: offset),
                     losses: losses + position)
             }
@@ -113,22 +113,23 @@ public enum TileKernels<V: SIMD> where V.Scalar: KernelScalar {
         positions: Range<Int>, parameters: CrossEntropyParameters<Scalar>,
         outputs: CrossEntropyOutputPointers<Scalar>, losses: UnsafeMutablePointer<Scalar>
     ) {
-        forEachGroup(layout, positions) { offset, lanes, position in
+        forEachGroup(layout, positions) { offset, count, position in
             if layout.inner == 1 {
                 losses[position] = RowKernels<V>.crossEntropy(
                     x + offset, probabilities: q + offset, parameters: parameters,
                     outputs: outputs.advanced(by: offset))
             } else {
                 StridedKernels<V>.crossEntropy(
-                    x + offset, probabilities: q + offset, stride: layout.inner, lanes: lanes,
+                    x + offset, probabilities: q + offset, stride: layout.inner, count: count,
                     parameters: parameters, outputs: outputs.advanced(by: offset),
                     losses: losses + position)
             }
         }
     }
 
-    /// Calls `body(elementOffset, lanes, firstPosition)` for each row (`inner == 1`, lanes 1)
-    /// or each group of up to `V.scalarCount` neighbouring positions (`inner > 1`).
+    /// Calls `body(elementOffset, count, firstPosition)` for each row (`inner == 1`, count 1)
+    /// or each panel of up to `StridedKernels.panelLength` neighbouring positions within one
+    /// outer index (`inner > 1`).
     @inlinable @inline(__always)
     static func forEachGroup(
         _ layout: Layout, _ positions: Range<Int>, _ body: (Int, Int, Int) -> Void
@@ -139,9 +140,10 @@ public enum TileKernels<V: SIMD> where V.Scalar: KernelScalar {
         }
         var p = positions.lowerBound
         while p < positions.upperBound {
-            let lanes = Swift.min(V.scalarCount, positions.upperBound - p, layout.inner - p % layout.inner)
-            body(layout.offset(ofPosition: p), lanes, p)
-            p += lanes
+            let count = Swift.min(
+                StridedKernels<V>.panelLength, positions.upperBound - p, layout.inner - p % layout.inner)
+            body(layout.offset(ofPosition: p), count, p)
+            p += count
         }
     }
 }
