@@ -660,7 +660,7 @@ def parse_arguments():
     )
     parser.add_argument("--repeats", type=int, default=20, help="timed runs per case after one warm-up run")
     parser.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)),
-                        help="CPU threads for every implementation (default: all cores)")
+                        help="CPU threads for every implementation (the default is all usable cores)")
     parser.add_argument("--cli", default=str(DEFAULT_CLI), help="the swift-softmax command-line tool")
     parser.add_argument("--isa", choices=("portable", "avx2", "avx512"),
                         help="force swift-softmax's instruction set (SOFTMAX_ISA for the CLI)")
@@ -721,7 +721,7 @@ def main():
     versions = package_versions()
     print(markdown_table(cases, results))
     print()
-    print(f"float32, {args.threads} threads, median of {args.repeats} runs after 1 warm-up; "
+    print(f"float32, threads: {args.threads}, median of {args.repeats} runs after 1 warm-up; "
           f"GB/s = 2 × elements × 4 B / median. " + ", ".join(f"{k} {v}" for k, v in versions.items() if v))
     for note in notes:
         print(f"- {note}")

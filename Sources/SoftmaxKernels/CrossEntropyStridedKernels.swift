@@ -92,12 +92,12 @@ extension StridedKernels {
             let coefficientSum = targetCoefficient[g] + V(repeating: epsPerClass) * weightSum
             targetScore[g] = logits ? active[g] * coefficientSum : zero
             sum[g] = laneInverse(s)
-            weighted[g] = s.selectEqual(to: zero, then: infinity, else: shift[g] + logSum)
+            weighted[g] = s.selectEqual(to: zero, then: zero, else: logSum)
         }
         guard outputs.writesElements else { return }
         writeOutputs(
             x, stride: stride, count: count, parameters: k, outputs: outputs, kept: kept,
-            shift: shift, inverse: sum, logShift: weighted, scaledCoefficientSum: targetScore,
+            shift: shift, inverse: sum, logSum: weighted, scaledCoefficientSum: targetScore,
             scale: active, probabilityTargets: nil)
         if let gradient = outputs.gradient {
             for i in 0..<count where targets[i] >= 0 {
@@ -164,25 +164,27 @@ extension StridedKernels {
             scale[g] = V(repeating: k.gradientScale)
             coefficientSum[g] = logits ? scale[g] * coefficientSum[g] : V(repeating: 0)
             sum[g] = laneInverse(s)
-            weighted[g] = s.selectEqual(to: V(repeating: 0), then: V(repeating: .infinity), else: shift[g] + logSum)
+            weighted[g] = s.selectEqual(to: V(repeating: 0), then: V(repeating: 0), else: logSum)
         }
         guard outputs.writesElements else { return }
         writeOutputs(
             x, stride: stride, count: count, parameters: k, outputs: outputs, kept: kept,
-            shift: shift, inverse: sum, logShift: weighted, scaledCoefficientSum: coefficientSum,
+            shift: shift, inverse: sum, logSum: weighted, scaledCoefficientSum: coefficientSum,
             scale: scale, probabilityTargets: q)
     }
 
     // MARK: - Shared by both target kinds
 
     /// Where pass 2 keeps `exp(x − shift)` for pass 3: the probabilities output, else the
-    /// gradient unless it is the scores' own buffer, else nowhere (pass 3 recomputes).
+    /// gradient (unless it is the scores' own buffer and the log-probabilities are wanted),
+    /// else nowhere (pass 3 recomputes).
     @inlinable @inline(__always)
     static func keptExponentials(
         _ x: UnsafePointer<Scalar>, _ outputs: CrossEntropyOutputPointers<Scalar>
     ) -> UnsafeMutablePointer<Scalar>? {
         if let p = outputs.probabilities { return p }
-        if let g = outputs.gradient, UnsafePointer(g) != x { return g }
+        // Over the scores only when pass 3 needs no score: the log-probabilities read them.
+        if let g = outputs.gradient, UnsafePointer(g) != x || outputs.logProbabilities == nil { return g }
         return nil
     }
 
@@ -190,13 +192,13 @@ extension StridedKernels {
     ///
     /// The gradient is `scaledCoefficientSum·p − scale·coefficient(c)` (0 where `scale` is
     /// 0); probabilities are `kept·inverse` (`exp(x)` in log-probability mode); log-probabilities
-    /// are `x − logShift`.  Class-index targets (`probabilityTargets` nil) add their one-hot
+    /// are `(x − shift) − logSum` (`logSum` 0 where fully masked).  Class-index targets (`probabilityTargets` nil) add their one-hot
     /// term afterwards.
     @inlinable @inline(__always)
     static func writeOutputs(
         _ x: UnsafePointer<Scalar>, stride: Int, count: Int, parameters k: CrossEntropyParameters<Scalar>,
         outputs: CrossEntropyOutputPointers<Scalar>, kept: UnsafeMutablePointer<Scalar>?,
-        shift: UnsafeMutablePointer<V>, inverse: UnsafeMutablePointer<V>, logShift: UnsafeMutablePointer<V>,
+        shift: UnsafeMutablePointer<V>, inverse: UnsafeMutablePointer<V>, logSum: UnsafeMutablePointer<V>,
         scaledCoefficientSum: UnsafeMutablePointer<V>, scale: UnsafeMutablePointer<V>,
         probabilityTargets q: UnsafePointer<Scalar>?
     ) {
@@ -219,7 +221,7 @@ extension StridedKernels {
                 if let probabilities = outputs.probabilities {
                     (probabilities + o + i).storeLanes(logits ? p : xv.vectorExp(), lanes)
                 }
-                outputs.logProbabilities.map { ($0 + o + i).storeLanes(xv - logShift[g], lanes) }
+                outputs.logProbabilities.map { ($0 + o + i).storeLanes((xv - shift[g]) - logSum[g], lanes) }
                 if let gradient = outputs.gradient {
                     // coef_c: w_c·ε/C for class indices (plus the one-hot term, added by the
                     // caller), w_c·((1−ε)·q_c + ε/C) for probability targets.

@@ -42,6 +42,12 @@ extension UnsafeMutablePointer where Pointee: KernelScalar {
         if lanes == V.scalarCount { storeVector(v) } else { storeVector(v, count: lanes) }
     }
 
+    /// Loads `V.scalarCount` consecutive scalars.
+    @inlinable @inline(__always)
+    public func loadVector<V: SIMD>(_: V.Type = V.self) -> V where V.Scalar == Pointee {
+        UnsafePointer(self).loadVector(V.self)
+    }
+
     /// Loads `lanes` scalars; see `UnsafePointer.loadLanes`.
     @inlinable @inline(__always)
     public func loadLanes<V: SIMD>(_ lanes: Int, _: V.Type = V.self) -> V where V.Scalar == Pointee {

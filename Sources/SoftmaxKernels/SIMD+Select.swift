@@ -18,42 +18,42 @@ extension SIMD where Scalar: KernelScalar {
                 unsafeBitCast(other, to: SIMD4<Float>.self) .< unsafeBitCast(self, to: SIMD4<Float>.self),
                 to: SIMD4<Int32>.self)
             let (xb, yb) = (unsafeBitCast(x, to: SIMD4<Int32>.self), unsafeBitCast(y, to: SIMD4<Int32>.self))
-            return unsafeBitCast(yb &- (xb &- yb) &* mask, to: Self.self)
+            return unsafeBitCast(yb ^ ((xb ^ yb) & mask), to: Self.self)
         }
         if Self.self == SIMD8<Float>.self {
             let mask = unsafeBitCast(
                 unsafeBitCast(other, to: SIMD8<Float>.self) .< unsafeBitCast(self, to: SIMD8<Float>.self),
                 to: SIMD8<Int32>.self)
             let (xb, yb) = (unsafeBitCast(x, to: SIMD8<Int32>.self), unsafeBitCast(y, to: SIMD8<Int32>.self))
-            return unsafeBitCast(yb &- (xb &- yb) &* mask, to: Self.self)
+            return unsafeBitCast(yb ^ ((xb ^ yb) & mask), to: Self.self)
         }
         if Self.self == SIMD16<Float>.self {
             let mask = unsafeBitCast(
                 unsafeBitCast(other, to: SIMD16<Float>.self) .< unsafeBitCast(self, to: SIMD16<Float>.self),
                 to: SIMD16<Int32>.self)
             let (xb, yb) = (unsafeBitCast(x, to: SIMD16<Int32>.self), unsafeBitCast(y, to: SIMD16<Int32>.self))
-            return unsafeBitCast(yb &- (xb &- yb) &* mask, to: Self.self)
+            return unsafeBitCast(yb ^ ((xb ^ yb) & mask), to: Self.self)
         }
         if Self.self == SIMD2<Double>.self {
             let mask = unsafeBitCast(
                 unsafeBitCast(other, to: SIMD2<Double>.self) .< unsafeBitCast(self, to: SIMD2<Double>.self),
                 to: SIMD2<Int64>.self)
             let (xb, yb) = (unsafeBitCast(x, to: SIMD2<Int64>.self), unsafeBitCast(y, to: SIMD2<Int64>.self))
-            return unsafeBitCast(yb &- (xb &- yb) &* mask, to: Self.self)
+            return unsafeBitCast(yb ^ ((xb ^ yb) & mask), to: Self.self)
         }
         if Self.self == SIMD4<Double>.self {
             let mask = unsafeBitCast(
                 unsafeBitCast(other, to: SIMD4<Double>.self) .< unsafeBitCast(self, to: SIMD4<Double>.self),
                 to: SIMD4<Int64>.self)
             let (xb, yb) = (unsafeBitCast(x, to: SIMD4<Int64>.self), unsafeBitCast(y, to: SIMD4<Int64>.self))
-            return unsafeBitCast(yb &- (xb &- yb) &* mask, to: Self.self)
+            return unsafeBitCast(yb ^ ((xb ^ yb) & mask), to: Self.self)
         }
         if Self.self == SIMD8<Double>.self {
             let mask = unsafeBitCast(
                 unsafeBitCast(other, to: SIMD8<Double>.self) .< unsafeBitCast(self, to: SIMD8<Double>.self),
                 to: SIMD8<Int64>.self)
             let (xb, yb) = (unsafeBitCast(x, to: SIMD8<Int64>.self), unsafeBitCast(y, to: SIMD8<Int64>.self))
-            return unsafeBitCast(yb &- (xb &- yb) &* mask, to: Self.self)
+            return unsafeBitCast(yb ^ ((xb ^ yb) & mask), to: Self.self)
         }
         return y.replacing(with: x, where: other .< self)
     }
@@ -66,42 +66,42 @@ extension SIMD where Scalar: KernelScalar {
                 unsafeBitCast(self, to: SIMD4<Float>.self) .== unsafeBitCast(other, to: SIMD4<Float>.self),
                 to: SIMD4<Int32>.self)
             let (xb, yb) = (unsafeBitCast(x, to: SIMD4<Int32>.self), unsafeBitCast(y, to: SIMD4<Int32>.self))
-            return unsafeBitCast(yb &- (xb &- yb) &* mask, to: Self.self)
+            return unsafeBitCast(yb ^ ((xb ^ yb) & mask), to: Self.self)
         }
         if Self.self == SIMD8<Float>.self {
             let mask = unsafeBitCast(
                 unsafeBitCast(self, to: SIMD8<Float>.self) .== unsafeBitCast(other, to: SIMD8<Float>.self),
                 to: SIMD8<Int32>.self)
             let (xb, yb) = (unsafeBitCast(x, to: SIMD8<Int32>.self), unsafeBitCast(y, to: SIMD8<Int32>.self))
-            return unsafeBitCast(yb &- (xb &- yb) &* mask, to: Self.self)
+            return unsafeBitCast(yb ^ ((xb ^ yb) & mask), to: Self.self)
         }
         if Self.self == SIMD16<Float>.self {
             let mask = unsafeBitCast(
                 unsafeBitCast(self, to: SIMD16<Float>.self) .== unsafeBitCast(other, to: SIMD16<Float>.self),
                 to: SIMD16<Int32>.self)
             let (xb, yb) = (unsafeBitCast(x, to: SIMD16<Int32>.self), unsafeBitCast(y, to: SIMD16<Int32>.self))
-            return unsafeBitCast(yb &- (xb &- yb) &* mask, to: Self.self)
+            return unsafeBitCast(yb ^ ((xb ^ yb) & mask), to: Self.self)
         }
         if Self.self == SIMD2<Double>.self {
             let mask = unsafeBitCast(
                 unsafeBitCast(self, to: SIMD2<Double>.self) .== unsafeBitCast(other, to: SIMD2<Double>.self),
                 to: SIMD2<Int64>.self)
             let (xb, yb) = (unsafeBitCast(x, to: SIMD2<Int64>.self), unsafeBitCast(y, to: SIMD2<Int64>.self))
-            return unsafeBitCast(yb &- (xb &- yb) &* mask, to: Self.self)
+            return unsafeBitCast(yb ^ ((xb ^ yb) & mask), to: Self.self)
         }
         if Self.self == SIMD4<Double>.self {
             let mask = unsafeBitCast(
                 unsafeBitCast(self, to: SIMD4<Double>.self) .== unsafeBitCast(other, to: SIMD4<Double>.self),
                 to: SIMD4<Int64>.self)
             let (xb, yb) = (unsafeBitCast(x, to: SIMD4<Int64>.self), unsafeBitCast(y, to: SIMD4<Int64>.self))
-            return unsafeBitCast(yb &- (xb &- yb) &* mask, to: Self.self)
+            return unsafeBitCast(yb ^ ((xb ^ yb) & mask), to: Self.self)
         }
         if Self.self == SIMD8<Double>.self {
             let mask = unsafeBitCast(
                 unsafeBitCast(self, to: SIMD8<Double>.self) .== unsafeBitCast(other, to: SIMD8<Double>.self),
                 to: SIMD8<Int64>.self)
             let (xb, yb) = (unsafeBitCast(x, to: SIMD8<Int64>.self), unsafeBitCast(y, to: SIMD8<Int64>.self))
-            return unsafeBitCast(yb &- (xb &- yb) &* mask, to: Self.self)
+            return unsafeBitCast(yb ^ ((xb ^ yb) & mask), to: Self.self)
         }
         return y.replacing(with: x, where: self .== other)
     }

@@ -71,16 +71,16 @@ public enum StridedKernels<V: SIMD> where V.Scalar: KernelScalar {
         let sum = shift + n
         columnSums(x, classes: classes, stride: stride, count: count, shift: shift, sum: sum)
         for g in 0..<vectorCount(count) {
-            // shift + log(sum), or +infinity where fully masked so that x − it is -infinity.
-            let logSum = sum[g].vectorLog()
-            shift[g] = sum[g].selectEqual(to: V(repeating: 0), then: V(repeating: .infinity), else: shift[g] + logSum)
+            // log(sum), or 0 where fully masked (x − 0 − 0 is then -infinity).  Subtracted
+            // after the shift: shift + log(sum) would round away digits of large scores.
+            sum[g] = sum[g].selectEqual(to: V(repeating: 0), then: V(repeating: 0), else: sum[g].vectorLog())
         }
         for c in 0..<classes {
             let (xc, yc) = (x + c * stride, y + c * stride)
             var i = 0
             while i < count {
                 let (g, lanes) = (i / V.scalarCount, Swift.min(V.scalarCount, count - i))
-                (yc + i).storeLanes((xc + i).loadLanes(lanes, V.self) - shift[g], lanes)
+                (yc + i).storeLanes(((xc + i).loadLanes(lanes, V.self) - shift[g]) - sum[g], lanes)
                 i += lanes
             }
         }

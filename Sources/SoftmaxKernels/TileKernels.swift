@@ -14,6 +14,10 @@ public enum TileKernels<V: SIMD> where V.Scalar: KernelScalar {
         logarithmic: Bool, _ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>,
         layout: Layout, positions: Range<Int>
     ) {
+        if layout.inner == 1 && layout.classes < shortRowLimit {
+            shortRowsForward(logarithmic: logarithmic, x, y, classes: layout.classes, positions: positions)
+            return
+        }
         forEachGroup(layout, positions) { offset, count, _ in
             if layout.inner == 1 {
                 let n = layout.classes
@@ -45,6 +49,10 @@ public enum TileKernels<V: SIMD> where V.Scalar: KernelScalar {
         _ x: UnsafePointer<Scalar>, _ out: UnsafeMutablePointer<Scalar>, layout: Layout,
         positions: Range<Int>
     ) {
+        if layout.inner == 1 && layout.classes < shortRowLimit {
+            shortRowsLogSumExp(x, out, classes: layout.classes, positions: positions)
+            return
+        }
         forEachGroup(layout, positions) { offset, count, position in
             if layout.inner == 1 {
                 let n = layout.classes
@@ -64,6 +72,12 @@ public enum TileKernels<V: SIMD> where V.Scalar: KernelScalar {
         logarithmic: Bool, output y: UnsafePointer<Scalar>, gradient dy: UnsafePointer<Scalar>,
         into dx: UnsafeMutablePointer<Scalar>, layout: Layout, positions: Range<Int>
     ) {
+        if layout.inner == 1 && layout.classes < shortRowLimit {
+            shortRowsBackward(
+                logarithmic: logarithmic, output: y, gradient: dy, into: dx, classes: layout.classes,
+                positions: positions)
+            return
+        }
         forEachGroup(layout, positions) { offset, count, _ in
             let (y, dy, dx) = (y + offset, dy + offset, dx + offset)
             if layout.inner == 1 {
@@ -92,6 +106,12 @@ public enum TileKernels<V: SIMD> where V.Scalar: KernelScalar {
         positions: Range<Int>, parameters: CrossEntropyParameters<Scalar>,
         outputs: CrossEntropyOutputPointers<Scalar>, losses: UnsafeMutablePointer<Scalar>
     ) {
+        if layout.inner == 1 && layout.classes < shortRowLimit {
+            shortRowsCrossEntropy(
+                x, targets: targets, probabilities: nil, positions: positions, parameters: parameters,
+                outputs: outputs, losses: losses)
+            return
+        }
         forEachGroup(layout, positions) { offset, count, position in
             if layout.inner == 1 {
                 losses[position] = RowKernels<V>.crossEntropy(
@@ -113,6 +133,12 @@ public enum TileKernels<V: SIMD> where V.Scalar: KernelScalar {
         positions: Range<Int>, parameters: CrossEntropyParameters<Scalar>,
         outputs: CrossEntropyOutputPointers<Scalar>, losses: UnsafeMutablePointer<Scalar>
     ) {
+        if layout.inner == 1 && layout.classes < shortRowLimit {
+            shortRowsCrossEntropy(
+                x, targets: nil, probabilities: q, positions: positions, parameters: parameters,
+                outputs: outputs, losses: losses)
+            return
+        }
         forEachGroup(layout, positions) { offset, count, position in
             if layout.inner == 1 {
                 losses[position] = RowKernels<V>.crossEntropy(

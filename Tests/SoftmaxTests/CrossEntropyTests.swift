@@ -38,6 +38,10 @@ struct CrossEntropyTests {
     }
 
     func check<T: SoftmaxScalar>(_: T.Type, _ options: CrossEntropyOptions, shape: [Int]) throws {
+        var options = options
+        if let w = options.classWeights, w.count != shape[1] {
+            options.classWeights = (0..<shape[1]).map { w[$0 % w.count] }
+        }
         var (x, labels) = problem(shape, seed: 31, ignore: options.ignoreIndex)
         if options.input == .logProbabilities { x = Reference.logSoftmax(x, shape, 1) }
         let xt = x.map { T($0) }
@@ -65,18 +69,62 @@ struct CrossEntropyTests {
             firstMismatch(
                 result.probabilities!.scalars.map { Double($0) }, logp.map { Foundation.exp($0) }, rel: tol.rel,
                 abs: tol.abs) == nil)
+
+        // The gradient alone (the training call, which takes the fused one-pass paths), then
+        // the same written over the scores: the same bits.
+        let gradientOnly = try crossEntropy(
+            NDArray(shape: shape, scalars: xt), classIndices: NDArray(shape: targetShape, scalars: labels),
+            options: options, outputs: [.gradient])
+        #expect(close(gradientOnly.loss, want.loss, rel: tol.rel, abs: tol.abs), "\(label) gradient only")
+        #expect(
+            firstMismatch(gradientOnly.gradient!.scalars.map { Double($0) }, want.gradient, rel: tol.rel, abs: tol.abs)
+                == nil, "\(label) gradient only")
+        var inPlace = xt
+        let inPlaceLoss = try inPlace.withUnsafeMutableBufferPointer { buffer in
+            try labels.withUnsafeBufferPointer { t in
+                try crossEntropy(
+                    scores: UnsafeBufferPointer(buffer), shape: shape, classIndices: t, options: options,
+                    outputs: CrossEntropyOutputs(gradient: buffer))
+            }
+        }
+        #expect(inPlaceLoss == gradientOnly.loss, "\(label) in place")
+        #expect(inPlace.elementsEqual(gradientOnly.gradient!.scalars), "\(label) in place")
+        // In place with the log-probabilities (pass 3 then reads the scores it overwrites).
+        var inPlaceWithLogp = xt
+        var logProbabilities = xt
+        try inPlaceWithLogp.withUnsafeMutableBufferPointer { buffer in
+            try logProbabilities.withUnsafeMutableBufferPointer { lp in
+                try labels.withUnsafeBufferPointer { t in
+                    _ = try crossEntropy(
+                        scores: UnsafeBufferPointer(buffer), shape: shape, classIndices: t, options: options,
+                        outputs: CrossEntropyOutputs(gradient: buffer, logProbabilities: lp))
+                }
+            }
+        }
+        #expect(
+            firstMismatch(inPlaceWithLogp.map { Double($0) }, want.gradient, rel: tol.rel, abs: tol.abs) == nil,
+            "\(label) in place with log-probabilities")
+        #expect(
+            logProbabilities.elementsEqual(result.logProbabilities!.scalars), "\(label) in place with log-probabilities"
+        )
     }
 
     @Test(arguments: optionGrid)
     func indexTargetsRows(options: CrossEntropyOptions) throws {
-        try check(Double.self, options, shape: [7, 5])
-        try check(Float.self, options, shape: [7, 5])
+        // Short rows (transposed through the strided kernels) and long ones (row kernels).
+        for shape in [[7, 5], [9, 67]] {
+            try check(Double.self, options, shape: shape)
+            try check(Float.self, options, shape: shape)
+        }
     }
 
     @Test(arguments: optionGrid)
     func indexTargetsStrided(options: CrossEntropyOptions) throws {
-        try check(Double.self, options, shape: [3, 5, 2, 11])
-        try check(Float.self, options, shape: [3, 5, 2, 11])
+        // One short panel, and panels of 512 positions with a tail that is not a whole vector.
+        for shape in [[3, 5, 2, 11], [2, 5, 1300]] {
+            try check(Double.self, options, shape: shape)
+            try check(Float.self, options, shape: shape)
+        }
     }
 
     @Test func float16AgreesWithReference() throws {
