@@ -24,7 +24,9 @@ let package = Package(
     targets: [
         // Generic `@inlinable` SIMD kernels over raw pointers; instantiated per
         // instruction set by the modules that import them.
-        .target(name: "SoftmaxKernels"),
+        .target(name: "SoftmaxKernels", dependencies: ["MemoryHints"]),
+        // Prefetch hints as header-only C, inlined into the kernels.
+        .target(name: "MemoryHints"),
         // The same kernels compiled for AVX2 + FMA and for AVX-512 (x86-64 only; empty elsewhere).
         .target(name: "SoftmaxKernelsAVX2", dependencies: ["SoftmaxKernels"], swiftSettings: isaFlags("x86-64-v3")),
         .target(

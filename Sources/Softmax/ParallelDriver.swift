@@ -61,7 +61,8 @@ struct TilePlan: Sendable {
 
     init(_ layout: Layout) {
         self.layout = layout
-        let perTile = Swift.max(1, Self.elementsPerTile / Swift.max(1, layout.classes))
+        let perTile = Swift.max(
+            1, (layout.inner == 1 ? Self.elementsPerTile : 4 * Self.elementsPerTile) / Swift.max(1, layout.classes))
         if layout.positions == 0 {
             (span, tilesPerOuter, tileCount) = (1, 1, 0)
         } else if layout.inner == 1 {

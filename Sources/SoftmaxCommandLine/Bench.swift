@@ -113,8 +113,9 @@ struct Bench: ParsableCommand {
                                 scores: x, shape: shape, classIndices: t, options: CrossEntropyOptions(axis: axis),
                                 outputs: CrossEntropyOutputs(gradient: y))
                         case .copy:
-                            UnsafeMutableRawPointer(y.baseAddress!).copyMemory(
-                                from: x.baseAddress!, byteCount: layout.count * MemoryLayout<T>.stride)
+                            parallelCopy(
+                                from: UnsafeRawPointer(x.baseAddress!), to: UnsafeMutableRawPointer(y.baseAddress!),
+                                byteCount: layout.count * MemoryLayout<T>.stride)
                         }
                         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
                         if run > 0 { samples.append(elapsed) }
@@ -128,3 +129,16 @@ struct Bench: ParsableCommand {
 }
 
 extension FloatFormat: ExpressibleByArgument {}
+
+/// `memcpy` split into one contiguous part per thread (the same threads the operation may use),
+/// so that the baseline is the machine's copy bandwidth, not one core's.
+private func parallelCopy(from source: UnsafeRawPointer, to destination: UnsafeMutableRawPointer, byteCount: Int) {
+    let threads = byteCount < 1 << 20 ? 1 : SoftmaxThreads.effective
+    let part = (byteCount / threads + 63) / 64 * 64
+    nonisolated(unsafe) let (source, destination) = (source, destination)
+    DispatchQueue.concurrentPerform(iterations: threads) { t in
+        let start = Swift.min(t * part, byteCount)
+        let end = Swift.min(start + part, byteCount)
+        (destination + start).copyMemory(from: source + start, byteCount: end - start)
+    }
+}

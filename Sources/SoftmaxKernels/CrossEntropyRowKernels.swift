@@ -71,7 +71,7 @@ extension RowKernels {
                     if ignored {
                         (g + i).storeLanes(V(repeating: 0), lanes)
                     } else {
-                        let p = logits ? d.vectorExp() * vInverse : V(repeating: 0)
+                        let p = logits ? d.vectorExpNonPositive() * vInverse : V(repeating: 0)
                         (g + i).storeLanes(vScale * (p * vK - vEps * w), lanes)
                     }
                 }
@@ -124,7 +124,7 @@ extension RowKernels {
             outputs.probabilities.map { ($0 + i).storeLanes(d.vectorExp() * vInverse, lanes) }
             outputs.logProbabilities.map { ($0 + i).storeLanes(lp, lanes) }
             if let g = outputs.gradient {
-                let p = logits ? d.vectorExp() * vInverse : V(repeating: 0)
+                let p = logits ? d.vectorExpNonPositive() * vInverse : V(repeating: 0)
                 (g + i).storeLanes(vScale * (p * gradK - coef), lanes)
             }
         }

@@ -1,3 +1,5 @@
+import MemoryHints
+
 /// The fused cross-entropy forward and backward over a panel of strided positions
 /// (`inner > 1`); see `StridedKernels` for the layout and `CrossEntropyParameters` for the
 /// formulas.
@@ -63,9 +65,13 @@ extension StridedKernels {
                     let (g, lanes) = (i / V.scalarCount, Swift.min(V.scalarCount, count - i))
                     let d = (xc + i).loadLanes(lanes, V.self) - shift[g]
                     if logits {
-                        let e = d.vectorExp()
+                        let e = d.vectorExpNonPositive()
                         sum[g] += e
-                        keptC.map { ($0 + i).storeLanes(e, lanes) }
+                        if let keptC {
+                            // The next class's lines are written next.
+                            softmax_prefetch_write(keptC + (c + 1 < n ? stride : 0) + i)
+                            (keptC + i).storeLanes(e, lanes)
+                        }
                     }
                     if smoothing { weighted[g] += w.weightedTerm(d) }
                     i += lanes
@@ -142,9 +148,12 @@ extension StridedKernels {
                 let d = (xc + i).loadLanes(lanes, V.self) - shift[g]
                 let coef = V(repeating: w) * ((qc + i).loadLanes(lanes, V.self) * keep + epsPerClass)
                 if logits {
-                    let e = d.vectorExp()
+                    let e = d.vectorExpNonPositive()
                     sum[g] += e
-                    keptC.map { ($0 + i).storeLanes(e, lanes) }
+                    if let keptC {
+                        softmax_prefetch_write(keptC + (c + 1 < n ? stride : 0) + i)
+                        (keptC + i).storeLanes(e, lanes)
+                    }
                 }
                 weighted[g] += coef.weightedTerm(d)
                 coefficientSum[g] += coef
@@ -192,8 +201,8 @@ extension StridedKernels {
     ///
     /// The gradient is `scaledCoefficientSum·p − scale·coefficient(c)` (0 where `scale` is
     /// 0); probabilities are `kept·inverse` (`exp(x)` in log-probability mode); log-probabilities
-    /// are `(x − shift) − logSum` (`logSum` 0 where fully masked).  Class-index targets (`probabilityTargets` nil) add their one-hot
-    /// term afterwards.
+    /// are `(x − shift) − logSum` (`logSum` 0 where fully masked).  Class-index targets
+    /// (`probabilityTargets` nil) add their one-hot term afterwards.
     @inlinable @inline(__always)
     static func writeOutputs(
         _ x: UnsafePointer<Scalar>, stride: Int, count: Int, parameters k: CrossEntropyParameters<Scalar>,
@@ -204,6 +213,28 @@ extension StridedKernels {
     ) {
         let logits = !k.inputIsLogProbability
         let (keep, epsPerClass) = (V(repeating: 1 - k.smoothing), V(repeating: k.smoothingPerClass))
+        if logits, q == nil, outputs.probabilities == nil, outputs.logProbabilities == nil,
+            let kept, let gradient = outputs.gradient
+        {
+            // The training call: the gradient alone from the kept exponentials, with a
+            // per-class coefficient.  Its own loop, so that it stays a handful of vector
+            // operations (the general loop below spills and scalarises).
+            for c in 0..<k.classes {
+                let o = c * stride
+                let coefficient = V(repeating: k.weight(c)) * epsPerClass
+                var i = 0
+                while i < count {
+                    let (g, lanes) = (i / V.scalarCount, Swift.min(V.scalarCount, count - i))
+                    let value =
+                        scaledCoefficientSum[g] * ((kept + o + i).loadLanes(lanes, V.self) * inverse[g]) - scale[g]
+                        * coefficient
+                    (gradient + o + i).storeLanes(
+                        scale[g].selectEqual(to: V(repeating: 0), then: V(repeating: 0), else: value), lanes)
+                    i += lanes
+                }
+            }
+            return
+        }
         for c in 0..<k.classes {
             let o = c * stride
             let w = V(repeating: k.weight(c))
@@ -215,7 +246,7 @@ extension StridedKernels {
                 let xv = needsScores ? (x + o + i).loadLanes(lanes, V.self) : V(repeating: 0)
                 var p = V(repeating: 0)
                 if logits {
-                    let e = kept.map { ($0 + o + i).loadLanes(lanes, V.self) } ?? (xv - shift[g]).vectorExp()
+                    let e = kept.map { ($0 + o + i).loadLanes(lanes, V.self) } ?? (xv - shift[g]).vectorExpNonPositive()
                     p = e * inverse[g]
                 }
                 if let probabilities = outputs.probabilities {

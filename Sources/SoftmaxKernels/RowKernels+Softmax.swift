@@ -33,8 +33,8 @@ extension RowKernels {
             var s1 = V(repeating: 0)
             var i = start
             while i + 2 * w <= end {
-                let e0 = ((x + i).loadVector(V.self) - shift).vectorExp()
-                let e1 = ((x + i + w).loadVector(V.self) - shift).vectorExp()
+                let e0 = ((x + i).loadVector(V.self) - shift).vectorExpNonPositive()
+                let e1 = ((x + i + w).loadVector(V.self) - shift).vectorExpNonPositive()
                 (y + i).storeVector(e0)
                 (y + i + w).storeVector(e1)
                 s0 += e0
@@ -43,7 +43,7 @@ extension RowKernels {
             }
             while i < end {
                 let lanes = Swift.min(w, end - i)
-                let e = ((x + i).loadLanes(lanes, V.self) - shift).vectorExp()
+                let e = ((x + i).loadLanes(lanes, V.self) - shift).vectorExpNonPositive()
                 (y + i).storeLanes(e, lanes)
                 s0 += lanes == w ? e : e * V.firstLanes(lanes, 1)
                 i += lanes
@@ -59,7 +59,7 @@ extension RowKernels {
         for b in 0..<blocks {
             let factor = blockMax[b].selectEqual(
                 to: V(repeating: -.infinity), then: V(repeating: 0),
-                else: (blockMax[b].maskedShift() - topShift).vectorExp())
+                else: (blockMax[b].maskedShift() - topShift).vectorExpNonPositive())
             blockMax[b] = factor
             total += blockSum[b] * factor
         }

@@ -32,23 +32,24 @@ public enum RowKernels<V: SIMD> where V.Scalar: KernelScalar {
             var blockSum1 = V(repeating: 0)
             var i = start
             while i + 2 * w <= end {
-                blockSum0 += ((x + i).loadVector(V.self) - shift).vectorExp()
-                blockSum1 += ((x + i + w).loadVector(V.self) - shift).vectorExp()
+                blockSum0 += ((x + i).loadVector(V.self) - shift).vectorExpNonPositive()
+                blockSum1 += ((x + i + w).loadVector(V.self) - shift).vectorExpNonPositive()
                 i += 2 * w
             }
             while i + w <= end {
-                blockSum0 += ((x + i).loadVector(V.self) - shift).vectorExp()
+                blockSum0 += ((x + i).loadVector(V.self) - shift).vectorExpNonPositive()
                 i += w
             }
             if i < end {
-                blockSum1 += ((x + i).loadVector(count: end - i, fill: -.infinity, V.self) - shift).vectorExp()
+                blockSum1 += ((x + i).loadVector(count: end - i, fill: -.infinity, V.self) - shift)
+                    .vectorExpNonPositive()
             }
-            runningSum = runningSum * (runningMax - shift).vectorExp() + (blockSum0 + blockSum1)
+            runningSum = runningSum * (runningMax - shift).vectorExpNonPositive() + (blockSum0 + blockSum1)
             runningMax = blockMax
             start = end
         }
         let m = runningMax.horizontalMax()
-        let total = (runningSum * (runningMax - V(repeating: m).maskedShift()).vectorExp()).horizontalSum()
+        let total = (runningSum * (runningMax - V(repeating: m).maskedShift()).vectorExpNonPositive()).horizontalSum()
         return Normalizer(max: m, sum: total)
     }
 
@@ -64,7 +65,7 @@ public enum RowKernels<V: SIMD> where V.Scalar: KernelScalar {
         let inverse = V(repeating: normalizer.inverseSum)
         forEachVector(count: n) { i, lanes in
             let v = (x + i).loadLanes(lanes, V.self)
-            (y + i).storeLanes((v - shift).vectorExp() * inverse, lanes)
+            (y + i).storeLanes((v - shift).vectorExpNonPositive() * inverse, lanes)
         }
     }
 

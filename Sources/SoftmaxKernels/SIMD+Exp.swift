@@ -10,14 +10,33 @@ extension SIMD where Scalar: KernelScalar {
     /// - Complexity: about 20 vector operations.
     @inlinable @inline(__always)
     public func vectorExp() -> Self {
-        typealias Bits = MaskStorage
         let upper = Self(repeating: Scalar.expOverflowBound)
-        let lower = Self(repeating: Scalar.expUnderflowBound)
         let x = selectGreater(than: upper, then: upper, else: self)
+        let flushed = Self(repeating: Scalar.expUnderflowBound).selectGreater(
+            than: self, then: Self(repeating: 0), else: x.exponentialKernel())
+        return selectGreater(than: upper, then: Self(repeating: .infinity), else: flushed)
+    }
+
+    /// `vectorExp` for lanes that are at most 0 (or NaN): the exponentials of scores minus
+    /// their maximum, which is every exponential the softmax kernels take.  Without the
+    /// overflow clamp and its select it is four vector operations shorter.
+    ///
+    /// - Precondition: no lane is greater than 0 (checked in debug builds only by the tests).
+    @inlinable @inline(__always)
+    public func vectorExpNonPositive() -> Self {
+        Self(repeating: Scalar.expUnderflowBound).selectGreater(
+            than: self, then: Self(repeating: 0), else: exponentialKernel())
+    }
+
+    /// `e^x` for lanes in `[expUnderflowBound, expOverflowBound]` (others give garbage, which
+    /// the callers replace): range reduction, polynomial and the `2^n` scale.
+    @inlinable @inline(__always)
+    func exponentialKernel() -> Self {
+        typealias Bits = MaskStorage
         let magic = Self(repeating: Scalar.roundingMagic)
-        let t = x.multiplyAdd(Self(repeating: Scalar.log2e), magic)
+        let t = multiplyAdd(Self(repeating: Scalar.log2e), magic)
         let n = t - magic
-        var r = n.multiplyAdd(Self(repeating: -Scalar.ln2High), x)
+        var r = n.multiplyAdd(Self(repeating: -Scalar.ln2High), self)
         r = n.multiplyAdd(Self(repeating: -Scalar.ln2Low), r)
         let er = Scalar.expPolynomialTail(r) + r + Self(repeating: 1)
         // 2^(n-1) in the exponent bits; the factor 2 below keeps n = max exponent + 1 finite.
@@ -25,9 +44,7 @@ extension SIMD where Scalar: KernelScalar {
         let shift = Bits.Scalar(truncatingIfNeeded: Scalar.significandBitCount)
         let nBits = unsafeBitCast(t, to: Bits.self) &- unsafeBitCast(magic, to: Bits.self)
         let scale = unsafeBitCast((nBits &+ Bits(repeating: bias)) &<< Bits(repeating: shift), to: Self.self)
-        let result = er * scale * Self(repeating: 2)
-        let flushed = lower.selectGreater(than: self, then: Self(repeating: 0), else: result)
-        return selectGreater(than: upper, then: Self(repeating: .infinity), else: flushed)
+        return er * scale * Self(repeating: 2)
     }
 
     /// Lane-wise maximum, one compare and one blend (Swift's `pointwiseMax` is scalarised).

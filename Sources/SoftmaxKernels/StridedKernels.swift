@@ -1,3 +1,5 @@
+import MemoryHints
+
 /// Kernels over a panel of up to `panelLength` neighbouring positions of a strided layout
 /// (`inner > 1`, e.g. the pixels of an NCHW image): position `i` of the panel, class `c` is at
 /// `base[c·stride + i]`, so each class of the panel is one contiguous run of `count` scalars.
@@ -19,7 +21,7 @@ public enum StridedKernels<V: SIMD> where V.Scalar: KernelScalar {
 
     /// Positions per panel: long enough runs for the prefetchers, short enough that the panel
     /// stays in L2 for a few hundred classes and the scratch stays on the stack.
-    @inlinable public static var panelLength: Int { 512 }
+    @inlinable public static var panelLength: Int { 4096 }
 
     /// Writes softmax of each position; fully masked positions give zeros.
     ///
@@ -38,10 +40,12 @@ public enum StridedKernels<V: SIMD> where V.Scalar: KernelScalar {
         clear(sum, count)
         for c in 0..<classes {
             let (xc, yc) = (x + c * stride, y + c * stride)
+            let nextY = c + 1 < classes ? yc + stride : yc  // its lines are written next
             var i = 0
             while i < count {
                 let (g, lanes) = (i / V.scalarCount, Swift.min(V.scalarCount, count - i))
-                let e = ((xc + i).loadLanes(lanes, V.self) - shift[g]).vectorExp()
+                let e = ((xc + i).loadLanes(lanes, V.self) - shift[g]).vectorExpNonPositive()
+                softmax_prefetch_write(nextY + i)
                 (yc + i).storeLanes(e, lanes)
                 sum[g] += e
                 i += lanes
@@ -185,10 +189,14 @@ public enum StridedKernels<V: SIMD> where V.Scalar: KernelScalar {
         for g in 0..<vectorCount(count) { shift[g] = V(repeating: -.infinity) }
         for c in 0..<classes {
             let xc = x + c * stride
+            // The next class's run, ahead of the hardware prefetcher, which restarts its stream
+            // at every jump of `stride`.
+            let next = c + 1 < classes ? xc + stride : xc
             var i = 0
             while i < count {
                 let (g, lanes) = (i / V.scalarCount, Swift.min(V.scalarCount, count - i))
                 shift[g] = shift[g].laneMax((xc + i).loadLanes(lanes, V.self))
+                softmax_prefetch_read(next + i)
                 i += lanes
             }
         }
@@ -208,7 +216,7 @@ public enum StridedKernels<V: SIMD> where V.Scalar: KernelScalar {
             var i = 0
             while i < count {
                 let (g, lanes) = (i / V.scalarCount, Swift.min(V.scalarCount, count - i))
-                sum[g] += ((xc + i).loadLanes(lanes, V.self) - shift[g]).vectorExp()
+                sum[g] += ((xc + i).loadLanes(lanes, V.self) - shift[g]).vectorExpNonPositive()
                 i += lanes
             }
         }
