@@ -114,3 +114,18 @@ struct TilePlan: Sendable {
         }
     }
 }
+
+/// Runs `body` over `0..<count` in chunks, across threads when `count` is large (element-wise
+/// work such as format conversions, whose results do not depend on the split).
+func forEachChunk(count: Int, _ body: @Sendable (Range<Int>) -> Void) {
+    let chunk = TilePlan.elementsPerTile * 4
+    let chunks = (count + chunk - 1) / chunk
+    let threads = Swift.min(SoftmaxThreads.effective, chunks)
+    if threads <= 1 || count < TilePlan.parallelThreshold {
+        if count > 0 { body(0..<count) }
+        return
+    }
+    DispatchQueue.concurrentPerform(iterations: chunks) { k in
+        body((k * chunk)..<Swift.min((k + 1) * chunk, count))
+    }
+}

@@ -34,6 +34,25 @@ struct SoftmaxForwardTests {
     @Test func doubleRandomShapes() throws { try checkRandom(Double.self, seed: 2) }
     @Test func float16RandomShapes() throws { try checkRandom(Float16.self, seed: 3, std: 2) }
 
+    /// Large Float16 calls stage through pooled blocks: consecutive calls of different sizes
+    /// (a block reused, a larger one allocated, concurrent calls) each get their own results.
+    @Test func float16StagingAcrossCalls() async throws {
+        var rng = SeededGenerator(seed: 16)
+        let cases = [[64, 3000], [64, 2000], [96, 3000], [64, 3000]].map { shape in
+            (shape, rng.gaussians(shape.reduce(1, *), std: 2).map { Float16($0) })
+        }
+        func check(_ shape: [Int], _ values: [Float16]) throws {
+            let y = try NDArray(shape: shape, scalars: values).softmax(axis: 1).scalars
+            let want = Reference.softmax(values.map { Double($0) }, shape, 1)
+            #expect(firstMismatch(y.map { Double($0) }, want, rel: 2e-3, abs: 1e-4) == nil, "\(shape)")
+        }
+        for (shape, values) in cases { try check(shape, values) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (shape, values) in cases + cases { group.addTask { try check(shape, values) } }
+            try await group.waitForAll()
+        }
+    }
+
     /// Rows longer than a normaliser block (2048) and not a multiple of any vector width, with
     /// the maximum placed late so the running maximum must be rescaled.
     @Test(arguments: [1, 7, 8, 9, 2047, 2048, 2049, 5000, 32001])
