@@ -2,9 +2,8 @@ extension RowKernels {
     /// Writes `y = softmax(x)` with one exponential per element: pass 1 reads `x` once, block
     /// by block, and writes `exp(x − blockMax)` (lane-wise maximum of the block) into `y` while
     /// summing it; pass 2 rescales each block of `y` in place by `exp(blockMax − max) / sum`,
-    /// from cache for rows up to L2 size.  Same results as `normalizer` + `softmax` (a fully
-    /// masked row gives zeros, a NaN or `+infinity` makes the row NaN), about twice the speed
-    /// when the exponential bounds the time.
+    /// from cache for rows up to L2 size.  A fully masked row gives zeros, a NaN or `+infinity`
+    /// makes the row NaN.
     ///
     /// `x` and `y` may be the same buffer.
     ///
@@ -14,6 +13,26 @@ extension RowKernels {
     @inlinable @discardableResult
     public static func softmaxOnePass(
         _ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, count n: Int, scale: Scalar = 1
+    ) -> Normalizer<Scalar> {
+        onePass(logarithmic: false, x, y, count: n, scale: scale)
+    }
+
+    /// Writes `y = log_softmax(x)` reading `x` once: pass 1 writes `x − blockMax` and sums
+    /// its exponentials, pass 2 adds `(blockMax − max) − log(sum)` in cache.  A fully masked
+    /// row gives `-infinity` everywhere.  `x` and `y` may be the same buffer.
+    ///
+    /// - Complexity: O(count): one read of `x`, one write of `y`, one in-cache pass over `y`.
+    @inlinable
+    public static func logSoftmaxOnePass(_ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, count n: Int) {
+        onePass(logarithmic: true, x, y, count: n, scale: 1)
+    }
+
+    /// The two one-pass kernels (`logarithmic` is a constant at each call site, so the
+    /// branches fold away).
+    @inlinable @inline(__always)
+    static func onePass(
+        logarithmic: Bool, _ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, count n: Int,
+        scale: Scalar
     ) -> Normalizer<Scalar> {
         let w = V.scalarCount
         // At most `maxBlocks` blocks: longer rows get longer blocks, so the per-block state
@@ -33,18 +52,21 @@ extension RowKernels {
             var s1 = V(repeating: 0)
             var i = start
             while i + 2 * w <= end {
-                let e0 = ((x + i).loadVector(V.self) - shift).vectorExpNonPositive()
-                let e1 = ((x + i + w).loadVector(V.self) - shift).vectorExpNonPositive()
-                (y + i).storeVector(e0)
-                (y + i + w).storeVector(e1)
+                let d0 = (x + i).loadVector(V.self) - shift
+                let d1 = (x + i + w).loadVector(V.self) - shift
+                let e0 = d0.vectorExpNonPositive()
+                let e1 = d1.vectorExpNonPositive()
+                (y + i).storeVector(logarithmic ? d0 : e0)
+                (y + i + w).storeVector(logarithmic ? d1 : e1)
                 s0 += e0
                 s1 += e1
                 i += 2 * w
             }
             while i < end {
                 let lanes = Swift.min(w, end - i)
-                let e = ((x + i).loadLanes(lanes, V.self) - shift).vectorExpNonPositive()
-                (y + i).storeLanes(e, lanes)
+                let d = (x + i).loadLanes(lanes, V.self) - shift
+                let e = d.vectorExpNonPositive()
+                (y + i).storeLanes(logarithmic ? d : e, lanes)
                 s0 += lanes == w ? e : e * V.firstLanes(lanes, 1)
                 i += lanes
             }
@@ -60,20 +82,28 @@ extension RowKernels {
             let factor = blockMax[b].selectEqual(
                 to: V(repeating: -.infinity), then: V(repeating: 0),
                 else: (blockMax[b].maskedShift() - topShift).vectorExpNonPositive())
-            blockMax[b] = factor
             total += blockSum[b] * factor
+            // Pass 2's per-block term: the rescale factor, or for log-softmax the shift of
+            // the stored differences (finite: masked lanes stay -infinity).
+            blockMax[b] = logarithmic ? blockMax[b].maskedShift() - topShift : factor
         }
         let sum = total.horizontalSum()
+        if logarithmic && sum == 0 {
+            y.update(repeating: -.infinity, count: n)
+            return Normalizer(max: top, sum: sum)
+        }
+        let logSum = logarithmic ? Scalar.scalarLog(sum) : 0
         let inverse = sum == 0 ? Scalar(0) : scale / sum
         for b in 0..<blocks {
-            let blockScale = blockMax[b] * V(repeating: inverse)
+            let term = logarithmic ? blockMax[b] - V(repeating: logSum) : blockMax[b] * V(repeating: inverse)
+            @inline(__always) func apply(_ v: V) -> V { logarithmic ? v + term : v * term }
             let end = Swift.min((b + 1) * length, n)
             var i = b * length
             while i + w <= end {
-                (y + i).storeVector((y + i).loadVector(V.self) * blockScale)
+                (y + i).storeVector(apply((y + i).loadVector(V.self)))
                 i += w
             }
-            if i < end { (y + i).storeLanes((y + i).loadLanes(end - i, V.self) * blockScale, end - i) }
+            if i < end { (y + i).storeLanes(apply((y + i).loadLanes(end - i, V.self)), end - i) }
         }
         return Normalizer(max: top, sum: sum)
     }

@@ -53,39 +53,6 @@ public enum RowKernels<V: SIMD> where V.Scalar: KernelScalar {
         return Normalizer(max: m, sum: total)
     }
 
-    /// Writes `y = softmax(x)`; a fully masked row gives zeros.
-    ///
-    /// - Complexity: O(count): one read of `x` for the normaliser, one read and one write here.
-    @inlinable
-    public static func softmax(
-        _ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, count n: Int,
-        normalizer: Normalizer<Scalar>
-    ) {
-        let shift = V(repeating: normalizer.shift)
-        let inverse = V(repeating: normalizer.inverseSum)
-        forEachVector(count: n) { i, lanes in
-            let v = (x + i).loadLanes(lanes, V.self)
-            (y + i).storeLanes((v - shift).vectorExpNonPositive() * inverse, lanes)
-        }
-    }
-
-    /// Writes `y = x − logsumexp(x)`; a fully masked row gives `-infinity` everywhere.
-    @inlinable
-    public static func logSoftmax(
-        _ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, count n: Int,
-        normalizer: Normalizer<Scalar>
-    ) {
-        if normalizer.isFullyMasked {
-            y.update(repeating: -.infinity, count: n)
-            return
-        }
-        let shift = V(repeating: normalizer.shift)
-        let logSum = V(repeating: normalizer.logSum)
-        forEachVector(count: n) { i, lanes in
-            (y + i).storeLanes(((x + i).loadLanes(lanes, V.self) - shift) - logSum, lanes)
-        }
-    }
-
     /// `logsumexp` of a row: `-infinity` when fully masked, `+infinity` when a score is
     /// `+infinity` (unless a score is NaN: then NaN).
     @inlinable

@@ -21,17 +21,11 @@ public enum TileKernels<V: SIMD> where V.Scalar: KernelScalar {
         forEachGroup(layout, positions) { offset, count, _ in
             if layout.inner == 1 {
                 let n = layout.classes
-                if !logarithmic && n >= 2 * V.scalarCount {
-                    RowKernels<V>.softmaxOnePass(x + offset, y + offset, count: n)
+                // Rows shorter than `shortRowLimit` took the transposed path above.
+                if logarithmic {
+                    RowKernels<V>.logSoftmaxOnePass(x + offset, y + offset, count: n)
                 } else {
-                    // Log-softmax needs no second exponential; rows of a vector or two are cheaper
-                    // read twice than staged through per-block factors.
-                    let norm = RowKernels<V>.normalizer(x + offset, count: n)
-                    if logarithmic {
-                        RowKernels<V>.logSoftmax(x + offset, y + offset, count: n, normalizer: norm)
-                    } else {
-                        RowKernels<V>.softmax(x + offset, y + offset, count: n, normalizer: norm)
-                    }
+                    RowKernels<V>.softmaxOnePass(x + offset, y + offset, count: n)
                 }
             } else if logarithmic {
                 StridedKernels<V>.logSoftmax(
