@@ -34,25 +34,26 @@ public func crossEntropy<T: SoftmaxScalar, L: ClassLabel>(
         throw SoftmaxError.invalidShape(shape: shape, reason: "more than \(Int32.max) classes")
     }
 
-    let decoded = UnsafeMutableBufferPointer<Int32>.allocate(capacity: layout.positions)
-    defer { decoded.deallocate() }
-    let targetWeightSum = try decodeClassIndices(
-        targets, into: decoded.address, classes: layout.classes, options: options, targetShape: targetShape
-    ).targetWeightSum
-    let denominator: Double =
-        switch options.reduction {
-        case .none, .sum: 1
-        case .mean: targetWeightSum
-        case .full: Double(layout.positions)
-        case .batchSize: Double(layout.outer)
-        }
-    let task = CrossEntropyTask(
-        layout: layout, targets: UnsafePointer(decoded.address), options: options, denominator: denominator)
-    let total = try perform(
-        inputs: [scores],
-        outputs: [outputs.gradient, outputs.losses, outputs.probabilities, outputs.logProbabilities],
-        float: task.run, double: task.run)
-    return denominator == 0 ? 0 : total / denominator
+    // Pooled: a fresh allocation per call page-faulted on every call.
+    return try StagingPool.withBuffer(of: Int32.self, count: layout.positions) { decoded in
+        let targetWeightSum = try decodeClassIndices(
+            targets, into: decoded.address, classes: layout.classes, options: options, targetShape: targetShape
+        ).targetWeightSum
+        let denominator: Double =
+            switch options.reduction {
+            case .none, .sum: 1
+            case .mean: targetWeightSum
+            case .full: Double(layout.positions)
+            case .batchSize: Double(layout.outer)
+            }
+        let task = CrossEntropyTask(
+            layout: layout, targets: UnsafePointer(decoded.address), options: options, denominator: denominator)
+        let total = try perform(
+            inputs: [scores],
+            outputs: [outputs.gradient, outputs.losses, outputs.probabilities, outputs.logProbabilities],
+            float: task.run, double: task.run)
+        return denominator == 0 ? 0 : total / denominator
+    }
 }
 
 /// The cross-entropy loss with probability (soft) targets: per position
@@ -133,27 +134,30 @@ private struct CrossEntropyTask {
             let pointers = CrossEntropyOutputPointers<S>(
                 gradient: outputs[0]?.address, probabilities: outputs[2]?.address,
                 logProbabilities: outputs[3]?.address)
-            let scratch = outputs[1] == nil ? UnsafeMutableBufferPointer<S>.allocate(capacity: layout.positions) : nil
-            defer { scratch?.deallocate() }
-            let losses = (outputs[1] ?? scratch!).address
-            let x = inputs[0].address
-            let soft = inputs.count > 1 ? inputs[1].address : nil
-            let kernels = S.kernels
-            let plan = TilePlan(layout)
-            var partials = [Double](repeating: 0, count: plan.tileCount)
-            partials.withUnsafeMutableBufferPointer { partials in
-                plan.forEachTile { k, positions in
-                    if let targets {
-                        kernels.crossEntropyIndices(x, targets, layout, positions, parameters, pointers, losses)
-                    } else if let soft {
-                        kernels.crossEntropyProbabilities(x, soft, layout, positions, parameters, pointers, losses)
+            // Per-position losses go to the caller's buffer, or to pooled scratch (a fresh
+            // allocation per call page-faulted on every call).
+            if let given = outputs[1] { return run(losses: given.address) }
+            return StagingPool.withBuffer(of: S.self, count: layout.positions) { run(losses: $0.address) }
+            func run(losses: UnsafeMutablePointer<S>) -> Double {
+                let x = inputs[0].address
+                let soft = inputs.count > 1 ? inputs[1].address : nil
+                let kernels = S.kernels
+                let plan = TilePlan(layout)
+                var partials = [Double](repeating: 0, count: plan.tileCount)
+                partials.withUnsafeMutableBufferPointer { partials in
+                    plan.forEachTile { k, positions in
+                        if let targets {
+                            kernels.crossEntropyIndices(x, targets, layout, positions, parameters, pointers, losses)
+                        } else if let soft {
+                            kernels.crossEntropyProbabilities(x, soft, layout, positions, parameters, pointers, losses)
+                        }
+                        var sum = 0.0
+                        for p in positions { sum += Double(losses[p]) }
+                        partials[k] = sum
                     }
-                    var sum = 0.0
-                    for p in positions { sum += Double(losses[p]) }
-                    partials[k] = sum
                 }
+                return partials.reduce(0, +)
             }
-            return partials.reduce(0, +)
         }
     }
 }
