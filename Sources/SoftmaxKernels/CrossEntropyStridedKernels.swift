@@ -32,13 +32,14 @@ extension StridedKernels {
         let logits = !k.inputIsLogProbability
         let smoothing = k.smoothing > 0
         let epsPerClass = k.smoothingPerClass
-        let (shift, m) = allocateScratch(count, arrays: 6)
+        let (shift, m) = allocateScratch(count, arrays: 7)
         defer { shift.deallocate() }
-        // Per position: the sum (then 1/sum), Σ w_c·(x_c − shift) (then the log-probability
-        // shift), the target score (then scale·Σcoef), the target's coefficient, and 1 or 0 for
-        // active or ignored (then the gradient scale).
+        // Per position: the sum (then 1/sum), Σ w_c·(x_c − shift) (then the log-sum), the
+        // target score (then scale·Σcoef), the target's coefficient (then times the scale), 1
+        // or 0 for active or ignored (then the gradient scale), and the target class (−1 when
+        // ignored) as a scalar, for the one-hot term.
         let (sum, weighted, targetScore) = (shift + m, shift + 2 * m, shift + 3 * m)
-        let (targetCoefficient, active) = (shift + 4 * m, shift + 5 * m)
+        let (targetCoefficient, active, targetClass) = (shift + 4 * m, shift + 5 * m, shift + 6 * m)
         if logits {
             columnShift(x, classes: n, stride: stride, count: count, into: shift)
         } else {
@@ -48,11 +49,13 @@ extension StridedKernels {
         clear(targetScore, count)
         clear(targetCoefficient, count)
         clear(active, count)
+        for g in 0..<vectorCount(count) { targetClass[g] = V(repeating: -1) }
         for i in 0..<count where targets[i] >= 0 {
             let (g, lane, t) = (i / V.scalarCount, i % V.scalarCount, Int(targets[i]))
             targetScore[g][lane] = x[t * stride + i]
             targetCoefficient[g][lane] = (1 - k.smoothing) * k.weight(t)
             active[g][lane] = 1
+            targetClass[g][lane] = Scalar(t)
         }
         let kept = keptExponentials(x, outputs)
         clear(sum, count)
@@ -97,15 +100,19 @@ extension StridedKernels {
             active[g] = active[g] * gradientScale
             let coefficientSum = targetCoefficient[g] + V(repeating: epsPerClass) * weightSum
             targetScore[g] = logits ? active[g] * coefficientSum : zero
+            targetCoefficient[g] = active[g] * targetCoefficient[g]
             sum[g] = laneInverse(s)
             weighted[g] = s.selectEqual(to: zero, then: zero, else: logSum)
         }
         guard outputs.writesElements else { return }
-        writeOutputs(
+        // Class numbers are exact in `Scalar` below 2^(significand bits + 1).
+        let exactClasses = n <= 1 << Scalar.significandBitCount
+        let oneHotWritten = writeOutputs(
             x, stride: stride, count: count, parameters: k, outputs: outputs, kept: kept,
             shift: shift, inverse: sum, logSum: weighted, scaledCoefficientSum: targetScore,
-            scale: active, probabilityTargets: nil)
-        if let gradient = outputs.gradient {
+            scale: active, probabilityTargets: nil,
+            oneHot: exactClasses ? (targetClass, targetCoefficient) : nil)
+        if !oneHotWritten, let gradient = outputs.gradient {
             for i in 0..<count where targets[i] >= 0 {
                 let t = Int(targets[i])
                 gradient[t * stride + i] -= k.gradientScale * (1 - k.smoothing) * k.weight(t)
@@ -179,7 +186,7 @@ extension StridedKernels {
         writeOutputs(
             x, stride: stride, count: count, parameters: k, outputs: outputs, kept: kept,
             shift: shift, inverse: sum, logSum: weighted, scaledCoefficientSum: coefficientSum,
-            scale: scale, probabilityTargets: q)
+            scale: scale, probabilityTargets: q, oneHot: nil)
     }
 
     // MARK: - Shared by both target kinds
@@ -201,39 +208,48 @@ extension StridedKernels {
     ///
     /// The gradient is `scaledCoefficientSum·p − scale·coefficient(c)` (0 where `scale` is
     /// 0); probabilities are `kept·inverse` (`exp(x)` in log-probability mode); log-probabilities
-    /// are `(x − shift) − logSum` (`logSum` 0 where fully masked).  Class-index targets
-    /// (`probabilityTargets` nil) add their one-hot term afterwards.
+    /// are `(x − shift) − logSum` (`logSum` 0 where fully masked).  The one-hot term of class
+    /// index targets (`scale·(1−ε)·w_t` at class `t`) is subtracted here when `oneHot` is given
+    /// and the fast loop runs.
+    ///
+    /// - Returns: whether the one-hot term was written (else the caller adds it).
     @inlinable @inline(__always)
     static func writeOutputs(
         _ x: UnsafePointer<Scalar>, stride: Int, count: Int, parameters k: CrossEntropyParameters<Scalar>,
         outputs: CrossEntropyOutputPointers<Scalar>, kept: UnsafeMutablePointer<Scalar>?,
         shift: UnsafeMutablePointer<V>, inverse: UnsafeMutablePointer<V>, logSum: UnsafeMutablePointer<V>,
         scaledCoefficientSum: UnsafeMutablePointer<V>, scale: UnsafeMutablePointer<V>,
-        probabilityTargets q: UnsafePointer<Scalar>?
-    ) {
+        probabilityTargets q: UnsafePointer<Scalar>?,
+        oneHot: (targetClass: UnsafeMutablePointer<V>, scaledCoefficient: UnsafeMutablePointer<V>)?
+    ) -> Bool {
         let logits = !k.inputIsLogProbability
         let (keep, epsPerClass) = (V(repeating: 1 - k.smoothing), V(repeating: k.smoothingPerClass))
         if logits, q == nil, outputs.probabilities == nil, outputs.logProbabilities == nil,
             let kept, let gradient = outputs.gradient
         {
             // The training call: the gradient alone from the kept exponentials, with a
-            // per-class coefficient.  Its own loop, so that it stays a handful of vector
-            // operations (the general loop below spills and scalarises).
+            // per-class coefficient and the one-hot term.  Its own loop, so that it stays a
+            // handful of vector operations (the general loop below spills and scalarises).
             for c in 0..<k.classes {
                 let o = c * stride
                 let coefficient = V(repeating: k.weight(c)) * epsPerClass
+                let classNumber = V(repeating: Scalar(c))
                 var i = 0
                 while i < count {
                     let (g, lanes) = (i / V.scalarCount, Swift.min(V.scalarCount, count - i))
-                    let value =
+                    var value =
                         scaledCoefficientSum[g] * ((kept + o + i).loadLanes(lanes, V.self) * inverse[g]) - scale[g]
                         * coefficient
+                    if let oneHot {
+                        value -= oneHot.targetClass[g].selectEqual(
+                            to: classNumber, then: oneHot.scaledCoefficient[g], else: V(repeating: 0))
+                    }
                     (gradient + o + i).storeLanes(
                         scale[g].selectEqual(to: V(repeating: 0), then: V(repeating: 0), else: value), lanes)
                     i += lanes
                 }
             }
-            return
+            return oneHot != nil
         }
         for c in 0..<k.classes {
             let o = c * stride
@@ -265,5 +281,6 @@ extension StridedKernels {
                 i += lanes
             }
         }
+        return false
     }
 }
