@@ -25,7 +25,7 @@ let package = Package(
         // Generic `@inlinable` SIMD kernels over raw pointers; instantiated per
         // instruction set by the modules that import them.
         .target(name: "SoftmaxKernels", dependencies: ["MemoryHints"]),
-        // Prefetch hints as header-only C, inlined into the kernels.
+        // Prefetch and spin-wait hints as header-only C, inlined into the callers.
         .target(name: "MemoryHints"),
         // The same kernels compiled for AVX2 + FMA and for AVX-512 (x86-64 only; empty elsewhere).
         .target(name: "SoftmaxKernelsAVX2", dependencies: ["SoftmaxKernels"], swiftSettings: isaFlags("x86-64-v3")),
@@ -37,7 +37,7 @@ let package = Package(
         // The public API: shapes, options, validation, dispatch, threads, `.npy` I/O.
         .target(
             name: "Softmax",
-            dependencies: ["SoftmaxKernels", "SoftmaxKernelsAVX2", "SoftmaxKernelsAVX512", "CPUFeatures"]),
+            dependencies: ["SoftmaxKernels", "SoftmaxKernelsAVX2", "SoftmaxKernelsAVX512", "CPUFeatures", "MemoryHints"]),
         // Caffe-style layers over blobs (data + diff).
         .target(name: "SoftmaxLayers", dependencies: ["Softmax"]),
         // The command-line tool's commands, as a library so tests can run them in-process.

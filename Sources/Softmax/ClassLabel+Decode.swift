@@ -77,7 +77,7 @@ private func decodeChunks<L: ClassLabel>(
                 if threads <= 1 {
                     for k in 0..<chunkCount { chunk(k) }
                 } else {
-                    DispatchQueue.concurrentPerform(iterations: chunkCount, execute: chunk)
+                    WorkerPool.shared.run(iterations: chunkCount, threads: threads, chunk)
                 }
             }
         }

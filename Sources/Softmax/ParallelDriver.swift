@@ -98,19 +98,11 @@ struct TilePlan: Sendable {
             return
         }
         // Contiguous runs of tiles per thread keep each core streaming through memory.
-        let perThread = (tileCount + threads - 1) / threads
         withoutActuallyEscaping(body) { body in
             // Each tile touches only its own positions: the threads never share a write.
             nonisolated(unsafe) let body = body
             let plan = self
-            DispatchQueue.concurrentPerform(iterations: threads) { t in
-                let end = Swift.min((t + 1) * perThread, plan.tileCount)
-                var k = t * perThread
-                while k < end {
-                    body(k, plan.positions(ofTile: k))
-                    k += 1
-                }
-            }
+            WorkerPool.shared.run(iterations: tileCount, threads: threads) { body($0, plan.positions(ofTile: $0)) }
         }
     }
 }
@@ -125,7 +117,7 @@ func forEachChunk(count: Int, _ body: @Sendable (Range<Int>) -> Void) {
         if count > 0 { body(0..<count) }
         return
     }
-    DispatchQueue.concurrentPerform(iterations: chunks) { k in
+    WorkerPool.shared.run(iterations: chunks, threads: threads) { k in
         body((k * chunk)..<Swift.min((k + 1) * chunk, count))
     }
 }

@@ -27,8 +27,8 @@ public protocol KernelScalar: BinaryFloatingPoint, SIMDScalar, Sendable, Codable
     static var expOverflowBound: Self { get }
     /// The exponent bias of the format, as an integer (127 or 1023).
     static var exponentBiasValue: Int { get }
-    /// `e^r − 1 − r` for `|r| ≤ ln2 / 2`, evaluated lane-wise (the caller adds `1 + r`).
-    static func expPolynomialTail<V: SIMD>(_ r: V) -> V where V.Scalar == Self
+    /// `p(r)` with `e^r ≈ 1 + r + r²·p(r)` for `|r| ≤ ln2 / 2`, evaluated lane-wise.
+    static func expPolynomial<V: SIMD>(_ r: V) -> V where V.Scalar == Self
     /// `R(z) = 2z/3 + 2z²/5 + 2z³/7 + …` for `z = s² ≤ 0.0295`, so that
     /// `2·atanh(s) = 2s + s·R(s²)` (`vectorLog`).
     static func logSeriesTail<V: SIMD>(_ z: V) -> V where V.Scalar == Self
@@ -50,14 +50,14 @@ extension Float: KernelScalar {
 
     /// Minimax polynomial for `(e^r − 1 − r) / r²` on `[−ln2/2, ln2/2]`, error below 1 ulp.
     @inlinable @inline(__always)
-    public static func expPolynomialTail<V: SIMD>(_ r: V) -> V where V.Scalar == Float {
+    public static func expPolynomial<V: SIMD>(_ r: V) -> V where V.Scalar == Float {
         var p = V(repeating: 1.987_569_150_0e-4)
         p = p.multiplyAdd(r, V(repeating: 1.398_199_950_7e-3))
         p = p.multiplyAdd(r, V(repeating: 8.333_451_907_3e-3))
         p = p.multiplyAdd(r, V(repeating: 4.166_579_589_4e-2))
         p = p.multiplyAdd(r, V(repeating: 1.666_666_545_9e-1))
         p = p.multiplyAdd(r, V(repeating: 5.000_000_120_1e-1))
-        return p * (r * r)
+        return p
     }
 
     /// Terms to `2z⁴/9`: the first left out is below 2e-9 of the result.
@@ -84,10 +84,10 @@ extension Double: KernelScalar {
     @inlinable public static var expOverflowBound: Double { 709.782712893384 }
     @inlinable public static var exponentBiasValue: Int { 1023 }
 
-    /// Taylor series of `e^r − 1 − r` to degree 13; the truncation error on
+    /// Taylor series of `(e^r − 1 − r) / r²` to degree 11; the truncation error on
     /// `[−ln2/2, ln2/2]` is below 1e-17 relative.
     @inlinable @inline(__always)
-    public static func expPolynomialTail<V: SIMD>(_ r: V) -> V where V.Scalar == Double {
+    public static func expPolynomial<V: SIMD>(_ r: V) -> V where V.Scalar == Double {
         var p = V(repeating: 1.0 / 6_227_020_800.0)  // 1/13!
         p = p.multiplyAdd(r, V(repeating: 1.0 / 479_001_600.0))
         p = p.multiplyAdd(r, V(repeating: 1.0 / 39_916_800.0))
@@ -100,7 +100,7 @@ extension Double: KernelScalar {
         p = p.multiplyAdd(r, V(repeating: 1.0 / 24.0))
         p = p.multiplyAdd(r, V(repeating: 1.0 / 6.0))
         p = p.multiplyAdd(r, V(repeating: 0.5))
-        return p * (r * r)
+        return p
     }
 
     /// Terms to `2z¹¹/23`: the first left out is below 1e-18 of the result.

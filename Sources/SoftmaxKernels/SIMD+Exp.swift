@@ -13,38 +13,42 @@ extension SIMD where Scalar: KernelScalar {
         let upper = Self(repeating: Scalar.expOverflowBound)
         let x = selectGreater(than: upper, then: upper, else: self)
         let flushed = Self(repeating: Scalar.expUnderflowBound).selectGreater(
-            than: self, then: Self(repeating: 0), else: x.exponentialKernel())
+            than: self, then: Self(repeating: 0), else: x.exponentialKernel(nonPositive: false))
         return selectGreater(than: upper, then: Self(repeating: .infinity), else: flushed)
     }
 
     /// `vectorExp` for lanes that are at most 0 (or NaN): the exponentials of scores minus
     /// their maximum, which is every exponential the softmax kernels take.  Without the
-    /// overflow clamp and its select it is four vector operations shorter.
+    /// overflow clamp, its select and the factor 2 it is five vector operations shorter.
     ///
     /// - Precondition: no lane is greater than 0 (checked in debug builds only by the tests).
     @inlinable @inline(__always)
     public func vectorExpNonPositive() -> Self {
         Self(repeating: Scalar.expUnderflowBound).selectGreater(
-            than: self, then: Self(repeating: 0), else: exponentialKernel())
+            than: self, then: Self(repeating: 0), else: exponentialKernel(nonPositive: true))
     }
 
-    /// `e^x` for lanes in `[expUnderflowBound, expOverflowBound]` (others give garbage, which
-    /// the callers replace): range reduction, polynomial and the `2^n` scale.
+    /// `e^x` for lanes in `[expUnderflowBound, expOverflowBound]` (`[expUnderflowBound, 0]`
+    /// when `nonPositive`); other lanes give garbage, which the callers replace.
+    ///
+    /// `t = x·log2(e) + (1.5·2^p + bias)` rounds `n = round(x·log2 e)` into the low bits of
+    /// `t` with the exponent bias already added, so shifting `t`'s bits left by `p` leaves
+    /// exactly the bits of `2^n` (the magic number's own bits shift out).  In the general case
+    /// the scale is `2^(n−1)`, doubled at the end, so that `n = 128` (`x` near the overflow
+    /// bound) stays finite.
     @inlinable @inline(__always)
-    func exponentialKernel() -> Self {
+    func exponentialKernel(nonPositive: Bool) -> Self {
         typealias Bits = MaskStorage
-        let magic = Self(repeating: Scalar.roundingMagic)
+        let bias = Scalar(Scalar.exponentBiasValue - (nonPositive ? 0 : 1))
+        let magic = Self(repeating: Scalar.roundingMagic + bias)
         let t = multiplyAdd(Self(repeating: Scalar.log2e), magic)
         let n = t - magic
         var r = n.multiplyAdd(Self(repeating: -Scalar.ln2High), self)
         r = n.multiplyAdd(Self(repeating: -Scalar.ln2Low), r)
-        let er = Scalar.expPolynomialTail(r) + r + Self(repeating: 1)
-        // 2^(n-1) in the exponent bits; the factor 2 below keeps n = max exponent + 1 finite.
-        let bias = Bits.Scalar(truncatingIfNeeded: Scalar.exponentBiasValue - 1)
-        let shift = Bits.Scalar(truncatingIfNeeded: Scalar.significandBitCount)
-        let nBits = unsafeBitCast(t, to: Bits.self) &- unsafeBitCast(magic, to: Bits.self)
-        let scale = unsafeBitCast((nBits &+ Bits(repeating: bias)) &<< Bits(repeating: shift), to: Self.self)
-        return er * scale * Self(repeating: 2)
+        let er = Scalar.expPolynomial(r).multiplyAdd(r * r, r + Self(repeating: 1))
+        let shift = Bits(repeating: Bits.Scalar(truncatingIfNeeded: Scalar.significandBitCount))
+        let scale = unsafeBitCast(unsafeBitCast(t, to: Bits.self) &<< shift, to: Self.self)
+        return nonPositive ? er * scale : er * scale * Self(repeating: 2)
     }
 
     /// Lane-wise maximum, one compare and one blend (Swift's `pointwiseMax` is scalarised).
