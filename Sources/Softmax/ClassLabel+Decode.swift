@@ -50,7 +50,7 @@ private func decodeChunks<L: ClassLabel>(
     var sums = [Double](repeating: 0, count: chunkCount)
     var firstBad = [Int](repeating: -1, count: chunkCount)
     let ignore = options.ignoreIndex
-    try (options.classWeights ?? []).withUnsafeBufferPointer { weights in
+    (options.classWeights ?? []).withUnsafeBufferPointer { weights in
         let weighted = options.classWeights != nil
         sums.withUnsafeMutableBufferPointer { sums in
             firstBad.withUnsafeMutableBufferPointer { firstBad in
