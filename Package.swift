@@ -40,17 +40,29 @@ let package = Package(
             dependencies: ["SoftmaxKernels", "SoftmaxKernelsAVX2", "SoftmaxKernelsAVX512", "CPUFeatures", "MemoryHints"]),
         // Caffe-style layers over blobs (data + diff).
         .target(name: "SoftmaxLayers", dependencies: ["Softmax"]),
+        // zlib (gzip input files, PNG output): Debian's zlib1g-dev, part of macOS.
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // Training and evaluating softmax classifiers and per-pixel segmenters: data sets
+        // (CSV, .npy, MNIST IDX, the embedded digits), the training loop, metrics, model
+        // files, SVG and PNG reports.
+        .target(
+            name: "SoftmaxTraining",
+            dependencies: ["Softmax", "SoftmaxLayers", "CZlib"],
+            exclude: ["Resources/README.md"],
+            resources: [.embedInCode("Resources/digits.csv.gz")]),
         // The command-line tool's commands, as a library so tests can run them in-process.
         .target(
             name: "SoftmaxCommandLine",
             dependencies: [
                 "Softmax",
+                "SoftmaxTraining",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(name: "softmax", dependencies: ["SoftmaxCommandLine"]),
         .testTarget(name: "SoftmaxTests", dependencies: ["Softmax", "SoftmaxKernels"]),
         .testTarget(name: "SoftmaxLayersTests", dependencies: ["SoftmaxLayers"]),
+        .testTarget(name: "SoftmaxTrainingTests", dependencies: ["SoftmaxTraining"]),
         .testTarget(
             name: "SoftmaxCommandLineTests",
             dependencies: ["SoftmaxCommandLine", "softmax"],
