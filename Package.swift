@@ -55,6 +55,7 @@ let package = Package(
             name: "SoftmaxCommandLine",
             dependencies: [
                 "Softmax",
+                "SoftmaxLayers",
                 "SoftmaxTraining",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import Softmax
+import SoftmaxLayers
+import SoftmaxTraining
 
 /// The `softmax` command: subcommands over NumPy `.npy` files.
 public struct SoftmaxCommand: ParsableCommand {
@@ -20,7 +22,7 @@ public struct SoftmaxCommand: ParsableCommand {
               softmax apply softmax logits.npy --output probs.npy
               softmax loss scores.npy labels.npy --ignore-index 255 --grad-output grad.npy
             """,
-        subcommands: [Apply.self, Loss.self, Bench.self]
+        subcommands: [Train.self, Evaluate.self, Predict.self, Apply.self, Loss.self, Bench.self]
     )
 
     /// Creates the root command (ArgumentParser requirement).
@@ -41,6 +43,10 @@ public struct SoftmaxCommand: ParsableCommand {
         } catch let error as NPYError {
             return report(error.description)
         } catch let error as CommandLineError {
+            return report(error.description)
+        } catch let error as DataError {
+            return report(error.description)
+        } catch let error as LayerError {
             return report(error.description)
         } catch {
             let code = exitCode(for: error)

@@ -8,6 +8,8 @@ public enum LayerError: Error, Equatable, Sendable, CustomStringConvertible {
     case backwardBeforeForward(layer: String)
     /// A `loss_weight` was given for a top that is not a loss, or too many were given.
     case invalidLossWeights([Double], reason: String)
+    /// A solver setting (learning rate, momentum, weight decay, policy) is out of range.
+    case invalidSolverSetting(name: String, value: Double, reason: String)
 
     /// The message naming the layer and what was wrong.
     public var description: String {
@@ -20,6 +22,8 @@ public enum LayerError: Error, Equatable, Sendable, CustomStringConvertible {
             "\(layer).backward called before forward"
         case .invalidLossWeights(let weights, let reason):
             "invalid loss weights \(weights): \(reason)"
+        case .invalidSolverSetting(let name, let value, let reason):
+            "invalid \(name) \(value): \(reason)"
         }
     }
 }

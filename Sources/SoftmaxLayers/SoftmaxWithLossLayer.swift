@@ -42,6 +42,10 @@ public final class SoftmaxWithLossLayer<Element: SoftmaxScalar> {
     /// One loss weight per top: the loss (default 1) and, with two tops, the probabilities
     /// (must be 0: they are an output, not a loss).
     public let lossWeights: [Double]
+    /// One weight per class (PyTorch's `weight`), or `nil` for all 1.  Not in Caffe.
+    public let classWeights: [Double]?
+    /// Label smoothing ε in [0, 1] (PyTorch's `label_smoothing`).  Not in Caffe.
+    public let labelSmoothing: Double
 
     /// The gradient for loss weight 1, kept from `forward` for `backward`.
     private var unitGradient: [Element]?
@@ -55,11 +59,13 @@ public final class SoftmaxWithLossLayer<Element: SoftmaxScalar> {
     ///   - normalize: Caffe's legacy `normalize` flag; when given it overrides `normalization`
     ///     (`true` → `.valid`, `false` → `.batchSize`), as in Caffe.
     ///   - lossWeights: Caffe's `loss_weight`, one per top (default `[1]`, `[1, 0]` with two tops).
+    ///   - classWeights: one weight per class (checked against the class count at `forward`).
+    ///   - labelSmoothing: ε in [0, 1] (checked at `forward`).
     /// - Throws: `LayerError.invalidLossWeights` for more than two weights or a non-zero weight
     ///   on the probability top.
     public init(
         axis: Int = 1, ignoreLabel: Int? = nil, normalization: Normalization = .valid, normalize: Bool? = nil,
-        lossWeights: [Double] = []
+        lossWeights: [Double] = [], classWeights: [Double]? = nil, labelSmoothing: Double = 0
     ) throws {
         guard lossWeights.count <= 2 else {
             throw LayerError.invalidLossWeights(lossWeights, reason: "the layer has at most two tops")
@@ -75,6 +81,8 @@ public final class SoftmaxWithLossLayer<Element: SoftmaxScalar> {
         self.ignoreLabel = ignoreLabel
         self.normalization = normalize.map { $0 ? .valid : .batchSize } ?? normalization
         self.lossWeights = lossWeights
+        self.classWeights = classWeights
+        self.labelSmoothing = labelSmoothing
     }
 
     /// The loss weight of `top[0]`.
@@ -101,7 +109,8 @@ public final class SoftmaxWithLossLayer<Element: SoftmaxScalar> {
         }
         let (scores, labels) = (bottom[0], bottom[1])
         let options = CrossEntropyOptions(
-            axis: axis, reduction: normalization.reduction, ignoreIndex: ignoreLabel, lossWeight: 1)
+            axis: axis, reduction: normalization.reduction, ignoreIndex: ignoreLabel, classWeights: classWeights,
+            labelSmoothing: labelSmoothing, lossWeight: 1)
         let layout = try Layout(shape: scores.shape, axis: axis)
         guard labels.count == layout.positions else {
             throw SoftmaxError.countMismatch(

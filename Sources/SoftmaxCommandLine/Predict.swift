@@ -1,0 +1,93 @@
+import ArgumentParser
+import Foundation
+import Softmax
+import SoftmaxTraining
+
+/// `softmax predict MODEL DATA [--output FILE] [options]`.
+struct Predict: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Class probabilities of a model for new data.",
+        discussion: """
+            DATA holds features only, or features and a label column (CSV: the --label-column, \
+            default last, is dropped when the file has one column more than the model's inputs). \
+            --output FILE.npy writes float32 probabilities (N×K, or N×K×H×W for segmentation); \
+            --output FILE.csv writes one row per sample: the predicted class, then one column per \
+            class. Without --output the predicted classes are printed, one per line.
+
+            Examples:
+              softmax predict softmax-model.json new.csv --output probs.csv
+              softmax predict seg-model.json images.npy --output probs.npy --mask-output mask.png
+            """)
+
+    @Argument(help: "A model file written by 'softmax train'.")
+    var model: String
+
+    @Argument(help: "Data to classify (CSV, .npy or IDX, optionally .gz).")
+    var data: String
+
+    @OptionGroup var dataOptions: DataArguments
+
+    @Option(name: [.short, .long], help: "Write probabilities to FILE.npy or FILE.csv.")
+    var output: String?
+
+    @Option(name: .customLong("mask-output"), help: "Segmentation: write the first image's predicted mask as PNG.")
+    var maskOutput: String?
+
+    func run() throws {
+        try checkOutputs(
+            [("--output", output), ("--mask-output", maskOutput)], inputs: [model, data, dataOptions.labels].compactMap { $0 })
+        if let output, !(output.hasSuffix(".npy") || output.hasSuffix(".csv")) {
+            throw CommandLineError("--output '\(output)': the name must end in .npy or .csv")
+        }
+        let model = try SoftmaxModel(contentsOf: self.model)
+        if model.task != .segmentation && maskOutput != nil {
+            throw CommandLineError("--mask-output is for segmentation models")
+        }
+        let predictor = try Predictor(model: model)
+        var request = try dataOptions.request(path: data, task: model.task)
+        var loaded = try DataLoader.load(request)
+        if model.task == .classification && loaded.inputCount == model.inputCount - 1 && loaded.labelNames != nil {
+            // The "label" column was a feature: the file has exactly the model's inputs.
+            request.labelColumn = .none
+            loaded = try DataLoader.load(request)
+        }
+        let set = Dataset(
+            task: loaded.task, samples: loaded.samples, inputCount: loaded.inputCount, height: loaded.height,
+            width: loaded.width, values: loaded.values, labels: [], classNames: model.classNames)
+        try predictor.check(set, source: data)
+        let classes = model.classNames.count
+        let probabilities = try predictor.probabilities(set)
+        let shape = model.task == .segmentation ? [set.samples, classes, set.height, set.width] : [set.samples, classes]
+        let predicted = try predictor.predictedClasses(set)
+        if let output {
+            if output.hasSuffix(".npy") {
+                try NDArray(shape: shape, scalars: probabilities).write(to: output)
+            } else {
+                guard model.task == .classification else {
+                    throw CommandLineError("--output '\(output)': segmentation probabilities are written as .npy")
+                }
+                var text = (["predicted"] + model.classNames).map(csvField).joined(separator: ",") + "\n"
+                for n in 0..<set.samples {
+                    text += csvField(model.classNames[Int(predicted[n])])
+                    for k in 0..<classes { text += "," + String(probabilities[n * classes + k]) }
+                    text += "\n"
+                }
+                try writeText(text, to: output)
+            }
+            emit("probabilities of \(set.samples) \(model.task == .segmentation ? "images" : "samples") written to \(output)")
+        } else if model.task == .classification {
+            for n in 0..<set.samples { emit(model.classNames[Int(predicted[n])]) }
+        }
+        if let maskOutput {
+            let mask = Array(predicted[0..<(set.height * set.width)])
+            try writeBytes(try maskPNGBytes(mask: mask, width: set.width, height: set.height), to: maskOutput)
+            emit("predicted mask of image 0 written to \(maskOutput)")
+        }
+    }
+}
+
+/// A CSV field, quoted when it holds a comma, quote or line break.
+func csvField(_ text: String) -> String {
+    guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+    return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+}

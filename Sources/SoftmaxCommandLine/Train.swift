@@ -1,0 +1,205 @@
+import ArgumentParser
+import Foundation
+import SoftmaxTraining
+
+/// `softmax train [DATA] [options]`.
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a softmax classifier (or per-pixel segmenter) with mini-batch SGD.",
+        discussion: """
+            Without DATA: the embedded handwritten digits (1797 8x8 images, UCI, CC BY 4.0) for \
+            classification, or generated shapes images for --task segmentation. DATA may be a CSV \
+            file (label in --label-column; header detected or set with --header), a .npy array \
+            of features (N×F…, labels in --labels), or MNIST IDX files (images, labels in \
+            --labels); any of them gzip-compressed. Segmentation reads N×C×H×W (or N×H×W) images \
+            from .npy and N×H×W integer masks from --labels.
+
+            The network: inner product (→ ReLU → inner product with --hidden N) → \
+            SoftmaxWithLoss, over standardised features. Solver: Caffe's SGD (momentum, L2 \
+            weight decay on weights, fixed or step learning rate). The model is written as JSON \
+            (docs/model-format.md).
+
+            Examples:
+              softmax train
+              softmax train data.csv --label-column species --hidden 32 --epochs 50
+              softmax train train-images-idx3-ubyte.gz --labels train-labels-idx1-ubyte.gz \\
+                  --test-data t10k-images-idx3-ubyte.gz --test-labels t10k-labels-idx1-ubyte.gz
+              softmax train --task segmentation --plot curves.svg --mask-output mask.png
+            """)
+
+    @Argument(help: "Training data (CSV, .npy or IDX, optionally .gz); default: the built-in set of the task.")
+    var data: String?
+
+    @OptionGroup var dataOptions: DataArguments
+
+    @Option(help: "classification or segmentation.")
+    var task: SoftmaxModel.Task = .classification
+
+    @Option(name: .customLong("test-data"), help: "A separate test set (same format); default: hold out --test-split.")
+    var testData: String?
+
+    @Option(name: .customLong("test-labels"), help: "Labels of --test-data (for .npy / IDX data).")
+    var testLabels: String?
+
+    @Option(name: .customLong("test-split"), help: "Fraction of samples held out for testing (stratified by class).")
+    var testSplit: Double = 0.2
+
+    @Option(help: "Passes over the training data (default: 30; 20 for segmentation).")
+    var epochs: Int?
+
+    @Option(name: .customLong("batch-size"), help: "Samples (images for segmentation) per mini-batch (default: 32; 8 for segmentation).")
+    var batchSize: Int?
+
+    @Option(help: "Learning rate (Caffe's base_lr).")
+    var lr: Double = 0.05
+
+    @Option(help: "Momentum.")
+    var momentum: Double = 0.9
+
+    @Option(name: .customLong("weight-decay"), help: "L2 weight decay on the weights (not the biases).")
+    var weightDecay: Double = 1e-3
+
+    @Option(name: .customLong("lr-step"), help: "Multiply the learning rate by --lr-gamma every N epochs (Caffe's step policy).")
+    var lrStep: Int?
+
+    @Option(name: .customLong("lr-gamma"), help: "The step policy's factor.")
+    var lrGamma: Double = 0.1
+
+    @Option(name: .customLong("label-smoothing"), help: "Label smoothing in [0, 1].")
+    var labelSmoothing: Double = 0
+
+    @Option(name: .customLong("class-weights"), help: "One weight per class: w0,w1,… or a .npy file.")
+    var classWeights: String?
+
+    @Option(help: "Seeds the split, the initial weights and the shuffles.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Add a hidden layer of N ReLU units.")
+    var hidden: Int?
+
+    @Option(
+        name: .customLong("ignore-index"), parsing: .unconditional,
+        help: "A label to ignore (default: 255 for the generated shapes, none otherwise).")
+    var ignoreIndex: Int?
+
+    @Option(help: "Segmentation: the side of the square neighbourhood each pixel sees (odd).")
+    var patch: Int = 3
+
+    @Option(name: .customLong("images"), help: "Generated shapes: how many images.")
+    var generatedImages: Int = 240
+
+    @Option(name: [.short, .long], help: "The model file to write.")
+    var output: String = "softmax-model.json"
+
+    @Option(help: "Write an SVG of loss and accuracy per epoch.")
+    var plot: String?
+
+    @Option(name: .customLong("mask-output"), help: "Segmentation: write the first test image's predicted mask as PNG.")
+    var maskOutput: String?
+
+    @Flag(name: .customLong("no-progress"), help: "No progress bar on standard error.")
+    var noProgress = false
+
+    func run() throws {
+        let segmentation = task == .segmentation
+        var settings = TrainingSettings()
+        settings.epochs = epochs ?? (segmentation ? 20 : 30)
+        settings.batchSize = batchSize ?? (segmentation ? 8 : 32)
+        settings.learningRate = lr
+        settings.momentum = momentum
+        settings.weightDecay = weightDecay
+        settings.learningRateStepEpochs = lrStep
+        settings.learningRateGamma = lrGamma
+        settings.labelSmoothing = labelSmoothing
+        settings.classWeights = try classWeights.map(parseClassWeights)
+        settings.seed = seed
+        settings.hidden = hidden
+        settings.patchSize = patch
+        settings.testSplit = testSplit
+        settings.ignoreIndex = ignoreIndex ?? (segmentation && data == nil ? Int(GeneratedShapes.boundaryLabel) : nil)
+        try settings.validate()
+        guard generatedImages >= 2, generatedImages <= 100_000 else {
+            throw CommandLineError("--images \(generatedImages): must be 2...100000")
+        }
+        if !segmentation && maskOutput != nil { throw CommandLineError("--mask-output is for --task segmentation") }
+        guard (testData == nil) == (testLabels == nil) || dataOptions.labels == nil else {
+            throw CommandLineError("--test-data and --test-labels go together for .npy / IDX data")
+        }
+        try checkOutputs(
+            [("--output", output), ("--plot", plot), ("--mask-output", maskOutput)],
+            inputs: [data, dataOptions.labels, testData, testLabels].compactMap { $0 })
+
+        var request = try dataOptions.request(path: data, task: task)
+        request.generatedCount = generatedImages
+        request.seed = seed
+        var testRequest: DataRequest?
+        if let testData {
+            testRequest = request
+            testRequest?.path = testData
+            testRequest?.labelsPath = testLabels
+        }
+        let prepared = try PreparedData(request, test: testRequest, settings: settings, classNames: nil)
+        let dataset = prepared.dataset
+        emit(
+            "data: \(prepared.description.kind == "digits" ? "embedded digits (UCI, CC BY 4.0)" : prepared.description.path ?? "generated shapes"): "
+                + "\(dataset.samples) \(segmentation ? "images of \(dataset.height)x\(dataset.width), \(dataset.inputCount) channels" : "samples of \(dataset.inputCount) features"), "
+                + "\(dataset.classNames.count) classes; \(prepared.trainSamples.count) train, \(prepared.testSamples.count) test")
+        emit(
+            "model: \(hidden.map { "\(prepared.dataset.inputCount * (segmentation ? patch * patch : 1))→\($0) ReLU→" } ?? "\(prepared.dataset.inputCount * (segmentation ? patch * patch : 1))→")\(dataset.classNames.count) softmax; "
+                + "SGD lr \(settings.learningRate), momentum \(settings.momentum), weight decay \(settings.weightDecay), batch \(settings.batchSize), seed \(seed)")
+
+        let bar = ProgressBar(enabled: !noProgress && isatty(STDERR_FILENO) == 1)
+        let epochs = settings.epochs
+        let digits = String(epochs).count
+        let started = Date()
+        let result = try Trainer(settings: settings).train(
+            dataset, samples: prepared.trainSamples, testSet: prepared.testSet, testSamples: prepared.testSamples,
+            data: prepared.description
+        ) { event in
+            switch event {
+            case .batch(let epoch, let done, let total):
+                bar.show(epoch: epoch, of: epochs, done: done, total: total)
+            case .epoch(let record):
+                bar.clear()
+                let number = String(repeating: " ", count: digits - String(record.epoch).count) + String(record.epoch)
+                var line = "epoch \(number)/\(epochs)  loss \(String(format: "%.4f", record.trainLoss))"
+                line += "  train \(percent(record.trainAccuracy))"
+                if let accuracy = record.testAccuracy { line += "  test \(percent(accuracy))" }
+                line += String(format: "  (%.2f s)", record.seconds)
+                emit(line)
+            }
+        }
+        let seconds = Date().timeIntervalSince(started)
+        try result.model.write(to: output)
+        if let test = result.test {
+            let kind = segmentation ? "pixel accuracy" : "accuracy"
+            var line = "test \(kind) \(percent(test.accuracy))"
+            if segmentation { line += ", mean IoU \(String(format: "%.4f", test.confusion.meanIntersectionOverUnion))" }
+            emit(line + String(format: " after %.1f s; model written to %@", seconds, output))
+        } else {
+            emit(String(format: "trained in %.1f s (no test samples); model written to %@", seconds, output))
+        }
+        if let plot {
+            let title = "softmax train: \(prepared.description.kind), \(dataset.classNames.count) classes"
+            try writeText(trainingCurvesSVG(result.model.training?.history ?? [], title: title), to: plot)
+            emit("plot written to \(plot)")
+        }
+        if let maskOutput {
+            let first = prepared.testSamples.first ?? prepared.trainSamples[0]
+            let predictor = try Predictor(model: result.model)
+            let mask = try predictor.predictedMask(prepared.testSet, sample: first)
+            try writeBytes(try maskPNGBytes(mask: mask, width: dataset.width, height: dataset.height), to: maskOutput)
+            emit("predicted mask of image \(first) written to \(maskOutput)")
+        }
+    }
+}
+
+/// Writes text atomically.
+func writeText(_ text: String, to path: String) throws { try writeBytes(Array(text.utf8), to: path) }
+
+/// Writes bytes atomically (temporary file + rename): a failure leaves no partial file.
+func writeBytes(_ bytes: [UInt8], to path: String) throws {
+    do { try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
+        throw CommandLineError("cannot write '\(path)': \(error.localizedDescription)")
+    }
+}

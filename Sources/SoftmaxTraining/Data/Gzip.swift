@@ -1,0 +1,155 @@
+import CZlib
+import Foundation
+
+/// Whether `bytes` start with the gzip magic number `1f 8b`.
+///
+/// Data files are recognised by content, not by name, so `train.csv` that is really gzip
+/// still reads, and `train.csv.gz` that was already unpacked does too.
+///
+/// - Parameter bytes: the start of a file (two bytes are enough).
+/// - Returns: `true` when the first two bytes are `0x1f 0x8b`.
+public func isGzip(_ bytes: [UInt8]) -> Bool {
+    bytes.count >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b
+}
+
+/// Inflates a gzip stream with zlib.
+///
+/// Concatenated gzip members (what `cat a.gz b.gz` or `pigz` produce) are inflated one after
+/// the other into one output, as `gunzip` does; zero bytes after the last member (block
+/// padding of tape or `tar` tools) are ignored.
+///
+/// - Parameters:
+///   - bytes: the compressed stream, starting with a gzip header.
+///   - source: the name of the file, for error messages.
+/// - Returns: the decompressed bytes.
+/// - Throws: `DataError` `"<source>: not a valid gzip stream (<reason>)"` when the stream is
+///   corrupt (bad header, bad deflate data, CRC or length mismatch) or truncated.
+public func gunzip(_ bytes: [UInt8], source: String) throws -> [UInt8] {
+    func invalid(_ reason: String) -> DataError {
+        DataError("\(source): not a valid gzip stream (\(reason))")
+    }
+    guard isGzip(bytes) else { throw invalid("no gzip magic number 1f 8b at byte 0") }
+
+    var stream = z_stream()
+    // 15 + 32: the largest window, and let zlib detect the gzip header (and check its CRC).
+    // `inflateInit2` is a C macro, so call the function behind it.
+    let initStatus = inflateInit2_(&stream, 15 + 32, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+    guard initStatus == Z_OK else {
+        throw DataError("\(source): cannot start zlib (inflateInit2 returned \(initStatus))")
+    }
+    defer { inflateEnd(&stream) }
+
+    var output = [UInt8](repeating: 0, count: initialOutputCapacity(compressed: bytes))
+    var produced = 0
+    try bytes.withUnsafeBufferPointer { input in
+        guard let inputBase = input.baseAddress else { return }
+        var consumed = 0
+        while true {
+            if produced == output.count {
+                let (doubled, overflow) = output.count.multipliedReportingOverflow(by: 2)
+                guard !overflow else { throw invalid("decompressed size overflows Int") }
+                output.append(contentsOf: repeatElement(0, count: doubled - output.count))
+            }
+            // zlib counts in UInt32: feed and drain at most 1 GiB per call.
+            let inputChunk = min(input.count - consumed, 1 << 30)
+            let outputChunk = min(output.count - produced, 1 << 30)
+            stream.next_in = UnsafeMutablePointer(mutating: inputBase + consumed)
+            stream.avail_in = UInt32(inputChunk)
+            let status = output.withUnsafeMutableBufferPointer { out -> Int32 in
+                stream.next_out = out.baseAddress! + produced
+                stream.avail_out = UInt32(outputChunk)
+                return inflate(&stream, Z_NO_FLUSH)
+            }
+            let read = inputChunk - Int(stream.avail_in)
+            let written = outputChunk - Int(stream.avail_out)
+            consumed += read
+            produced += written
+
+            switch status {
+            case Z_STREAM_END:
+                let rest = input[consumed...]
+                if rest.allSatisfy({ $0 == 0 }) { return }
+                // Another member follows: start over on it (its header is checked again).
+                guard inflateReset(&stream) == Z_OK else { throw invalid("cannot reset zlib") }
+            case Z_OK:
+                continue
+            case Z_BUF_ERROR:
+                // No progress possible: either the output is full (grow it above) or the
+                // input ran out before the end of the member.
+                if produced == output.count { continue }
+                if consumed == input.count {
+                    throw invalid("truncated: ends after \(input.count) bytes, inside a gzip member")
+                }
+                throw invalid("zlib could not make progress at byte \(consumed)")
+            default:
+                let message = stream.msg.map { String(cString: $0) } ?? "zlib error \(status)"
+                throw invalid("\(message), near byte \(consumed)")
+            }
+        }
+    }
+    output.removeLast(output.count - produced)
+    return output
+}
+
+/// A first guess at the decompressed size, so that most files inflate without regrowing.
+///
+/// The gzip trailer's last four bytes are the uncompressed size modulo 2³²; it is trusted only
+/// up to deflate's maximum ratio (about 1032:1) and 256 MiB, so that a garbage trailer cannot
+/// make us allocate gigabytes up front (bigger outputs grow by doubling).
+private func initialOutputCapacity(compressed bytes: [UInt8]) -> Int {
+    let floor = 64 * 1024
+    guard bytes.count >= 18 else { return floor }
+    let n = bytes.count
+    let trailerSize =
+        Int(bytes[n - 4]) | Int(bytes[n - 3]) << 8 | Int(bytes[n - 2]) << 16 | Int(bytes[n - 1]) << 24
+    let (limit, overflow) = bytes.count.multipliedReportingOverflow(by: 1032)
+    let ceiling = overflow ? Int.max : limit
+    return max(floor, min(trailerSize, ceiling, 256 << 20))
+}
+
+/// Reads a whole file, inflating it when it is gzip-compressed.
+///
+/// Whether to inflate is decided by the first two bytes (the gzip magic), whatever the file is
+/// called, so `train-images-idx3-ubyte.gz` and an already unpacked `train-images-idx3-ubyte`
+/// both work.
+///
+/// - Parameter path: the file to read; `/dev/stdin` and other non-seekable files work too.
+/// - Returns: the file's bytes, decompressed if they were gzip.
+/// - Throws: `DataError` `"cannot read '<path>': <reason>"` when the file cannot be opened or
+///   read (the reason is the system's, e.g. `No such file or directory`), and the errors of
+///   ``gunzip(_:source:)`` for a corrupt gzip file.
+public func readDataFile(_ path: String) throws -> [UInt8] {
+    let bytes = try readWholeFile(path)
+    return isGzip(bytes) ? try gunzip(bytes, source: path) : bytes
+}
+
+/// The bytes of the file at `path`, read with C stdio so that errors carry `errno`'s reason.
+private func readWholeFile(_ path: String) throws -> [UInt8] {
+    func failure(_ code: Int32) -> DataError {
+        DataError("cannot read '\(path)': \(String(cString: strerror(code)))")
+    }
+    guard let file = fopen(path, "rb") else { throw failure(errno) }
+    defer { fclose(file) }
+
+    // The size from fstat is only a hint (pipes and /proc files report 0): read until EOF.
+    var info = stat()
+    let sizeHint = fstat(fileno(file), &info) == 0 ? Int(info.st_size) : 0
+    var bytes = [UInt8](repeating: 0, count: max(sizeHint, 0) + 1)
+    var count = 0
+    while true {
+        if count == bytes.count {
+            bytes.append(contentsOf: repeatElement(0, count: max(bytes.count, 64 * 1024)))
+        }
+        let read = bytes.withUnsafeMutableBufferPointer { buffer in
+            fread(buffer.baseAddress! + count, 1, buffer.count - count, file)
+        }
+        count += read
+        if read == 0 {
+            // Directories open fine on Linux; reading them fails with EISDIR.
+            if ferror(file) != 0 { throw failure(errno) }
+            break
+        }
+    }
+    bytes.removeLast(bytes.count - count)
+    return bytes
+}

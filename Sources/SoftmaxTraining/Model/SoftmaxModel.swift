@@ -1,0 +1,179 @@
+import Foundation
+import SoftmaxLayers
+
+/// A trained classifier as stored in a model file: JSON, documented in `docs/model-format.md`.
+///
+/// The model maps raw features (classification) or raw pixel channels (segmentation) to class
+/// probabilities: standardise with `inputMean` / `inputScale`, (segmentation) gather the
+/// `patchSize × patchSize` neighbourhood of every pixel, then the inner-product layers
+/// (ReLU between them) and softmax.
+public struct SoftmaxModel: Codable, Sendable, Equatable {
+    /// What the model classifies.
+    public enum Task: String, Codable, Sendable, CaseIterable {
+        /// One class per sample (a row of features).
+        case classification
+        /// One class per pixel of an image.
+        case segmentation
+    }
+
+    /// One inner-product layer: `y = x · Wᵀ + b`, then ReLU unless it is the last layer.
+    public struct DenseLayer: Codable, Sendable, Equatable {
+        /// Inputs per row.
+        public var inputs: Int
+        /// Outputs per row.
+        public var outputs: Int
+        /// `[outputs, inputs]`, row-major.
+        public var weights: [Float]
+        /// `[outputs]`.
+        public var bias: [Float]
+    }
+
+    /// The file's format name, always `swift-softmax-model`.
+    public var format: String = SoftmaxModel.formatName
+    /// The format version, 1.
+    public var version: Int = 1
+    /// Classification or segmentation.
+    public var task: Task
+    /// One name per class, in score order (a CSV's label strings, or "0", "1", … for numbers).
+    public var classNames: [String]
+    /// Raw features per sample (classification) or channels per pixel (segmentation).
+    public var inputCount: Int
+    /// Per raw feature / channel: subtracted first.
+    public var inputMean: [Float]
+    /// Per raw feature / channel: multiplied after the mean is subtracted (1 / standard
+    /// deviation, or 1 for a constant feature).
+    public var inputScale: [Float]
+    /// Segmentation: the side of the square neighbourhood gathered per pixel (odd; 1 = the
+    /// pixel alone).  Absent for classification.
+    public var patchSize: Int?
+    /// The inner-product layers, first to last.
+    public var layers: [DenseLayer]
+    /// How the model was trained, and its per-epoch history.
+    public var training: TrainingRecord?
+
+    /// A model from its parts (checked by `validate()`, not here).
+    public init(
+        task: Task, classNames: [String], inputCount: Int, inputMean: [Float], inputScale: [Float], patchSize: Int?,
+        layers: [DenseLayer], training: TrainingRecord? = nil
+    ) {
+        self.task = task
+        self.classNames = classNames
+        self.inputCount = inputCount
+        self.inputMean = inputMean
+        self.inputScale = inputScale
+        self.patchSize = patchSize
+        self.layers = layers
+        self.training = training
+    }
+
+    /// `swift-softmax-model`.
+    public static let formatName = "swift-softmax-model"
+
+    /// Features per row the first layer takes: `inputCount` for classification,
+    /// `inputCount · patchSize²` for segmentation.
+    public var rowFeatures: Int { inputCount * (patchSize ?? 1) * (patchSize ?? 1) }
+
+    /// The network the layers describe.
+    ///
+    /// - Throws: `DataError` when the layer sizes are inconsistent.
+    public func network() throws -> Network {
+        try Network(
+            layers: layers.map { try InnerProductLayer(inputs: $0.inputs, outputs: $0.outputs, weights: $0.weights, bias: $0.bias) })
+    }
+
+    /// The layers of a trained network.
+    static func layers(of network: Network) -> [DenseLayer] {
+        network.dense.map {
+            DenseLayer(inputs: $0.inputs, outputs: $0.outputs, weights: $0.weights.data, bias: $0.bias.data)
+        }
+    }
+
+    /// Reads and checks a model file.
+    ///
+    /// - Throws: `DataError` naming the file for unreadable, malformed or inconsistent models.
+    public init(contentsOf path: String) throws {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw DataError("cannot read model '\(path)': \(error.localizedDescription)")
+        }
+        do {
+            self = try JSONDecoder().decode(SoftmaxModel.self, from: data)
+        } catch let error as DecodingError {
+            throw DataError("'\(path)' is not a swift-softmax model file: \(Self.describe(error))")
+        } catch {
+            throw DataError("'\(path)' is not a swift-softmax model file: \(error)")
+        }
+        do { try validate() } catch let error as DataError {
+            throw DataError("model '\(path)': \(error.description)")
+        }
+    }
+
+    /// Writes the model as JSON, atomically (a temporary file renamed over `path`).
+    ///
+    /// - Throws: `DataError` when the file cannot be written.
+    public func write(to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = try encoder.encode(self)
+        try writeAtomically(Array(data), to: path)
+    }
+
+    /// Throws unless the parts agree with each other.
+    public func validate() throws {
+        guard format == Self.formatName else { throw DataError("format is '\(format)', expected '\(Self.formatName)'") }
+        guard version == 1 else { throw DataError("format version \(version) is not supported (this tool reads 1)") }
+        guard classNames.count >= 2 else { throw DataError("\(classNames.count) classes; a model needs at least 2") }
+        guard inputCount > 0, inputMean.count == inputCount, inputScale.count == inputCount else {
+            throw DataError("input normalisation has \(inputMean.count)/\(inputScale.count) values for \(inputCount) inputs")
+        }
+        if let patchSize { guard patchSize > 0, patchSize % 2 == 1, patchSize <= 15 else {
+            throw DataError("patch size \(patchSize) must be odd, 1...15") } }
+        guard task == .classification || patchSize != nil else { throw DataError("a segmentation model needs a patch size") }
+        guard let first = layers.first, let last = layers.last, layers.count <= 2 else {
+            throw DataError("\(layers.count) layers; a model has 1 or 2")
+        }
+        guard first.inputs == rowFeatures else {
+            throw DataError("the first layer takes \(first.inputs) inputs, the model gives it \(rowFeatures)")
+        }
+        guard last.outputs == classNames.count else {
+            throw DataError("the last layer has \(last.outputs) outputs for \(classNames.count) classes")
+        }
+        for layer in layers {
+            let (count, overflow) = layer.inputs.multipliedReportingOverflow(by: layer.outputs)
+            guard layer.inputs > 0, layer.outputs > 0, !overflow, layer.weights.count == count,
+                layer.bias.count == layer.outputs
+            else { throw DataError("a \(layer.inputs)→\(layer.outputs) layer has \(layer.weights.count) weights and \(layer.bias.count) biases") }
+            guard layer.weights.allSatisfy(\.isFinite), layer.bias.allSatisfy(\.isFinite) else {
+                throw DataError("a layer holds non-finite parameters")
+            }
+        }
+        _ = try network()
+    }
+
+    private static func describe(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+        }
+        switch error {
+        case .keyNotFound(let key, _): return "missing '\(key.stringValue)'"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context):
+            return "bad value at '\(path(context))': \(context.debugDescription)"
+        case .dataCorrupted(let context):
+            return context.codingPath.isEmpty ? "not valid JSON" : "bad value at '\(path(context))'"
+        @unknown default: return "\(error)"
+        }
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so
+/// a failed write never leaves a partial file behind.
+///
+/// - Throws: `DataError` naming the path.
+func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+    let url = URL(fileURLWithPath: path)
+    do {
+        try Data(bytes).write(to: url, options: .atomic)
+    } catch {
+        throw DataError("cannot write '\(path)': \(error.localizedDescription)")
+    }
+}

@@ -1,0 +1,527 @@
+import Foundation
+
+// `EpochRecord` (one epoch's losses, accuracies and time) is defined in
+// Training/EpochRecord.swift, next to the trainer that produces it.
+
+/// Draws the learning curves of a training run as a self-contained SVG document.
+///
+/// Two panels side by side: the loss per epoch and the accuracy per epoch in percent, each with
+/// the training curve and, when any record has one, the test curve.  Points whose value is NaN or
+/// infinite are left out (a diverged epoch leaves a gap in the markers rather than a broken file).
+/// The document uses no scripts, external fonts or style sheets, so it can be opened from disk or
+/// embedded in HTML as is.
+///
+/// - Parameters:
+///   - records: The epochs, in any order (they are plotted sorted by epoch number).
+///   - title: The heading drawn above the panels; XML special characters are escaped.
+/// - Returns: The SVG document, 720 × 480 user units.  Without records it is a box saying
+///   "no epochs".
+public func trainingCurvesSVG(_ records: [EpochRecord], title: String) -> String {
+    let width = 720.0
+    let height = 480.0
+    var svg = SVGDocument(width: width, height: height)
+    svg.text(title, x: width / 2, y: 28, size: 16, anchor: "middle", bold: true)
+    guard !records.isEmpty else {
+        svg.text("no epochs", x: width / 2, y: height / 2, size: 14, anchor: "middle", fill: "#666666")
+        return svg.finished()
+    }
+
+    let sorted = records.sorted { $0.epoch < $1.epoch }
+    let hasTest = sorted.contains { $0.testLoss != nil || $0.testAccuracy != nil }
+    let epochAxis = NiceAxis.integers(
+        covering: Double(sorted.first!.epoch), Double(sorted.last!.epoch), targetTickCount: 6)
+
+    // Both panels share the series styles: colour alone is not enough for readers with colour
+    // vision deficiencies, so the test curve is also dashed and its markers hollow.
+    let train = CurveStyle(name: "train", color: "#1f77b4", dashArray: nil, hollowMarkers: false)
+    let test = CurveStyle(name: "test", color: "#d95f02", dashArray: "6 3", hollowMarkers: true)
+
+    func points(_ value: (EpochRecord) -> Double?) -> [(x: Double, y: Double, epoch: Int)] {
+        sorted.compactMap { record in
+            guard let y = value(record), y.isFinite else { return nil }
+            return (Double(record.epoch), y, record.epoch)
+        }
+    }
+    var lossSeries = [CurveSeries(style: train, quantity: "loss", points: points { $0.trainLoss })]
+    var accuracySeries = [
+        CurveSeries(style: train, quantity: "accuracy", points: points { $0.trainAccuracy * 100 })
+    ]
+    if hasTest {
+        lossSeries.append(CurveSeries(style: test, quantity: "loss", points: points { $0.testLoss }))
+        accuracySeries.append(
+            CurveSeries(style: test, quantity: "accuracy", points: points { $0.testAccuracy.map { $0 * 100 } }))
+    }
+
+    let plotTop = 66.0
+    let plotHeight = 310.0
+    let panelWidth = 270.0
+    let lossValues = lossSeries.flatMap { $0.points.map(\.y) }
+    // Loss is non-negative, so the axis starts at zero to keep the size of improvements honest.
+    let lossAxis = NiceAxis.covering(
+        min(0, lossValues.min() ?? 0), lossValues.max() ?? 1, targetTickCount: 6)
+    let accuracyValues = accuracySeries.flatMap { $0.points.map(\.y) }
+    var accuracyAxis = NiceAxis.covering(
+        accuracyValues.min() ?? 0, accuracyValues.max() ?? 100, targetTickCount: 6)
+    accuracyAxis.clamp(to: 0...100)
+
+    let lossPanel = PlotPanel(
+        x: 72, y: plotTop, width: panelWidth, height: plotHeight, xAxis: epochAxis, yAxis: lossAxis,
+        title: "loss per epoch", xTitle: "epoch", yTitle: "loss")
+    let accuracyPanel = PlotPanel(
+        x: 72 + panelWidth + 92, y: plotTop, width: panelWidth, height: plotHeight, xAxis: epochAxis,
+        yAxis: accuracyAxis, title: "accuracy per epoch", xTitle: "epoch", yTitle: "accuracy (%)")
+    lossPanel.draw(lossSeries, valueDigits: 4, unit: "", into: &svg)
+    accuracyPanel.draw(accuracySeries, valueDigits: 2, unit: "%", into: &svg)
+
+    drawLegend(hasTest ? [train, test] : [train], centerX: width / 2, y: height - 26, into: &svg)
+    return svg.finished()
+}
+
+// MARK: - Curves
+
+/// How one kind of curve (train or test) is drawn.
+struct CurveStyle {
+    /// The legend label and the first word of the marker tooltips.
+    var name: String
+    /// Stroke colour, `#rrggbb`.
+    var color: String
+    /// SVG `stroke-dasharray`, or `nil` for a solid line.
+    var dashArray: String?
+    /// Markers drawn as rings (white fill) instead of discs.
+    var hollowMarkers: Bool
+}
+
+/// The finite points of one curve in data coordinates.
+struct CurveSeries {
+    var style: CurveStyle
+    /// What the y values are ("loss", "accuracy"), for the marker tooltips.
+    var quantity: String
+    var points: [(x: Double, y: Double, epoch: Int)]
+}
+
+/// One chart: a rectangle in the document with its axes.
+struct PlotPanel {
+    var x: Double
+    var y: Double
+    var width: Double
+    var height: Double
+    var xAxis: NiceAxis
+    var yAxis: NiceAxis
+    var title: String
+    var xTitle: String
+    var yTitle: String
+
+    /// The document x coordinate of a data x value.
+    func screenX(_ value: Double) -> Double { x + xAxis.fraction(of: value) * width }
+
+    /// The document y coordinate of a data y value (SVG's y grows downwards).
+    func screenY(_ value: Double) -> Double { y + height - yAxis.fraction(of: value) * height }
+
+    /// Draws the frame, grid, ticks, titles and the curves.
+    ///
+    /// - Parameters:
+    ///   - series: The curves, drawn in order (later ones on top).
+    ///   - valueDigits: Decimals of the y values in the marker tooltips.
+    ///   - unit: Appended to the y values in the tooltips (e.g. `%`).
+    ///   - svg: The document to append to.
+    func draw(_ series: [CurveSeries], valueDigits: Int, unit: String, into svg: inout SVGDocument) {
+        svg.text(title, x: x + width / 2, y: y - 12, size: 13, anchor: "middle", bold: true)
+        for tick in yAxis.ticks {
+            let tickY = screenY(tick)
+            svg.line(x1: x, y1: tickY, x2: x + width, y2: tickY, stroke: "#e4e4e4")
+            svg.line(x1: x - 5, y1: tickY, x2: x, y2: tickY, stroke: "#333333")
+            svg.text(yAxis.label(tick), x: x - 8, y: tickY + 4, size: 11, anchor: "end")
+        }
+        for tick in xAxis.ticks {
+            let tickX = screenX(tick)
+            svg.line(x1: tickX, y1: y, x2: tickX, y2: y + height, stroke: "#f0f0f0")
+            svg.line(x1: tickX, y1: y + height, x2: tickX, y2: y + height + 5, stroke: "#333333")
+            svg.text(xAxis.label(tick), x: tickX, y: y + height + 18, size: 11, anchor: "middle")
+        }
+        svg.rect(x: x, y: y, width: width, height: height, fill: "none", stroke: "#333333")
+        svg.text(xTitle, x: x + width / 2, y: y + height + 38, size: 12, anchor: "middle")
+        svg.text(yTitle, x: x - 50, y: y + height / 2, size: 12, anchor: "middle", rotation: -90)
+
+        // Many epochs would turn the markers into a thick smear over the line; shrink them.
+        let markerCount = series.map(\.points.count).max() ?? 0
+        let markerRadius = markerCount > 60 ? 1.5 : markerCount > 25 ? 2.2 : 3
+        for curve in series {
+            // A value outside the axis range can only come from an axis fallback for absurd
+            // magnitudes; leaving it out keeps the curve inside its panel.
+            let visible = curve.points.compactMap { point -> (Double, Double, Int, Double)? in
+                let px = screenX(point.x)
+                let py = screenY(point.y)
+                guard px.isFinite, py.isFinite, yAxis.contains(point.y) else { return nil }
+                return (px, py, point.epoch, point.y)
+            }
+            guard !visible.isEmpty else { continue }
+            svg.polyline(
+                visible.map { ($0.0, $0.1) }, stroke: curve.style.color, strokeWidth: 2,
+                dashArray: curve.style.dashArray)
+            for (px, py, epoch, value) in visible {
+                let tooltip =
+                    "epoch \(epoch): \(curve.style.name) \(curve.quantity) "
+                    + svgDecimal(value, fractionDigits: valueDigits) + unit
+                svg.circle(
+                    cx: px, cy: py, r: markerRadius, fill: curve.style.hollowMarkers ? "#ffffff" : curve.style.color,
+                    stroke: curve.style.color, tooltip: tooltip)
+            }
+        }
+    }
+}
+
+/// Draws a one-row legend (line sample, marker, name per style) centred on `centerX`.
+///
+/// - Parameters:
+///   - styles: The curve styles to explain, left to right.
+///   - centerX: Horizontal centre of the legend row.
+///   - y: Baseline of the legend row.
+///   - svg: The document to append to.
+func drawLegend(_ styles: [CurveStyle], centerX: Double, y: Double, into svg: inout SVGDocument) {
+    let itemWidth = 90.0
+    var itemX = centerX - itemWidth * Double(styles.count) / 2
+    for style in styles {
+        svg.polyline(
+            [(itemX, y - 4), (itemX + 28, y - 4)], stroke: style.color, strokeWidth: 2, dashArray: style.dashArray)
+        svg.circle(
+            cx: itemX + 14, cy: y - 4, r: 3, fill: style.hollowMarkers ? "#ffffff" : style.color,
+            stroke: style.color, tooltip: nil)
+        svg.text(style.name, x: itemX + 34, y: y, size: 12, anchor: "start")
+        itemX += itemWidth
+    }
+}
+
+// MARK: - Axes
+
+/// An axis range whose ends and ticks are "nice" numbers: 1, 2 or 5 times a power of ten.
+struct NiceAxis {
+    /// The value at the start (left or bottom) of the axis.
+    var lower: Double
+    /// The value at the end (right or top) of the axis.
+    var upper: Double
+    /// Distance between ticks.
+    var step: Double
+    /// Decimals the tick labels need to tell the ticks apart (0 for steps of 1 and up).
+    var fractionDigits: Int
+
+    /// The tick values from `lower` to `upper`.  Computed from integer multiples of `step` so
+    /// that rounding errors do not accumulate, and capped in count so that a step that is tiny
+    /// relative to the values cannot loop for long.
+    var ticks: [Double] {
+        let first = (lower / step).rounded(.up)
+        let last = (upper / step).rounded(.down)
+        guard first.isFinite, last.isFinite, last >= first, last - first <= 50 else { return [lower, upper] }
+        return stride(from: first, through: last, by: 1).map { $0 * step }
+    }
+
+    /// The nice step near `span / targetTickCount`, and its power of ten.
+    ///
+    /// - Parameters:
+    ///   - span: The length of the range to divide; positive and finite.
+    ///   - targetTickCount: Roughly how many intervals the range should have.
+    /// - Returns: The step (1, 2 or 5 × 10^exponent) and the exponent.
+    static func niceStep(span: Double, targetTickCount: Int) -> (step: Double, exponent: Int) {
+        let raw = span / Double(max(1, targetTickCount))
+        var exponent = Int((log10(raw)).rounded(.down))
+        let mantissa = raw / pow(10, Double(exponent))
+        let niceMantissa: Double
+        switch mantissa {
+        case ...1: niceMantissa = 1
+        case ...2: niceMantissa = 2
+        case ...5: niceMantissa = 5
+        default:
+            niceMantissa = 1
+            exponent += 1
+        }
+        return (niceMantissa * pow(10, Double(exponent)), exponent)
+    }
+
+    /// A nice axis that contains `minimum...maximum`.
+    ///
+    /// - Parameters:
+    ///   - minimum: The smallest value to show.
+    ///   - maximum: The largest value to show.
+    ///   - targetTickCount: Roughly how many intervals the axis should have.
+    /// - Returns: The axis; 0...1 when the values are not finite or too far apart to subtract.
+    static func covering(_ minimum: Double, _ maximum: Double, targetTickCount: Int) -> NiceAxis {
+        var low = Swift.min(minimum, maximum)
+        var high = Swift.max(minimum, maximum)
+        if low == high {
+            // A flat curve still needs a range to be drawn in: pad around the value.
+            let pad = low == 0 ? 1 : abs(low) * 0.1
+            low -= pad
+            high += pad
+            if minimum >= 0 && low < 0 { low = 0 }
+        }
+        let span = high - low
+        guard low.isFinite, high.isFinite, span.isFinite, span > 0 else {
+            return NiceAxis(lower: 0, upper: 1, step: 0.2, fractionDigits: 1)
+        }
+        let (step, exponent) = niceStep(span: span, targetTickCount: targetTickCount)
+        let lower = (low / step).rounded(.down) * step
+        let upper = (high / step).rounded(.up) * step
+        guard lower.isFinite, upper.isFinite, upper > lower else {
+            return NiceAxis(lower: low, upper: high, step: span, fractionDigits: Swift.max(0, -exponent))
+        }
+        return NiceAxis(lower: lower, upper: upper, step: step, fractionDigits: Swift.max(0, -exponent))
+    }
+
+    /// A nice axis of whole numbers (epochs) that contains `minimum...maximum`; a single value
+    /// gets one unit of room on each side so it is drawn inside the panel, not on its edge.
+    ///
+    /// - Parameters:
+    ///   - minimum: The smallest value to show.
+    ///   - maximum: The largest value to show.
+    ///   - targetTickCount: Roughly how many intervals the axis should have.
+    /// - Returns: The axis, with a step of at least 1.
+    static func integers(covering minimum: Double, _ maximum: Double, targetTickCount: Int) -> NiceAxis {
+        let low = minimum == maximum ? minimum - 1 : minimum
+        let high = minimum == maximum ? maximum + 1 : maximum
+        var axis = covering(low, high, targetTickCount: targetTickCount)
+        if axis.step < 1 {
+            axis = NiceAxis(lower: low.rounded(.down), upper: high.rounded(.up), step: 1, fractionDigits: 0)
+        }
+        axis.fractionDigits = 0
+        return axis
+    }
+
+    /// Narrows the axis to `limits` (accuracy cannot leave 0...100 %) when the nice rounding
+    /// overshot them.
+    ///
+    /// - Parameter limits: The values the axis must not extend beyond.
+    mutating func clamp(to limits: ClosedRange<Double>) {
+        let newLower = Swift.max(lower, limits.lowerBound)
+        let newUpper = Swift.min(upper, limits.upperBound)
+        if newUpper > newLower {
+            lower = newLower
+            upper = newUpper
+        }
+    }
+
+    /// Where `value` lies along the axis: 0 at `lower`, 1 at `upper`.
+    ///
+    /// - Parameter value: A data value.
+    /// - Returns: The fraction; outside 0...1 for values outside the range.
+    func fraction(of value: Double) -> Double { (value - lower) / (upper - lower) }
+
+    /// Whether `value` is inside the axis range, with a little tolerance for rounding.
+    ///
+    /// - Parameter value: A data value.
+    /// - Returns: `true` when the value can be drawn inside the panel.
+    func contains(_ value: Double) -> Bool {
+        let tolerance = (upper - lower) * 1e-9
+        return value >= lower - tolerance && value <= upper + tolerance
+    }
+
+    /// The label of a tick value, with the axis' number of decimals.
+    ///
+    /// - Parameter value: A tick value.
+    /// - Returns: The value written in fixed-point notation.
+    func label(_ value: Double) -> String { svgDecimal(value, fractionDigits: fractionDigits, trimsZeros: false) }
+}
+
+// MARK: - SVG writing
+
+/// An SVG document being written, element by element, into a string.
+///
+/// Only what the reports need: rectangles, lines, polylines, circles and text, with attribute
+/// values escaped and numbers written without locale or exponent so the file parses anywhere.
+struct SVGDocument {
+    /// The markup so far, without the closing `</svg>`.
+    private(set) var body: String
+
+    /// A document of the given size with a white background (viewers differ in what they show
+    /// behind transparent areas, and a dark one would hide the black text).
+    ///
+    /// - Parameters:
+    ///   - width: Width in user units (pixels at 100 %).
+    ///   - height: Height in user units.
+    init(width: Double, height: Double) {
+        let w = svgDecimal(width, fractionDigits: 2)
+        let h = svgDecimal(height, fractionDigits: 2)
+        body =
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+            + "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(w)\" height=\"\(h)\" viewBox=\"0 0 \(w) \(h)\""
+            + " font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\">\n"
+            + "<rect x=\"0\" y=\"0\" width=\"\(w)\" height=\"\(h)\" fill=\"#ffffff\"/>\n"
+    }
+
+    /// Appends raw markup (the caller escapes it).
+    ///
+    /// - Parameter markup: Well-formed SVG elements.
+    mutating func append(_ markup: String) { body += markup }
+
+    /// Appends a rectangle.
+    ///
+    /// - Parameters:
+    ///   - x: Left edge.
+    ///   - y: Top edge.
+    ///   - width: Width.
+    ///   - height: Height.
+    ///   - fill: Fill colour or `none`.
+    ///   - stroke: Outline colour, or `nil` for no outline.
+    ///   - tooltip: Text shown on hover (an SVG `<title>` child), or `nil`.
+    mutating func rect(
+        x: Double, y: Double, width: Double, height: Double, fill: String, stroke: String? = nil,
+        tooltip: String? = nil
+    ) {
+        body +=
+            "<rect x=\"\(svgDecimal(x))\" y=\"\(svgDecimal(y))\" width=\"\(svgDecimal(width))\""
+            + " height=\"\(svgDecimal(height))\" fill=\"\(fill)\""
+        if let stroke { body += " stroke=\"\(stroke)\"" }
+        closeElement("rect", tooltip: tooltip)
+    }
+
+    /// Appends a straight line, one user unit wide.
+    ///
+    /// - Parameters:
+    ///   - x1: Start x.
+    ///   - y1: Start y.
+    ///   - x2: End x.
+    ///   - y2: End y.
+    ///   - stroke: Colour.
+    mutating func line(x1: Double, y1: Double, x2: Double, y2: Double, stroke: String) {
+        body +=
+            "<line x1=\"\(svgDecimal(x1))\" y1=\"\(svgDecimal(y1))\" x2=\"\(svgDecimal(x2))\""
+            + " y2=\"\(svgDecimal(y2))\" stroke=\"\(stroke)\" stroke-width=\"1\"/>\n"
+    }
+
+    /// Appends an open polyline through `points`.
+    ///
+    /// - Parameters:
+    ///   - points: Vertices in document coordinates; one point draws nothing visible, which is
+    ///     why the curves also get markers.
+    ///   - stroke: Colour.
+    ///   - strokeWidth: Line width.
+    ///   - dashArray: SVG `stroke-dasharray`, or `nil` for a solid line.
+    mutating func polyline(
+        _ points: [(Double, Double)], stroke: String, strokeWidth: Double, dashArray: String?
+    ) {
+        let coordinates = points.map { "\(svgDecimal($0.0)),\(svgDecimal($0.1))" }.joined(separator: " ")
+        body +=
+            "<polyline points=\"\(coordinates)\" fill=\"none\" stroke=\"\(stroke)\""
+            + " stroke-width=\"\(svgDecimal(strokeWidth))\" stroke-linejoin=\"round\""
+        if let dashArray { body += " stroke-dasharray=\"\(dashArray)\"" }
+        body += "/>\n"
+    }
+
+    /// Appends a circle.
+    ///
+    /// - Parameters:
+    ///   - cx: Centre x.
+    ///   - cy: Centre y.
+    ///   - r: Radius.
+    ///   - fill: Fill colour.
+    ///   - stroke: Outline colour.
+    ///   - tooltip: Text shown on hover, or `nil`.
+    mutating func circle(cx: Double, cy: Double, r: Double, fill: String, stroke: String, tooltip: String?) {
+        body +=
+            "<circle cx=\"\(svgDecimal(cx))\" cy=\"\(svgDecimal(cy))\" r=\"\(svgDecimal(r))\" fill=\"\(fill)\""
+            + " stroke=\"\(stroke)\" stroke-width=\"1.5\""
+        closeElement("circle", tooltip: tooltip)
+    }
+
+    /// Appends a line of text.
+    ///
+    /// - Parameters:
+    ///   - content: The text; escaped here.
+    ///   - x: Anchor x.
+    ///   - y: Baseline y.
+    ///   - size: Font size in user units.
+    ///   - anchor: SVG `text-anchor`: `start`, `middle` or `end`.
+    ///   - bold: Bold weight.
+    ///   - fill: Colour.
+    ///   - rotation: Degrees to rotate about the anchor point (negative is counter-clockwise).
+    mutating func text(
+        _ content: String, x: Double, y: Double, size: Double, anchor: String, bold: Bool = false,
+        fill: String = "#222222", rotation: Double = 0
+    ) {
+        body +=
+            "<text x=\"\(svgDecimal(x))\" y=\"\(svgDecimal(y))\" font-size=\"\(svgDecimal(size))\""
+            + " text-anchor=\"\(anchor)\" fill=\"\(fill)\""
+        if bold { body += " font-weight=\"bold\"" }
+        if rotation != 0 {
+            body += " transform=\"rotate(\(svgDecimal(rotation)) \(svgDecimal(x)) \(svgDecimal(y)))\""
+        }
+        body += ">\(xmlEscaped(content))</text>\n"
+    }
+
+    /// The complete document.
+    ///
+    /// - Returns: The markup with the closing `</svg>` tag.
+    func finished() -> String { body + "</svg>\n" }
+
+    /// Ends an element that was opened up to its attributes, with a `<title>` child if any.
+    private mutating func closeElement(_ name: String, tooltip: String?) {
+        if let tooltip {
+            body += "><title>\(xmlEscaped(tooltip))</title></\(name)>\n"
+        } else {
+            body += "/>\n"
+        }
+    }
+}
+
+/// `text` with the XML special characters replaced by entities, so that it can go into element
+/// content or a quoted attribute value.
+///
+/// Control characters that XML 1.0 forbids even as character references (everything below
+/// U+0020 except tab, line feed and carriage return, and U+FFFE/U+FFFF) become U+FFFD, since a
+/// class name read from a file could contain them and a single one makes the whole document
+/// unreadable.
+///
+/// - Parameter text: Any string.
+/// - Returns: The escaped string.
+func xmlEscaped(_ text: String) -> String {
+    var escaped = ""
+    escaped.reserveCapacity(text.unicodeScalars.count)
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "&": escaped += "&amp;"
+        case "<": escaped += "&lt;"
+        case ">": escaped += "&gt;"
+        case "\"": escaped += "&quot;"
+        case "'": escaped += "&apos;"
+        case "\t", "\n", "\r": escaped.unicodeScalars.append(scalar)
+        case _ where scalar.value < 0x20 || scalar.value == 0xFFFE || scalar.value == 0xFFFF:
+            escaped += "\u{FFFD}"
+        default: escaped.unicodeScalars.append(scalar)
+        }
+    }
+    return escaped
+}
+
+/// `value` in fixed-point notation with at most `fractionDigits` decimals: no exponent, no
+/// locale-dependent separator, no `-0`, and never `nan` or `inf` (those become `0`; callers
+/// drop non-finite data before it gets here, this is the last line of defence).
+///
+/// - Parameters:
+///   - value: The number.
+///   - fractionDigits: Decimals to round to, 0...9.
+///   - trimsZeros: Drop trailing zeros of the fraction (coordinates); keep them for tick labels
+///     so that a column of labels has a uniform look.
+/// - Returns: The decimal string.
+func svgDecimal(_ value: Double, fractionDigits: Int = 2, trimsZeros: Bool = true) -> String {
+    guard value.isFinite else { return "0" }
+    let digits = min(max(fractionDigits, 0), 9)
+    var scale: UInt64 = 1
+    for _ in 0..<digits { scale *= 10 }
+    let scaled = (value * Double(scale)).rounded()
+    // Beyond 2^63 the integer conversion below would trap; such magnitudes only reach here as
+    // tooltip values of a diverged loss, where Swift's shortest representation is fine.
+    guard abs(scaled) < 9.0e18 else { return "\(value)" }
+    let magnitude = UInt64(abs(scaled))
+    if magnitude == 0 {
+        return trimsZeros || digits == 0 ? "0" : "0." + String(repeating: "0", count: digits)
+    }
+    var result = scaled < 0 ? "-" : ""
+    result += String(magnitude / scale)
+    if digits > 0 {
+        var fraction = String(magnitude % scale)
+        fraction = String(repeating: "0", count: digits - fraction.count) + fraction
+        if trimsZeros {
+            while fraction.last == "0" { fraction.removeLast() }
+        }
+        if !fraction.isEmpty { result += "." + fraction }
+    }
+    return result
+}

@@ -1,0 +1,145 @@
+import Softmax
+import SoftmaxLayers
+
+/// What `Trainer.train` reports while it runs.
+public enum TrainingEvent: Sendable {
+    /// `done` of `total` mini-batches of epoch `epoch` are finished.
+    case batch(epoch: Int, done: Int, total: Int)
+    /// An epoch ended.
+    case epoch(EpochRecord)
+}
+
+/// Mini-batch SGD on the package's layers: inner product (→ ReLU → inner product) →
+/// `SoftmaxWithLossLayer`, with Caffe's solver.
+///
+/// Classification feeds the loss `[batch, classes]` scores (class axis 1).  Segmentation
+/// computes the scores of every pixel as rows, lays them out as `[batch, classes, height,
+/// width]` and runs `SoftmaxWithLossLayer` with `axis: 1` over the images — the per-pixel
+/// loss of a segmentation network, averaged over the non-ignored pixels — then takes the
+/// gradient back to rows.
+public struct Trainer {
+    /// The hyper-parameters.
+    public var settings: TrainingSettings
+
+    /// A trainer.
+    public init(settings: TrainingSettings) { self.settings = settings }
+
+    /// Trains on `trainIndices` of `dataset`, evaluating on `testIndices` of `testSet` after
+    /// every epoch.
+    ///
+    /// - Returns: the trained model (with its training record) and the final evaluations.
+    /// - Throws: `DataError` for bad settings or labels; `SoftmaxError` from the kernels.
+    public func train(
+        _ dataset: Dataset, samples trainIndices: [Int], testSet: Dataset?, testSamples testIndices: [Int],
+        data: DataDescription, progress: (TrainingEvent) -> Void = { _ in }
+    ) throws -> (model: SoftmaxModel, train: Evaluation, test: Evaluation?) {
+        try settings.validate()
+        let classes = dataset.classNames.count
+        guard classes >= 2 else { throw DataError("the training data has \(classes) class; at least 2 are needed") }
+        guard !trainIndices.isEmpty else { throw DataError("no training samples") }
+        if let weights = settings.classWeights, weights.count != classes {
+            throw DataError("--class-weights has \(weights.count) values for \(classes) classes")
+        }
+        var generator = SplitMix64(seed: settings.seed)
+        let transform = InputTransform(fitting: dataset, samples: trainIndices, patchSize: settings.patchSize)
+        let network = try Network(
+            inputs: transform.rowFeatures, classes: classes, hidden: settings.hidden, generator: &generator)
+        let batchesPerEpoch = (trainIndices.count + settings.batchSize - 1) / settings.batchSize
+        let policy: SGDSolver.LearningRatePolicy =
+            settings.learningRateStepEpochs.map {
+                .step(stepSize: $0 * batchesPerEpoch, gamma: settings.learningRateGamma)
+            } ?? .fixed
+        let solver = try SGDSolver(
+            parameters: network.solverParameters, learningRate: settings.learningRate, momentum: settings.momentum,
+            weightDecay: settings.weightDecay, policy: policy)
+        let segmentation = dataset.task == .segmentation
+        let lossLayer = try SoftmaxWithLossLayer<Float>(
+            axis: 1, ignoreLabel: settings.ignoreIndex, normalization: .valid, classWeights: settings.classWeights,
+            labelSmoothing: settings.labelSmoothing)
+        let scoresNCHW = try Blob<Float>(shape: [0])
+        let labels = try Blob<Float>(shape: [0])
+        let lossTop = try Blob<Float>(shape: [])
+        let scorer = Scorer(network: network, transform: transform)
+        let perSample = dataset.positionsPerSample
+        var history: [EpochRecord] = []
+        var order = trainIndices
+        var last: (train: Evaluation, test: Evaluation?)?
+        let clock = ContinuousClock()
+
+        for epoch in 1...settings.epochs {
+            let started = clock.now
+            fisherYatesShuffle(&order, &generator)
+            var lossSum = 0.0
+            for batch in 0..<batchesPerEpoch {
+                let members = order[(batch * settings.batchSize)..<Swift.min((batch + 1) * settings.batchSize, order.count)]
+                let rows = transform.rows(of: dataset, samples: members)
+                let scores = try network.forward(rows[...], rows: members.count * perSample)
+                try labels.reshape(segmentation ? [members.count, dataset.height, dataset.width] : [members.count])
+                var position = 0
+                for n in members {
+                    for p in 0..<perSample {
+                        labels.data[position] = Float(dataset.labels[n * perSample + p])
+                        position += 1
+                    }
+                }
+                let lossInput: Blob<Float>
+                if segmentation {
+                    try scoresNCHW.reshape([members.count, classes, dataset.height, dataset.width])
+                    transposeRowsToPlanes(scores.data, into: &scoresNCHW.data, images: members.count, positions: perSample, classes: classes)
+                    lossInput = scoresNCHW
+                } else {
+                    lossInput = scores
+                }
+                lossSum += try lossLayer.forward(bottom: [lossInput, labels], top: [lossTop])
+                try lossLayer.backward(top: [lossTop], bottom: [lossInput, labels])
+                if segmentation {
+                    transposePlanesToRows(scoresNCHW.diff, into: &scores.diff, images: members.count, positions: perSample, classes: classes)
+                }
+                try network.backward()
+                solver.step()
+                progress(.batch(epoch: epoch, done: batch + 1, total: batchesPerEpoch))
+            }
+            let trainEvaluation = try scorer.evaluate(dataset, samples: trainIndices, ignoreIndex: settings.ignoreIndex)
+            let testEvaluation = try testSet.flatMap { set in
+                testIndices.isEmpty ? nil : try scorer.evaluate(set, samples: testIndices, ignoreIndex: settings.ignoreIndex)
+            }
+            let elapsed = clock.now - started
+            let record = EpochRecord(
+                epoch: epoch, trainLoss: lossSum / Double(batchesPerEpoch), trainAccuracy: trainEvaluation.accuracy,
+                testLoss: testEvaluation?.loss, testAccuracy: testEvaluation?.accuracy,
+                seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+            history.append(record)
+            progress(.epoch(record))
+            last = (trainEvaluation, testEvaluation)
+        }
+        let model = SoftmaxModel(
+            task: dataset.task, classNames: dataset.classNames, inputCount: dataset.inputCount, inputMean: transform.mean,
+            inputScale: transform.scale, patchSize: transform.patchSize, layers: SoftmaxModel.layers(of: network),
+            training: TrainingRecord(settings: settings, data: data, history: history))
+        return (model, last!.train, last!.test)
+    }
+}
+
+/// `[images, positions, classes]` (a row of scores per pixel) → `[images, classes, positions]` (NCHW).
+func transposeRowsToPlanes(_ rows: [Float], into planes: inout [Float], images: Int, positions: Int, classes: Int) {
+    rows.withUnsafeBufferPointer { src in
+        planes.withUnsafeMutableBufferPointer { dst in
+            for n in 0..<images {
+                let base = n * positions * classes
+                for p in 0..<positions { for k in 0..<classes { dst[base + k * positions + p] = src[base + p * classes + k] } }
+            }
+        }
+    }
+}
+
+/// `[images, classes, positions]` → `[images, positions, classes]`.
+func transposePlanesToRows(_ planes: [Float], into rows: inout [Float], images: Int, positions: Int, classes: Int) {
+    planes.withUnsafeBufferPointer { src in
+        rows.withUnsafeMutableBufferPointer { dst in
+            for n in 0..<images {
+                let base = n * positions * classes
+                for k in 0..<classes { for p in 0..<positions { dst[base + p * classes + k] = src[base + k * positions + p] } }
+            }
+        }
+    }
+}
