@@ -5,7 +5,8 @@ import SoftmaxTraining
 /// `softmax evaluate MODEL [DATA] [options]`.
 struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Accuracy, per-class precision/recall (and IoU) and the confusion matrix of a model on labelled data.",
+        abstract:
+            "Accuracy, per-class precision/recall (and IoU) and the confusion matrix of a model on labelled data.",
         discussion: """
             Without DATA: the test samples the model was trained against (the same built-in set \
             or files and the same split, from the model's training record).
@@ -63,7 +64,8 @@ struct Evaluate: ParsableCommand {
         for line in evaluationReport(evaluation, classNames: model.classNames, task: model.task) { emit(line) }
         if let plot {
             try writeText(
-                confusionMatrixSVG(evaluation.confusion.counts, classNames: model.classNames, title: "confusion matrix: \(source)"),
+                confusionMatrixSVG(
+                    evaluation.confusion.counts, classNames: model.classNames, title: "confusion matrix: \(source)"),
                 to: plot)
             emit("heat-map written to \(plot)")
         }

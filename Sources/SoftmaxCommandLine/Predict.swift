@@ -30,12 +30,15 @@ struct Predict: ParsableCommand {
     @Option(name: [.short, .long], help: "Write probabilities to FILE.npy or FILE.csv.")
     var output: String?
 
-    @Option(name: .customLong("mask-output"), help: "Segmentation: write the first image's predicted mask as PNG.")
+    @Option(
+        name: .customLong("mask-output"),
+        help: "Segmentation: write the first image and its predicted mask side by side as PNG.")
     var maskOutput: String?
 
     func run() throws {
         try checkOutputs(
-            [("--output", output), ("--mask-output", maskOutput)], inputs: [model, data, dataOptions.labels].compactMap { $0 })
+            [("--output", output), ("--mask-output", maskOutput)],
+            inputs: [model, data, dataOptions.labels].compactMap { $0 })
         if let output, !(output.hasSuffix(".npy") || output.hasSuffix(".csv")) {
             throw CommandLineError("--output '\(output)': the name must end in .npy or .csv")
         }
@@ -57,7 +60,8 @@ struct Predict: ParsableCommand {
         try predictor.check(set, source: data)
         let classes = model.classNames.count
         let probabilities = try predictor.probabilities(set)
-        let shape = model.task == .segmentation ? [set.samples, classes, set.height, set.width] : [set.samples, classes]
+        let shape =
+            model.task == .segmentation ? [set.samples, classes, set.height, set.width] : [set.samples, classes]
         let predicted = try predictor.predictedClasses(set)
         if let output {
             if output.hasSuffix(".npy") {
@@ -74,14 +78,16 @@ struct Predict: ParsableCommand {
                 }
                 try writeText(text, to: output)
             }
-            emit("probabilities of \(set.samples) \(model.task == .segmentation ? "images" : "samples") written to \(output)")
+            emit(
+                "probabilities of \(set.samples) \(model.task == .segmentation ? "images" : "samples") written to \(output)"
+            )
         } else if model.task == .classification {
             for n in 0..<set.samples { emit(model.classNames[Int(predicted[n])]) }
         }
         if let maskOutput {
             let mask = Array(predicted[0..<(set.height * set.width)])
-            try writeBytes(try maskPNGBytes(mask: mask, width: set.width, height: set.height), to: maskOutput)
-            emit("predicted mask of image 0 written to \(maskOutput)")
+            try writeBytes(try segmentationPanelPNG(set, sample: 0, predicted: mask, truth: nil), to: maskOutput)
+            emit("image 0 and its predicted mask written to \(maskOutput)")
         }
     }
 }

@@ -47,7 +47,9 @@ struct Train: ParsableCommand {
     @Option(help: "Passes over the training data (default: 30; 20 for segmentation).")
     var epochs: Int?
 
-    @Option(name: .customLong("batch-size"), help: "Samples (images for segmentation) per mini-batch (default: 32; 8 for segmentation).")
+    @Option(
+        name: .customLong("batch-size"),
+        help: "Samples (images for segmentation) per mini-batch (default: 32; 8 for segmentation).")
     var batchSize: Int?
 
     @Option(help: "Learning rate (Caffe's base_lr).")
@@ -59,7 +61,9 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("weight-decay"), help: "L2 weight decay on the weights (not the biases).")
     var weightDecay: Double = 1e-3
 
-    @Option(name: .customLong("lr-step"), help: "Multiply the learning rate by --lr-gamma every N epochs (Caffe's step policy).")
+    @Option(
+        name: .customLong("lr-step"),
+        help: "Multiply the learning rate by --lr-gamma every N epochs (Caffe's step policy).")
     var lrStep: Int?
 
     @Option(name: .customLong("lr-gamma"), help: "The step policy's factor.")
@@ -94,7 +98,9 @@ struct Train: ParsableCommand {
     @Option(help: "Write an SVG of loss and accuracy per epoch.")
     var plot: String?
 
-    @Option(name: .customLong("mask-output"), help: "Segmentation: write the first test image's predicted mask as PNG.")
+    @Option(
+        name: .customLong("mask-output"),
+        help: "Segmentation: write the first test image, its true mask and the predicted mask side by side as PNG.")
     var maskOutput: String?
 
     @Flag(name: .customLong("no-progress"), help: "No progress bar on standard error.")
@@ -143,10 +149,12 @@ struct Train: ParsableCommand {
         emit(
             "data: \(prepared.description.kind == "digits" ? "embedded digits (UCI, CC BY 4.0)" : prepared.description.path ?? "generated shapes"): "
                 + "\(dataset.samples) \(segmentation ? "images of \(dataset.height)x\(dataset.width), \(dataset.inputCount) channels" : "samples of \(dataset.inputCount) features"), "
-                + "\(dataset.classNames.count) classes; \(prepared.trainSamples.count) train, \(prepared.testSamples.count) test")
+                + "\(dataset.classNames.count) classes; \(prepared.trainSamples.count) train, \(prepared.testSamples.count) test"
+        )
         emit(
             "model: \(hidden.map { "\(prepared.dataset.inputCount * (segmentation ? patch * patch : 1))→\($0) ReLU→" } ?? "\(prepared.dataset.inputCount * (segmentation ? patch * patch : 1))→")\(dataset.classNames.count) softmax; "
-                + "SGD lr \(settings.learningRate), momentum \(settings.momentum), weight decay \(settings.weightDecay), batch \(settings.batchSize), seed \(seed)")
+                + "SGD lr \(settings.learningRate), momentum \(settings.momentum), weight decay \(settings.weightDecay), batch \(settings.batchSize), seed \(seed)"
+        )
 
         let bar = ProgressBar(enabled: !noProgress && isatty(STDERR_FILENO) == 1)
         let epochs = settings.epochs
@@ -165,7 +173,10 @@ struct Train: ParsableCommand {
                 var line = "epoch \(number)/\(epochs)  loss \(String(format: "%.4f", record.trainLoss))"
                 line += "  train \(percent(record.trainAccuracy))"
                 if let accuracy = record.testAccuracy { line += "  test \(percent(accuracy))" }
-                line += String(format: "  (%.2f s)", record.seconds)
+                line +=
+                    record.seconds < 1
+                    ? String(format: "  (%.0f ms)", record.seconds * 1000)
+                    : String(format: "  (%.2f s)", record.seconds)
                 emit(line)
             }
         }
@@ -187,9 +198,11 @@ struct Train: ParsableCommand {
         if let maskOutput {
             let first = prepared.testSamples.first ?? prepared.trainSamples[0]
             let predictor = try Predictor(model: result.model)
-            let mask = try predictor.predictedMask(prepared.testSet, sample: first)
-            try writeBytes(try maskPNGBytes(mask: mask, width: dataset.width, height: dataset.height), to: maskOutput)
-            emit("predicted mask of image \(first) written to \(maskOutput)")
+            let set = prepared.testSet
+            let mask = try predictor.predictedMask(set, sample: first)
+            let truth = Array(set.labels[(first * set.positionsPerSample)..<((first + 1) * set.positionsPerSample)])
+            try writeBytes(try segmentationPanelPNG(set, sample: first, predicted: mask, truth: truth), to: maskOutput)
+            emit("image \(first), its true mask and the predicted mask written to \(maskOutput)")
         }
     }
 }

@@ -84,12 +84,14 @@ func evaluationReport(_ evaluation: Evaluation, classNames: [String], task: Soft
     lines.append(
         "\(task == .segmentation ? "pixel accuracy" : "accuracy") \(percent(confusion.accuracy)) "
             + "(\(confusion.correct) of \(confusion.total) \(what)), loss \(String(format: "%.4f", evaluation.loss))"
-            + (task == .segmentation ? ", mean IoU \(String(format: "%.4f", confusion.meanIntersectionOverUnion))" : ""))
+            + (task == .segmentation ? ", mean IoU \(String(format: "%.4f", confusion.meanIntersectionOverUnion))" : "")
+    )
     let nameWidth = Swift.max(5, classNames.map(\.count).max() ?? 0)
     func pad(_ s: String, _ n: Int) -> String { String(repeating: " ", count: Swift.max(0, n - s.count)) + s }
     func figure(_ value: Double?) -> String { value.map { String(format: "%.4f", $0) } ?? "-" }
     lines.append(
-        pad("class", nameWidth) + "  precision     recall" + (task == .segmentation ? "        IoU" : "") + "    support")
+        pad("class", nameWidth) + "  precision     recall" + (task == .segmentation ? "        IoU" : "")
+            + "    support")
     for (k, name) in classNames.enumerated() {
         lines.append(
             pad(name, nameWidth) + pad(figure(confusion.precision(k)), 11) + pad(figure(confusion.recall(k)), 11)
@@ -97,7 +99,8 @@ func evaluationReport(_ evaluation: Evaluation, classNames: [String], task: Soft
                 + pad(String(confusion.support(k)), 11))
     }
     lines.append("confusion matrix (rows: true class, columns: predicted):")
-    let cell = Swift.max(5, String(confusion.counts.flatMap { $0 }.max() ?? 0).count + 1, (classNames.map(\.count).max() ?? 0) + 1)
+    let cell = Swift.max(
+        5, String(confusion.counts.flatMap { $0 }.max() ?? 0).count + 1, (classNames.map(\.count).max() ?? 0) + 1)
     lines.append(pad("", nameWidth) + classNames.map { pad($0, cell) }.joined())
     for (k, name) in classNames.enumerated() {
         lines.append(pad(name, nameWidth) + confusion.counts[k].map { pad(String($0), cell) }.joined())

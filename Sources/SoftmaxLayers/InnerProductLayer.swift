@@ -121,7 +121,8 @@ public final class InnerProductLayer {
                         let row = dx.baseAddress! + n * inputs
                         row.update(repeating: 0, count: inputs)
                         for o in 0..<outputs {
-                            DenseMath.addScaled(dy[n * outputs + o], w.baseAddress! + o * inputs, to: row, count: inputs)
+                            DenseMath.addScaled(
+                                dy[n * outputs + o], w.baseAddress! + o * inputs, to: row, count: inputs)
                         }
                     }
                 }
@@ -133,7 +134,8 @@ public final class InnerProductLayer {
     private func sampleCount(_ blob: Blob<Float>) throws -> Int {
         let samples = blob.shape.first ?? 1
         guard samples > 0 ? blob.count == samples * inputs : blob.count == 0 else {
-            throw SoftmaxError.shapeMismatch(argument: "InnerProduct bottom", expected: [samples, inputs], actual: blob.shape)
+            throw SoftmaxError.shapeMismatch(
+                argument: "InnerProduct bottom", expected: [samples, inputs], actual: blob.shape)
         }
         return samples
     }

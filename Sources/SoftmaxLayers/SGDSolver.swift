@@ -64,7 +64,8 @@ public final class SGDSolver {
         policy: LearningRatePolicy = .fixed
     ) throws {
         guard learningRate.isFinite, learningRate > 0 else {
-            throw LayerError.invalidSolverSetting(name: "learning rate", value: learningRate, reason: "it must be positive")
+            throw LayerError.invalidSolverSetting(
+                name: "learning rate", value: learningRate, reason: "it must be positive")
         }
         guard momentum.isFinite, momentum >= 0, momentum < 1 else {
             throw LayerError.invalidSolverSetting(name: "momentum", value: momentum, reason: "it must be in [0, 1)")
@@ -82,7 +83,8 @@ public final class SGDSolver {
             }
         case .inverse(let gamma, let power):
             guard gamma.isFinite, gamma >= 0, power.isFinite else {
-                throw LayerError.invalidSolverSetting(name: "inv policy", value: gamma, reason: "gamma ≥ 0, power finite")
+                throw LayerError.invalidSolverSetting(
+                    name: "inv policy", value: gamma, reason: "gamma ≥ 0, power finite")
             }
         }
         self.parameters = parameters

@@ -7,11 +7,7 @@ struct CSVTableTests {
     // MARK: Dialect
 
     @Test func quotedFieldsWithDelimitersQuotesAndLineEnds() throws {
-        let text = """
-            a, "b,c" ,"say ""hi""",  d\u{20}
-            "multi
-            line",,"",x
-            """
+        let text = "a, \"b,c\" ,\"say \"\"hi\"\"\",  d \n" + "\"multi\nline\",,\"\",x"
         let table = try CSVTable.parse(text, source: "q.csv", header: .absent)
         #expect(table.rows == [["a", "b,c", "say \"hi\"", "d"], ["multi\nline", "", "", "x"]])
         #expect(table.lineNumber(ofRow: 1) == 2)
@@ -81,12 +77,7 @@ struct CSVTableTests {
 
     // MARK: Label column
 
-    let iris = """
-        sepal_length,sepal_width,species
-        5.1,3.5,setosa
-        7.0,3.2, versicolor
-        -1e-3,"+2.5",virginica
-        """
+    let iris = "sepal_length,sepal_width,species\n5.1,3.5,setosa\n7.0,3.2, versicolor\n-1e-3,\"+2.5\",virginica\n"
 
     @Test func labelColumnByNameIndexNegativeIndexAndEnds() throws {
         let table = try CSVTable.parse(iris, source: "iris.csv")
@@ -136,7 +127,8 @@ struct CSVTableTests {
             try table.labeledFeatures(labelColumn: .name("class"), source: "iris.csv")
         }
         let outOfRange = DataError(
-            "iris.csv: label column 3 is out of range: the file has 3 columns (0...2, or -3...-1 counting from the end)")
+            "iris.csv: label column 3 is out of range: the file has 3 columns (0...2, or -3...-1 counting from the end)"
+        )
         #expect(throws: outOfRange) { try table.labeledFeatures(labelColumn: .index(3), source: "iris.csv") }
         #expect(throws: DataError.self) { try table.labeledFeatures(labelColumn: .index(-4), source: "iris.csv") }
         let headerless = try CSVTable.parse("1,2\n3,4\n", source: "n.csv")
@@ -188,7 +180,8 @@ struct CSVTableTests {
     }
 
     @Test func malformedQuotingAndEmptyFilesThrow() {
-        #expect(throws: DataError("u.csv line 2, column 2: the quoted field is not closed before the end of the file")) {
+        #expect(throws: DataError("u.csv line 2, column 2: the quoted field is not closed before the end of the file"))
+        {
             try CSVTable.parse("1,2\n3,\"4\n5,6\n", source: "u.csv")
         }
         #expect(throws: DataError("g.csv line 1, column 1: unexpected 'x' after a closing quote")) {
@@ -202,7 +195,9 @@ struct CSVTableTests {
     // MARK: Numbers
 
     @Test func numberFormsParse() throws {
-        let fields = ["0", "-0", "12", "-0.5", "+3", "1e-3", "2.5E+2", ".25", "7.", "0x1p-2", "1234567890123", "3.4e38"]
+        let fields = [
+            "0", "-0", "12", "-0.5", "+3", "1e-3", "2.5E+2", ".25", "7.", "0x1p-2", "1234567890123", "3.4e38",
+        ]
         let table = try CSVTable.parse(fields.joined(separator: ",") + ",label\n", source: "n.csv", header: .absent)
         let data = try table.labeledFeatures(labelColumn: .last, source: "n.csv")
         #expect(data.features == fields.map { Float($0)! })

@@ -104,7 +104,8 @@ struct GzipTests {
         #expect {
             try gunzip(badChecksum, source: "bad.gz")
         } throws: { error in
-            (error as? DataError)?.description.hasPrefix("bad.gz: not a valid gzip stream (incorrect data check") == true
+            (error as? DataError)?.description.hasPrefix("bad.gz: not a valid gzip stream (incorrect data check")
+                == true
         }
         // Garbage after a complete member is not another member.
         #expect {

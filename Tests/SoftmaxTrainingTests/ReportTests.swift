@@ -56,7 +56,8 @@ struct ReportTests {
         #expect(MaskPalette.color(forClass: 2) == (0, 128, 0))
         #expect(MaskPalette.color(forClass: 3) == (128, 128, 0))
         #expect(MaskPalette.color(forClass: 4) == (0, 0, 128))
-        #expect(MaskPalette.color(forClass: 15) == (192, 192, 192))
+        #expect(MaskPalette.color(forClass: 7) == (128, 128, 128))
+        #expect(MaskPalette.color(forClass: 15) == (192, 128, 128))
         #expect(MaskPalette.color(forClass: 255) == (224, 224, 224))
         #expect(MaskPalette.color(forClass: -1) == (224, 224, 224))
         // Every class below the ignore label gets its own colour, distinct from the ignore colour.
@@ -234,6 +235,13 @@ struct ReportTests {
         }
         try trainingCurvesSVG(records, title: "digits: softmax regression <lr 0.1 & momentum>")
             .write(to: directory.appendingPathComponent("curves.svg"), atomically: true, encoding: .utf8)
+        let single = EpochRecord(epoch: 1, trainLoss: 0.7, trainAccuracy: 0.75, testLoss: .nan, testAccuracy: 0.7)
+        try trainingCurvesSVG([single], title: "one epoch, test loss NaN")
+            .write(to: directory.appendingPathComponent("curves-single.svg"), atomically: true, encoding: .utf8)
+        let longNames = (0..<12).map { "a rather long class name \($0)" }
+        let twelve = (0..<12).map { row in (0..<12).map { $0 == row ? 40 : ($0 + row) % 3 } }
+        try confusionMatrixSVG(twelve, classNames: longNames, title: "long names")
+            .write(to: directory.appendingPathComponent("confusion-long.svg"), atomically: true, encoding: .utf8)
         let names = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
         let counts = (0..<10).map { row in (0..<10).map { $0 == row ? 160 + row * 3 : ($0 * 7 + row * 3) % 5 } }
         try confusionMatrixSVG(counts, classNames: names, title: "digits test set")

@@ -509,7 +509,8 @@ struct CSVScanner {
             p += 1
         }
         throw DataError(
-            "\(source) line \(openingLine), column \(column): the quoted field is not closed before the end of the file")
+            "\(source) line \(openingLine), column \(column): the quoted field is not closed before the end of the file"
+        )
     }
 
     /// The field's text, with `""` unescaped.
@@ -610,7 +611,9 @@ func parseDecimalFloat(_ text: UnsafePointer<UInt8>, count: Int) -> Float? {
     if mantissa < 1 << 53 && exponent >= -22 && exponent <= 22 {
         let m = Double(mantissa)
         let value = exponent < 0 ? m / doublePowerOfTen(-exponent) : m * doublePowerOfTen(exponent)
-        guard value == 0 || (value >= Double(Float.leastNormalMagnitude) && value <= Double(Float.greatestFiniteMagnitude))
+        guard
+            value == 0
+                || (value >= Double(Float.leastNormalMagnitude) && value <= Double(Float.greatestFiniteMagnitude))
         else { return nil }
         // A Double exactly halfway between two Floats has the 29 bits below a Float's
         // significand equal to 1000…0.

@@ -60,7 +60,8 @@ public struct LoadedData: Sendable {
         if task == .segmentation {
             guard let masks else { throw DataError("\(source): no masks (give them with --labels MASKS.npy)") }
             let classNames =
-                given ?? {
+                given
+                ?? {
                     let top = masks.lazy.filter { Int($0) != ignoreIndex && $0 >= 0 }.max() ?? 0
                     return (0...Int(top)).map(String.init)
                 }()
@@ -86,7 +87,8 @@ public struct LoadedData: Sendable {
             }
         }
         return Dataset(
-            task: task, samples: samples, inputCount: inputCount, values: values, labels: labels, classNames: classNames)
+            task: task, samples: samples, inputCount: inputCount, values: values, labels: labels, classNames: classNames
+        )
     }
 
     /// Distinct labels, in numeric order when all are whole numbers, else in string order.
@@ -169,7 +171,8 @@ public enum DataLoader {
             if let labelsPath = request.labelsPath {
                 let masks = try labelArray(labelsPath)
                 guard masks.shape == [samples, height, width] else {
-                    throw DataError("masks '\(labelsPath)' have shape \(masks.shape); the images need \([samples, height, width])")
+                    throw DataError(
+                        "masks '\(labelsPath)' have shape \(masks.shape); the images need \([samples, height, width])")
                 }
                 loaded.masks = try wholeNumbers(masks.values, path: labelsPath).map { Int32(clamping: $0) }
             }
@@ -208,7 +211,9 @@ public enum DataLoader {
     }
 
     /// A numeric array from `.npy` or IDX bytes, as Float, with its shape.
-    private static func array(_ bytes: [UInt8], path: String, format: DataFormat) throws -> (shape: [Int], values: [Float]) {
+    private static func array(_ bytes: [UInt8], path: String, format: DataFormat) throws -> (
+        shape: [Int], values: [Float]
+    ) {
         switch format {
         case .idx:
             let idx = try IDXArray(bytes: bytes, source: path)

@@ -67,7 +67,8 @@ public struct Dataset: Sendable {
         for (i, label) in labels.enumerated() where !(label >= 0 && label < classes) && Int(label) != ignoreIndex {
             let place =
                 task == .classification
-                ? "sample \(i)" : "image \(i / positionsPerSample), pixel (\((i % positionsPerSample) / width), \(i % width))"
+                ? "sample \(i)"
+                : "image \(i / positionsPerSample), pixel (\((i % positionsPerSample) / width), \(i % width))"
             throw DataError(
                 "\(source): label \(label) at \(place) is not a class (0..<\(classes))"
                     + (ignoreIndex.map { " or the ignore index \($0)" } ?? ""))

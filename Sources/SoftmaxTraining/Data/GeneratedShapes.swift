@@ -41,7 +41,8 @@ public enum GeneratedShapes {
                 for y in 0..<side {
                     for x in 0..<side {
                         let (dx, dy) = (Double(x) + 0.5 - cx, Double(y) + 0.5 - cy)
-                        let inside = isDisk ? dx * dx + dy * dy <= radius * radius : abs(dx) <= radius && abs(dy) <= radius
+                        let inside =
+                            isDisk ? dx * dx + dy * dy <= radius * radius : abs(dx) <= radius && abs(dy) <= radius
                         if inside {
                             mask[y * side + x] = isDisk ? 1 : 2
                             color[y * side + x] = objectColor
@@ -61,13 +62,14 @@ public enum GeneratedShapes {
                     }
                     labels[n * positions + p] = label
                     for c in 0..<3 {
-                        values[(n * 3 + c) * positions + p] = color[p][c] + Float(generator.gaussian(std: 0.3))
+                        values[(n * 3 + c) * positions + p] = color[p][c] + Float(generator.gaussian(std: 0.2))
                     }
                 }
             }
         }
         return Dataset(
-            task: .segmentation, samples: count, inputCount: 3, height: side, width: side, values: values, labels: labels,
+            task: .segmentation, samples: count, inputCount: 3, height: side, width: side, values: values,
+            labels: labels,
             classNames: classNames)
     }
 }

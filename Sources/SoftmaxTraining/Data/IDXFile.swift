@@ -52,7 +52,8 @@ public struct IDXArray: Sendable {
         let dataStart = 4 + 4 * rank
         guard bytes.count >= dataStart else {
             throw DataError(
-                "\(source): truncated IDX header: \(rank) dimensions need \(dataStart) bytes, the file has \(bytes.count)")
+                "\(source): truncated IDX header: \(rank) dimensions need \(dataStart) bytes, the file has \(bytes.count)"
+            )
         }
 
         var shape: [Int] = []
@@ -64,7 +65,8 @@ public struct IDXArray: Sendable {
             let (product, overflow) = count.multipliedReportingOverflow(by: size)
             guard !overflow else {
                 throw DataError(
-                    "\(source): the IDX dimensions \(shapeText(shape))… overflow Int (dimension \(axis) at byte \(offset))")
+                    "\(source): the IDX dimensions \(shapeText(shape))… overflow Int (dimension \(axis) at byte \(offset))"
+                )
             }
             count = product
         }
@@ -127,7 +129,8 @@ private enum IDXItemType: UInt8 {
             return (0..<count).map { i in Float(bitPattern: bigEndianUInt32(data, at: 4 * i)) }
         case .float64:
             return (0..<count).map { i in
-                Float(Double(bitPattern: UInt64(bigEndianUInt32(data, at: 8 * i)) << 32 | UInt64(bigEndianUInt32(data, at: 8 * i + 4))))
+                let bits = UInt64(bigEndianUInt32(data, at: 8 * i)) << 32 | UInt64(bigEndianUInt32(data, at: 8 * i + 4))
+                return Float(Double(bitPattern: bits))
             }
         }
     }

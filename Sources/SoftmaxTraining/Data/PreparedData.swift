@@ -28,10 +28,12 @@ public struct PreparedData: Sendable {
         if let testRequest {
             let test = try DataLoader.load(testRequest)
             testSet = try test.dataset(
-                classNames: dataset.classNames, ignoreIndex: settings.ignoreIndex, source: testRequest.path ?? "test data")
+                classNames: dataset.classNames, ignoreIndex: settings.ignoreIndex,
+                source: testRequest.path ?? "test data")
             guard testSet.inputCount == dataset.inputCount else {
                 throw DataError(
-                    "the test data has \(testSet.inputCount) features per sample, the training data \(dataset.inputCount)")
+                    "the test data has \(testSet.inputCount) features per sample, the training data \(dataset.inputCount)"
+                )
             }
             trainSamples = Array(0..<dataset.samples)
             testSamples = Array(0..<testSet.samples)

@@ -39,7 +39,9 @@ public struct Predictor {
             let rowCount = count * positions
             rows = [Float](repeating: 0, count: rowCount * classes)
             try scores.withUnsafeBufferPointer { x in
-                try rows.withUnsafeMutableBufferPointer { try softmax(x, shape: [rowCount, classes], axis: 1, into: $0) }
+                try rows.withUnsafeMutableBufferPointer {
+                    try softmax(x, shape: [rowCount, classes], axis: 1, into: $0)
+                }
             }
             let base = first * positions * classes
             if positions == 1 {

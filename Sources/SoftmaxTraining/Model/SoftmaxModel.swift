@@ -78,7 +78,9 @@ public struct SoftmaxModel: Codable, Sendable, Equatable {
     /// - Throws: `DataError` when the layer sizes are inconsistent.
     public func network() throws -> Network {
         try Network(
-            layers: layers.map { try InnerProductLayer(inputs: $0.inputs, outputs: $0.outputs, weights: $0.weights, bias: $0.bias) })
+            layers: layers.map {
+                try InnerProductLayer(inputs: $0.inputs, outputs: $0.outputs, weights: $0.weights, bias: $0.bias)
+            })
     }
 
     /// The layers of a trained network.
@@ -124,11 +126,17 @@ public struct SoftmaxModel: Codable, Sendable, Equatable {
         guard version == 1 else { throw DataError("format version \(version) is not supported (this tool reads 1)") }
         guard classNames.count >= 2 else { throw DataError("\(classNames.count) classes; a model needs at least 2") }
         guard inputCount > 0, inputMean.count == inputCount, inputScale.count == inputCount else {
-            throw DataError("input normalisation has \(inputMean.count)/\(inputScale.count) values for \(inputCount) inputs")
+            throw DataError(
+                "input normalisation has \(inputMean.count)/\(inputScale.count) values for \(inputCount) inputs")
         }
-        if let patchSize { guard patchSize > 0, patchSize % 2 == 1, patchSize <= 15 else {
-            throw DataError("patch size \(patchSize) must be odd, 1...15") } }
-        guard task == .classification || patchSize != nil else { throw DataError("a segmentation model needs a patch size") }
+        if let patchSize {
+            guard patchSize > 0, patchSize % 2 == 1, patchSize <= 15 else {
+                throw DataError("patch size \(patchSize) must be odd, 1...15")
+            }
+        }
+        guard task == .classification || patchSize != nil else {
+            throw DataError("a segmentation model needs a patch size")
+        }
         guard let first = layers.first, let last = layers.last, layers.count <= 2 else {
             throw DataError("\(layers.count) layers; a model has 1 or 2")
         }
@@ -142,7 +150,11 @@ public struct SoftmaxModel: Codable, Sendable, Equatable {
             let (count, overflow) = layer.inputs.multipliedReportingOverflow(by: layer.outputs)
             guard layer.inputs > 0, layer.outputs > 0, !overflow, layer.weights.count == count,
                 layer.bias.count == layer.outputs
-            else { throw DataError("a \(layer.inputs)→\(layer.outputs) layer has \(layer.weights.count) weights and \(layer.bias.count) biases") }
+            else {
+                throw DataError(
+                    "a \(layer.inputs)→\(layer.outputs) layer has \(layer.weights.count) weights and \(layer.bias.count) biases"
+                )
+            }
             guard layer.weights.allSatisfy(\.isFinite), layer.bias.allSatisfy(\.isFinite) else {
                 throw DataError("a layer holds non-finite parameters")
             }

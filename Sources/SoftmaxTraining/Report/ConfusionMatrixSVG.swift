@@ -11,8 +11,8 @@
 ///   - counts: `counts[t][p]` is how many examples of true class `t` were predicted as `p`.
 ///     Negative counts are shown as written but shaded as 0.
 ///   - classNames: Labels of the classes in index order; classes without a name are labelled
-///     by their index, names longer than 20 characters are shortened, XML special characters
-///     are escaped.
+///     by their index, names longer than 20 characters are shortened in the middle, XML special
+///     characters are escaped.
 ///   - title: The heading drawn above the matrix.
 /// - Returns: The SVG document.  Without any class it is a box saying "no classes".
 public func confusionMatrixSVG(_ counts: [[Int]], classNames: [String], title: String) -> String {
@@ -79,8 +79,9 @@ struct ConfusionMatrixLayout {
     var cellSize: Double
     /// Font size of the class labels.
     var labelSize: Double
-    /// Whether the column labels are too wide for their cell and are drawn at 45°.
-    var rotatesColumnLabels: Bool
+    /// How far the column labels are turned (counter-clockwise, degrees): 0 when they fit their
+    /// cell, 45 while turned labels stay apart, 90 for narrow cells.
+    var columnLabelRotation: Double
     /// Whether the cells are big enough (14 units) for their counts to be legible.
     var showsCounts: Bool
     /// Left edge of the grid.
@@ -111,11 +112,23 @@ struct ConfusionMatrixLayout {
         self.labelSize = labelSize
         showsCounts = cellSize >= 14
         let longestLabel = labels.map { estimatedTextWidth($0, size: labelSize) }.max() ?? 0
-        rotatesColumnLabels = longestLabel > cellSize - 2
+        // Labels turned by 45° are only cellSize × sin 45° apart across their baselines, so they
+        // collide once that is less than a line of text; vertical labels are a full cell apart.
+        if longestLabel <= cellSize - 2 {
+            columnLabelRotation = 0
+        } else if cellSize * 0.71 >= labelSize * 1.25 {
+            columnLabelRotation = 45
+        } else {
+            columnLabelRotation = 90
+        }
         // Room on the left: the rotated axis title, a gap, the row labels.
         gridX = 36 + longestLabel + 8
         gridY = 52
-        columnLabelBand = rotatesColumnLabels ? longestLabel * 0.71 + labelSize + 10 : labelSize + 10
+        switch columnLabelRotation {
+        case 0: columnLabelBand = labelSize + 10
+        case 45: columnLabelBand = longestLabel * 0.71 + labelSize + 10
+        default: columnLabelBand = longestLabel + 12
+        }
         let gridSize = cellSize * Double(classCount)
         width = max(gridX + gridSize + Self.colorBarBand, estimatedTextWidth(title, size: 16) + 40)
         height = gridY + gridSize + columnLabelBand + 34
@@ -137,12 +150,12 @@ func drawClassLabels(_ layout: ConfusionMatrixLayout, into svg: inout SVGDocumen
         svg.text(
             label, x: layout.gridX - 5, y: layout.gridY + center + layout.labelSize * 0.35, size: layout.labelSize,
             anchor: "end")
-        if layout.rotatesColumnLabels {
-            // Anchored at their end and turned 45° so that long names hang down and to the left
-            // of their column without overlapping each other.
+        if layout.columnLabelRotation > 0 {
+            // Anchored at their end so that the turned names hang down from their column; the
+            // small shift centres the glyphs (which lie on one side of the baseline) on it.
             svg.text(
-                label, x: layout.gridX + center + layout.labelSize * 0.3, y: gridBottom + 8,
-                size: layout.labelSize, anchor: "end", rotation: -45)
+                label, x: layout.gridX + center + layout.labelSize * 0.35, y: gridBottom + 8,
+                size: layout.labelSize, anchor: "end", rotation: -layout.columnLabelRotation)
         } else {
             svg.text(
                 label, x: layout.gridX + center, y: gridBottom + layout.labelSize + 4, size: layout.labelSize,
@@ -169,14 +182,15 @@ func drawColorBar(_ layout: ConfusionMatrixLayout, into svg: inout SVGDocument) 
     let barHeight = min(gridSize, 200)
     let barWidth = 14.0
     // Stacked bands instead of a gradient, so that the bar shows exactly the colours the cells use
-    // and renders the same in viewers with weak gradient support.
+    // and renders the same in viewers with weak gradient support.  Each band reaches one unit into
+    // the one below it: edge-to-edge bands at fractional coordinates leave anti-aliased seams.
     let bands = 20
     for band in 0..<bands {
         let share = (Double(band) + 0.5) / Double(bands)
         let bandHeight = barHeight / Double(bands)
         svg.rect(
             x: barX, y: layout.gridY + barHeight - Double(band + 1) * bandHeight, width: barWidth,
-            height: bandHeight + 0.3, fill: heatColor(share))
+            height: band == 0 ? bandHeight : bandHeight + 1, fill: heatColor(share))
     }
     svg.rect(x: barX, y: layout.gridY, width: barWidth, height: barHeight, fill: "none", stroke: "#555555")
     for (share, label) in [(0.0, "0%"), (0.5, "50%"), (1.0, "100%")] {
@@ -212,6 +226,9 @@ func hexColor(_ red: UInt8, _ green: UInt8, _ blue: UInt8) -> String {
 /// The label of class `index`: its name shortened to 20 characters, or the index itself when
 /// there is no (non-empty) name.
 ///
+/// Long names are cut in the middle rather than at the end, because names of a family of
+/// classes tend to share a prefix and differ at the end ("vehicle/car", "vehicle/truck").
+///
 /// - Parameters:
 ///   - names: The class names given by the caller.
 ///   - index: The class index.
@@ -219,7 +236,7 @@ func hexColor(_ red: UInt8, _ green: UInt8, _ blue: UInt8) -> String {
 func shortenedClassName(_ names: [String], index: Int) -> String {
     guard index < names.count, !names[index].isEmpty else { return String(index) }
     let name = names[index]
-    return name.count > 20 ? String(name.prefix(19)) + "…" : name
+    return name.count > 20 ? String(name.prefix(9)) + "…" + String(name.suffix(10)) : name
 }
 
 /// A rough width of `text` in a proportional sans-serif font: 0.6 em per character.  Used only

@@ -62,7 +62,7 @@ public enum MaskPalette {
     /// Spreads the bits of the index over the three channels from the most significant bit down
     /// (bit 0 to red, 1 to green, 2 to blue, then the next three one bit lower), so neighbouring
     /// indices differ strongly and every index below 2^24 gets its own colour: 0 is black, 1 dark
-    /// red, 2 dark green, 3 olive, 15 light gray, and so on.
+    /// red, 2 dark green, 3 olive, 7 gray, 15 pink (VOC's person), and so on.
     ///
     /// - Parameter index: A class index.  `ignoreLabel` (255) and negative values give a light
     ///   gray that stands apart from the object colours.

@@ -55,13 +55,20 @@ public func trainingCurvesSVG(_ records: [EpochRecord], title: String) -> String
     let plotTop = 66.0
     let plotHeight = 310.0
     let panelWidth = 270.0
-    let lossValues = lossSeries.flatMap { $0.points.map(\.y) }
+    // The data range is widened by a few percent before rounding to nice values, so that the
+    // extreme points do not land on the panel frame where their markers would be cut in half.
+    func paddedRange(_ values: [Double], fallback: ClosedRange<Double>) -> ClosedRange<Double> {
+        guard let low = values.min(), let high = values.max() else { return fallback }
+        let pad = (high - low) * 0.04
+        return pad.isFinite ? (low - pad)...(high + pad) : low...high
+    }
+    let lossRange = paddedRange(lossSeries.flatMap { $0.points.map(\.y) }, fallback: 0...1)
     // Loss is non-negative, so the axis starts at zero to keep the size of improvements honest.
     let lossAxis = NiceAxis.covering(
-        min(0, lossValues.min() ?? 0), lossValues.max() ?? 1, targetTickCount: 6)
-    let accuracyValues = accuracySeries.flatMap { $0.points.map(\.y) }
+        min(0, lossRange.lowerBound), lossRange.upperBound, targetTickCount: 6)
+    let accuracyRange = paddedRange(accuracySeries.flatMap { $0.points.map(\.y) }, fallback: 0...100)
     var accuracyAxis = NiceAxis.covering(
-        accuracyValues.min() ?? 0, accuracyValues.max() ?? 100, targetTickCount: 6)
+        accuracyRange.lowerBound, accuracyRange.upperBound, targetTickCount: 6)
     accuracyAxis.clamp(to: 0...100)
 
     let lossPanel = PlotPanel(

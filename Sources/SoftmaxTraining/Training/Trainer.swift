@@ -71,7 +71,8 @@ public struct Trainer {
             fisherYatesShuffle(&order, &generator)
             var lossSum = 0.0
             for batch in 0..<batchesPerEpoch {
-                let members = order[(batch * settings.batchSize)..<Swift.min((batch + 1) * settings.batchSize, order.count)]
+                let members = order[
+                    (batch * settings.batchSize)..<Swift.min((batch + 1) * settings.batchSize, order.count)]
                 let rows = transform.rows(of: dataset, samples: members)
                 let scores = try network.forward(rows[...], rows: members.count * perSample)
                 try labels.reshape(segmentation ? [members.count, dataset.height, dataset.width] : [members.count])
@@ -85,7 +86,9 @@ public struct Trainer {
                 let lossInput: Blob<Float>
                 if segmentation {
                     try scoresNCHW.reshape([members.count, classes, dataset.height, dataset.width])
-                    transposeRowsToPlanes(scores.data, into: &scoresNCHW.data, images: members.count, positions: perSample, classes: classes)
+                    transposeRowsToPlanes(
+                        scores.data, into: &scoresNCHW.data, images: members.count, positions: perSample,
+                        classes: classes)
                     lossInput = scoresNCHW
                 } else {
                     lossInput = scores
@@ -93,7 +96,9 @@ public struct Trainer {
                 lossSum += try lossLayer.forward(bottom: [lossInput, labels], top: [lossTop])
                 try lossLayer.backward(top: [lossTop], bottom: [lossInput, labels])
                 if segmentation {
-                    transposePlanesToRows(scoresNCHW.diff, into: &scores.diff, images: members.count, positions: perSample, classes: classes)
+                    transposePlanesToRows(
+                        scoresNCHW.diff, into: &scores.diff, images: members.count, positions: perSample,
+                        classes: classes)
                 }
                 try network.backward()
                 solver.step()
@@ -101,7 +106,8 @@ public struct Trainer {
             }
             let trainEvaluation = try scorer.evaluate(dataset, samples: trainIndices, ignoreIndex: settings.ignoreIndex)
             let testEvaluation = try testSet.flatMap { set in
-                testIndices.isEmpty ? nil : try scorer.evaluate(set, samples: testIndices, ignoreIndex: settings.ignoreIndex)
+                testIndices.isEmpty
+                    ? nil : try scorer.evaluate(set, samples: testIndices, ignoreIndex: settings.ignoreIndex)
             }
             let elapsed = clock.now - started
             let record = EpochRecord(
@@ -113,7 +119,8 @@ public struct Trainer {
             last = (trainEvaluation, testEvaluation)
         }
         let model = SoftmaxModel(
-            task: dataset.task, classNames: dataset.classNames, inputCount: dataset.inputCount, inputMean: transform.mean,
+            task: dataset.task, classNames: dataset.classNames, inputCount: dataset.inputCount,
+            inputMean: transform.mean,
             inputScale: transform.scale, patchSize: transform.patchSize, layers: SoftmaxModel.layers(of: network),
             training: TrainingRecord(settings: settings, data: data, history: history))
         return (model, last!.train, last!.test)
@@ -126,7 +133,9 @@ func transposeRowsToPlanes(_ rows: [Float], into planes: inout [Float], images: 
         planes.withUnsafeMutableBufferPointer { dst in
             for n in 0..<images {
                 let base = n * positions * classes
-                for p in 0..<positions { for k in 0..<classes { dst[base + k * positions + p] = src[base + p * classes + k] } }
+                for p in 0..<positions {
+                    for k in 0..<classes { dst[base + k * positions + p] = src[base + p * classes + k] }
+                }
             }
         }
     }
@@ -138,7 +147,9 @@ func transposePlanesToRows(_ planes: [Float], into rows: inout [Float], images: 
         rows.withUnsafeMutableBufferPointer { dst in
             for n in 0..<images {
                 let base = n * positions * classes
-                for k in 0..<classes { for p in 0..<positions { dst[base + p * classes + k] = src[base + k * positions + p] } }
+                for k in 0..<classes {
+                    for p in 0..<positions { dst[base + p * classes + k] = src[base + k * positions + p] }
+                }
             }
         }
     }

@@ -38,16 +38,30 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
         guard epochs >= 1, epochs <= 100_000 else { throw DataError("--epochs \(epochs): must be 1...100000") }
         guard batchSize >= 1 else { throw DataError("--batch-size \(batchSize): must be at least 1") }
         guard learningRate.isFinite, learningRate > 0 else { throw DataError("--lr \(learningRate): must be positive") }
-        guard momentum.isFinite, momentum >= 0, momentum < 1 else { throw DataError("--momentum \(momentum): must be in [0, 1)") }
-        guard weightDecay.isFinite, weightDecay >= 0 else { throw DataError("--weight-decay \(weightDecay): must be 0 or more") }
+        guard momentum.isFinite, momentum >= 0, momentum < 1 else {
+            throw DataError("--momentum \(momentum): must be in [0, 1)")
+        }
+        guard weightDecay.isFinite, weightDecay >= 0 else {
+            throw DataError("--weight-decay \(weightDecay): must be 0 or more")
+        }
         guard labelSmoothing.isFinite, labelSmoothing >= 0, labelSmoothing <= 1 else {
             throw DataError("--label-smoothing \(labelSmoothing): must be in [0, 1]")
         }
-        if let step = learningRateStepEpochs { guard step >= 1 else { throw DataError("--lr-step \(step): must be at least 1") } }
-        guard learningRateGamma.isFinite, learningRateGamma > 0 else { throw DataError("--lr-gamma \(learningRateGamma): must be positive") }
-        if let hidden { guard hidden >= 1, hidden <= 65536 else { throw DataError("--hidden \(hidden): must be 1...65536") } }
-        guard patchSize >= 1, patchSize <= 15, patchSize % 2 == 1 else { throw DataError("--patch \(patchSize): must be odd, 1...15") }
-        guard testSplit.isFinite, testSplit >= 0, testSplit < 1 else { throw DataError("--test-split \(testSplit): must be in [0, 1)") }
+        if let step = learningRateStepEpochs {
+            guard step >= 1 else { throw DataError("--lr-step \(step): must be at least 1") }
+        }
+        guard learningRateGamma.isFinite, learningRateGamma > 0 else {
+            throw DataError("--lr-gamma \(learningRateGamma): must be positive")
+        }
+        if let hidden {
+            guard hidden >= 1, hidden <= 65536 else { throw DataError("--hidden \(hidden): must be 1...65536") }
+        }
+        guard patchSize >= 1, patchSize <= 15, patchSize % 2 == 1 else {
+            throw DataError("--patch \(patchSize): must be odd, 1...15")
+        }
+        guard testSplit.isFinite, testSplit >= 0, testSplit < 1 else {
+            throw DataError("--test-split \(testSplit): must be in [0, 1)")
+        }
         if let weights = classWeights, let bad = weights.first(where: { !$0.isFinite || $0 < 0 }) {
             throw DataError("--class-weights: \(bad) is not a finite non-negative weight")
         }
