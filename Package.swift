@@ -66,7 +66,7 @@ let package = Package(
         .testTarget(name: "SoftmaxTrainingTests", dependencies: ["SoftmaxTraining"]),
         .testTarget(
             name: "SoftmaxCommandLineTests",
-            dependencies: ["SoftmaxCommandLine", "softmax"],
+            dependencies: ["SoftmaxCommandLine", "SoftmaxTraining", "softmax"],
             resources: [.copy("Fixtures")]
         ),
     ],

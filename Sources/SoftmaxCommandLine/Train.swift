@@ -41,10 +41,12 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("test-labels"), help: "Labels of --test-data (for .npy / IDX data).")
     var testLabels: String?
 
-    @Option(name: .customLong("test-split"), help: "Fraction of samples held out for testing (stratified by class).")
+    @Option(
+        name: .customLong("test-split"), parsing: .unconditional,
+        help: "Fraction of samples held out for testing (stratified by class).")
     var testSplit: Double = 0.2
 
-    @Option(help: "Passes over the training data (default: 30; 20 for segmentation).")
+    @Option(parsing: .unconditional, help: "Passes over the training data (default: 30; 20 for segmentation).")
     var epochs: Int?
 
     @Option(
@@ -52,13 +54,15 @@ struct Train: ParsableCommand {
         help: "Samples (images for segmentation) per mini-batch (default: 32; 8 for segmentation).")
     var batchSize: Int?
 
-    @Option(help: "Learning rate (Caffe's base_lr).")
+    @Option(parsing: .unconditional, help: "Learning rate (Caffe's base_lr).")
     var lr: Double = 0.05
 
-    @Option(help: "Momentum.")
+    @Option(parsing: .unconditional, help: "Momentum.")
     var momentum: Double = 0.9
 
-    @Option(name: .customLong("weight-decay"), help: "L2 weight decay on the weights (not the biases).")
+    @Option(
+        name: .customLong("weight-decay"), parsing: .unconditional,
+        help: "L2 weight decay on the weights (not the biases).")
     var weightDecay: Double = 1e-3
 
     @Option(
@@ -66,19 +70,21 @@ struct Train: ParsableCommand {
         help: "Multiply the learning rate by --lr-gamma every N epochs (Caffe's step policy).")
     var lrStep: Int?
 
-    @Option(name: .customLong("lr-gamma"), help: "The step policy's factor.")
+    @Option(name: .customLong("lr-gamma"), parsing: .unconditional, help: "The step policy's factor.")
     var lrGamma: Double = 0.1
 
-    @Option(name: .customLong("label-smoothing"), help: "Label smoothing in [0, 1].")
+    @Option(name: .customLong("label-smoothing"), parsing: .unconditional, help: "Label smoothing in [0, 1].")
     var labelSmoothing: Double = 0
 
-    @Option(name: .customLong("class-weights"), help: "One weight per class: w0,w1,… or a .npy file.")
+    @Option(
+        name: .customLong("class-weights"), parsing: .unconditional,
+        help: "One weight per class: w0,w1,… or a .npy file.")
     var classWeights: String?
 
     @Option(help: "Seeds the split, the initial weights and the shuffles.")
     var seed: UInt64 = 0
 
-    @Option(help: "Add a hidden layer of N ReLU units.")
+    @Option(parsing: .unconditional, help: "Add a hidden layer of N ReLU units.")
     var hidden: Int?
 
     @Option(
@@ -86,7 +92,7 @@ struct Train: ParsableCommand {
         help: "A label to ignore (default: 255 for the generated shapes, none otherwise).")
     var ignoreIndex: Int?
 
-    @Option(help: "Segmentation: the side of the square neighbourhood each pixel sees (odd).")
+    @Option(parsing: .unconditional, help: "Segmentation: the side of the square neighbourhood each pixel sees (odd).")
     var patch: Int = 3
 
     @Option(name: .customLong("images"), help: "Generated shapes: how many images.")

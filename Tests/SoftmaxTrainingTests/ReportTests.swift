@@ -218,47 +218,6 @@ struct ReportTests {
         #expect(empty.texts.contains("no classes"))
     }
 
-    /// Writes one example of each report to the folder named by `SOFTMAX_REPORT_EXAMPLES`, for
-    /// looking at them; does nothing when it is unset.
-    @Test func writeExamplesWhenAsked() throws {
-        guard let folder = ProcessInfo.processInfo.environment["SOFTMAX_REPORT_EXAMPLES"] else { return }
-        let directory = URL(fileURLWithPath: folder)
-        var records: [EpochRecord] = []
-        for epoch in 1...30 {
-            let progress = Double(epoch)
-            records.append(
-                EpochRecord(
-                    epoch: epoch, trainLoss: 2.2 * exp(-progress / 6) + 0.05,
-                    trainAccuracy: 1 - 0.85 * exp(-progress / 5),
-                    testLoss: 2.2 * exp(-progress / 7) + 0.12 + 0.002 * progress,
-                    testAccuracy: 0.97 - 0.85 * exp(-progress / 5.5), seconds: 0.3))
-        }
-        try trainingCurvesSVG(records, title: "digits: softmax regression <lr 0.1 & momentum>")
-            .write(to: directory.appendingPathComponent("curves.svg"), atomically: true, encoding: .utf8)
-        let single = EpochRecord(epoch: 1, trainLoss: 0.7, trainAccuracy: 0.75, testLoss: .nan, testAccuracy: 0.7)
-        try trainingCurvesSVG([single], title: "one epoch, test loss NaN")
-            .write(to: directory.appendingPathComponent("curves-single.svg"), atomically: true, encoding: .utf8)
-        let longNames = (0..<12).map { "a rather long class name \($0)" }
-        let twelve = (0..<12).map { row in (0..<12).map { $0 == row ? 40 : ($0 + row) % 3 } }
-        try confusionMatrixSVG(twelve, classNames: longNames, title: "long names")
-            .write(to: directory.appendingPathComponent("confusion-long.svg"), atomically: true, encoding: .utf8)
-        let names = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
-        let counts = (0..<10).map { row in (0..<10).map { $0 == row ? 160 + row * 3 : ($0 * 7 + row * 3) % 5 } }
-        try confusionMatrixSVG(counts, classNames: names, title: "digits test set")
-            .write(to: directory.appendingPathComponent("confusion.svg"), atomically: true, encoding: .utf8)
-        let manyCounts = (0..<60).map { row in (0..<60).map { $0 == row ? 50 : ($0 * row) % 11 == 0 ? 3 : 0 } }
-        try confusionMatrixSVG(manyCounts, classNames: (0..<60).map { "category \($0)" }, title: "60 classes")
-            .write(to: directory.appendingPathComponent("confusion60.svg"), atomically: true, encoding: .utf8)
-        let size = 96
-        let mask = (0..<(size * size)).map { pixel -> Int32 in
-            let (y, x) = pixel.quotientAndRemainder(dividingBy: size)
-            if abs(x - y) < 2 { return 255 }
-            return Int32((x / 24) + 4 * (y / 24))
-        }
-        try Data(try maskPNGBytes(mask: mask, width: size, height: size))
-            .write(to: directory.appendingPathComponent("mask.png"))
-    }
-
     /// The legend draws one sample line and one marker per series.
     private func legendPolylines(series: Int) -> Int { series }
 }

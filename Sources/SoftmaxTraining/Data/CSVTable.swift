@@ -87,7 +87,7 @@ public struct CSVTable: Sendable {
     ///   - delimiter: the field separator, a single ASCII byte (`,` by default; `\t` for TSV).
     ///   - header: whether the first row is a header (``HeaderMode/auto`` by default).
     /// - Returns: the table.
-    /// - Throws: `DataError` as ``parse(_:source:delimiter:header:)-(UInt8...)``.
+    /// - Throws: `DataError`, as the overload that parses bytes.
     public static func parse(
         _ text: String, source: String, delimiter: UInt8 = UInt8(ascii: ","), header: HeaderMode = .auto
     ) throws -> CSVTable {

@@ -62,10 +62,12 @@ public func trainingCurvesSVG(_ records: [EpochRecord], title: String) -> String
         let pad = (high - low) * 0.04
         return pad.isFinite ? (low - pad)...(high + pad) : low...high
     }
-    let lossRange = paddedRange(lossSeries.flatMap { $0.points.map(\.y) }, fallback: 0...1)
-    // Loss is non-negative, so the axis starts at zero to keep the size of improvements honest.
+    let lossValues = lossSeries.flatMap { $0.points.map(\.y) }
+    let lossRange = paddedRange(lossValues, fallback: 0...1)
+    // Cross-entropy is non-negative, so its axis starts at zero to keep the size of improvements
+    // honest; only a loss that really went negative (some other objective) extends it below.
     let lossAxis = NiceAxis.covering(
-        min(0, lossRange.lowerBound), lossRange.upperBound, targetTickCount: 6)
+        (lossValues.min() ?? 0) < 0 ? lossRange.lowerBound : 0, lossRange.upperBound, targetTickCount: 6)
     let accuracyRange = paddedRange(accuracySeries.flatMap { $0.points.map(\.y) }, fallback: 0...100)
     var accuracyAxis = NiceAxis.covering(
         accuracyRange.lowerBound, accuracyRange.upperBound, targetTickCount: 6)
