@@ -9,7 +9,8 @@ public struct SoftmaxCommand: ParsableCommand {
     /// The command's name, help text and subcommands.
     public static let configuration = CommandConfiguration(
         commandName: "softmax",
-        abstract: "Softmax, log-softmax, logsumexp and the softmax cross-entropy loss over NumPy .npy files.",
+        abstract:
+            "Train softmax classifiers; softmax, log-softmax, logsumexp and the softmax cross-entropy loss over NumPy .npy files.",
         discussion: """
             Arrays are NumPy .npy files (format 1.0-3.0, either byte order). Outputs keep the \
             input's float type (float16, float32 or float64). On bad input the tool prints one \
@@ -19,6 +20,8 @@ public struct SoftmaxCommand: ParsableCommand {
             the environment variable SOFTMAX_ISA=portable|avx2|avx512 asks for a lower one.
 
             Examples:
+              softmax train
+              softmax evaluate softmax-model.json
               softmax apply softmax logits.npy --output probs.npy
               softmax loss scores.npy labels.npy --ignore-index 255 --grad-output grad.npy
             """,

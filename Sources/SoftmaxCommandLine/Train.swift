@@ -22,8 +22,7 @@ struct Train: ParsableCommand {
             Examples:
               softmax train
               softmax train data.csv --label-column species --hidden 32 --epochs 50
-              softmax train train-images-idx3-ubyte.gz --labels train-labels-idx1-ubyte.gz \\
-                  --test-data t10k-images-idx3-ubyte.gz --test-labels t10k-labels-idx1-ubyte.gz
+              softmax train train-images-idx3-ubyte.gz --labels train-labels-idx1-ubyte.gz
               softmax train --task segmentation --plot curves.svg --mask-output mask.png
             """)
 

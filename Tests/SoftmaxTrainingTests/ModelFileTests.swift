@@ -102,7 +102,9 @@ struct DataLoaderTests {
         let set = try loaded.dataset(classNames: nil, ignoreIndex: 255, source: "m")
         #expect(set.classNames == ["0", "1", "2"])
         #expect(throws: DataError.self) { try loaded.dataset(classNames: ["0", "1"], ignoreIndex: 255, source: "m") }
-        #expect(throws: DataError.self) { try loaded.dataset(classNames: ["0", "1", "2"], ignoreIndex: nil, source: "m") }
+        #expect(throws: DataError.self) {
+            try loaded.dataset(classNames: ["0", "1", "2"], ignoreIndex: nil, source: "m")
+        }
     }
 
     @Test func formatsAreRecognisedByNameAndContent() {

@@ -48,6 +48,9 @@ public struct LoadedData: Sendable {
     public var labelNames: [String]?
     /// Segmentation masks: one class index per pixel.
     public var masks: [Int32]?
+    /// Segmentation: the names of the mask's class indices, when the data defines them (the
+    /// generated shapes); otherwise classes are named by their index.
+    public var maskClassNames: [String]?
     /// What was read, for the model's training record.
     public var description: DataDescription
 
@@ -60,7 +63,7 @@ public struct LoadedData: Sendable {
         if task == .segmentation {
             guard let masks else { throw DataError("\(source): no masks (give them with --labels MASKS.npy)") }
             let classNames =
-                given
+                given ?? maskClassNames
                 ?? {
                     let top = masks.lazy.filter { Int($0) != ignoreIndex && $0 >= 0 }.max() ?? 0
                     return (0...Int(top)).map(String.init)
@@ -195,7 +198,7 @@ public enum DataLoader {
         let set = GeneratedShapes.make(count: request.generatedCount, side: request.generatedSide, seed: request.seed)
         return LoadedData(
             task: .segmentation, samples: set.samples, inputCount: set.inputCount, height: set.height, width: set.width,
-            values: set.values, masks: set.labels,
+            values: set.values, masks: set.labels, maskClassNames: set.classNames,
             description: DataDescription(kind: "shapes", samples: set.samples, generatedSide: set.height))
     }
 
