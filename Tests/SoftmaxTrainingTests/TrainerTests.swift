@@ -86,8 +86,7 @@ struct TrainerTests {
             let input: Blob<Float>
             if task == .segmentation {
                 try nchw.reshape([images, classes, height, width])
-                transposeRowsToPlanes(
-                    scores.data, into: &nchw.data, images: images, positions: positions, classes: classes)
+                transposeMatrices(scores.data, into: &nchw.data, count: images, rows: positions, columns: classes)
                 input = nchw
             } else {
                 input = scores
@@ -96,8 +95,7 @@ struct TrainerTests {
             if backward {
                 try loss.backward(top: [top], bottom: [input, labels])
                 if task == .segmentation {
-                    transposePlanesToRows(
-                        nchw.diff, into: &scores.diff, images: images, positions: positions, classes: classes)
+                    transposeMatrices(nchw.diff, into: &scores.diff, count: images, rows: classes, columns: positions)
                 }
                 try network.backward()
             }

@@ -48,7 +48,7 @@ public struct Predictor {
                 out.replaceSubrange(base..<(base + rowCount * classes), with: rows)
             } else {
                 var planes = [Float](repeating: 0, count: rowCount * classes)
-                transposeRowsToPlanes(rows, into: &planes, images: count, positions: positions, classes: classes)
+                transposeMatrices(rows, into: &planes, count: count, rows: positions, columns: classes)
                 out.replaceSubrange(base..<(base + planes.count), with: planes)
             }
         }

@@ -86,9 +86,8 @@ public struct Trainer {
                 let lossInput: Blob<Float>
                 if segmentation {
                     try scoresNCHW.reshape([members.count, classes, dataset.height, dataset.width])
-                    transposeRowsToPlanes(
-                        scores.data, into: &scoresNCHW.data, images: members.count, positions: perSample,
-                        classes: classes)
+                    transposeMatrices(
+                        scores.data, into: &scoresNCHW.data, count: members.count, rows: perSample, columns: classes)
                     lossInput = scoresNCHW
                 } else {
                     lossInput = scores
@@ -96,9 +95,8 @@ public struct Trainer {
                 lossSum += try lossLayer.forward(bottom: [lossInput, labels], top: [lossTop])
                 try lossLayer.backward(top: [lossTop], bottom: [lossInput, labels])
                 if segmentation {
-                    transposePlanesToRows(
-                        scoresNCHW.diff, into: &scores.diff, images: members.count, positions: perSample,
-                        classes: classes)
+                    transposeMatrices(
+                        scoresNCHW.diff, into: &scores.diff, count: members.count, rows: classes, columns: perSample)
                 }
                 try network.backward()
                 solver.step()
@@ -127,29 +125,16 @@ public struct Trainer {
     }
 }
 
-/// `[images, positions, classes]` (a row of scores per pixel) → `[images, classes, positions]` (NCHW).
-func transposeRowsToPlanes(_ rows: [Float], into planes: inout [Float], images: Int, positions: Int, classes: Int) {
-    rows.withUnsafeBufferPointer { src in
-        planes.withUnsafeMutableBufferPointer { dst in
-            for n in 0..<images {
-                let base = n * positions * classes
-                for p in 0..<positions {
-                    for k in 0..<classes { dst[base + k * positions + p] = src[base + p * classes + k] }
-                }
-            }
-        }
-    }
-}
-
-/// `[images, classes, positions]` → `[images, positions, classes]`.
-func transposePlanesToRows(_ planes: [Float], into rows: inout [Float], images: Int, positions: Int, classes: Int) {
-    planes.withUnsafeBufferPointer { src in
-        rows.withUnsafeMutableBufferPointer { dst in
-            for n in 0..<images {
-                let base = n * positions * classes
-                for k in 0..<classes {
-                    for p in 0..<positions { dst[base + p * classes + k] = src[base + k * positions + p] }
-                }
+/// Transposes each of `count` consecutive `rows × columns` matrices of `source` into
+/// `columns × rows` in `destination`: `[images, positions, classes]` (a row of scores per pixel)
+/// to `[images, classes, positions]` (NCHW) with `rows: positions, columns: classes`, and back
+/// with the two swapped.
+func transposeMatrices(_ source: [Float], into destination: inout [Float], count: Int, rows: Int, columns: Int) {
+    source.withUnsafeBufferPointer { src in
+        destination.withUnsafeMutableBufferPointer { dst in
+            for n in 0..<count {
+                let base = n * rows * columns
+                for r in 0..<rows { for c in 0..<columns { dst[base + c * rows + r] = src[base + r * columns + c] } }
             }
         }
     }
