@@ -80,7 +80,7 @@ struct Train: ParsableCommand {
         help: "One weight per class: w0,w1,… or a .npy file.")
     var classWeights: String?
 
-    @Option(help: "Seeds the split, the initial weights and the shuffles.")
+    @Option(parsing: .unconditional, help: "Seeds the split, the initial weights and the shuffles.")
     var seed: UInt64 = 0
 
     @Option(parsing: .unconditional, help: "Add a hidden layer of N ReLU units.")

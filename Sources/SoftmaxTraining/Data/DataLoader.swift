@@ -74,7 +74,7 @@ public struct LoadedData: Sendable {
             try dataset.checkLabels(ignoreIndex: ignoreIndex, source: source)
             return dataset
         }
-        guard let labelNames else { throw DataError("\(source): no labels") }
+        guard let labelNames else { throw DataError("\(source): no labels (give them with --labels LABELS.npy)") }
         let classNames = given ?? Self.classNames(of: labelNames)
         var index: [String: Int32] = [:]
         for (i, name) in classNames.enumerated() { index[name] = Int32(i) }
@@ -222,7 +222,7 @@ public enum DataLoader {
             let idx = try IDXArray(bytes: bytes, source: path)
             return (idx.shape, idx.values)
         default:
-            let npy = try NPYArray(npyBytes: bytes)
+            let npy = try npyArray(bytes, path: path)
             let values = npy.doubles().map { Float($0) }
             if let i = values.firstIndex(where: { !$0.isFinite }) {
                 throw DataError("'\(path)': element \(i) is \(values[i]); features must be finite")
@@ -238,8 +238,15 @@ public enum DataLoader {
             let idx = try IDXArray(bytes: bytes, source: path)
             return (idx.shape, idx.values.map(Double.init))
         }
-        let npy = try NPYArray(npyBytes: bytes)
+        let npy = try npyArray(bytes, path: path)
         return (npy.shape, npy.doubles())
+    }
+
+    /// Parses `.npy` bytes, naming the file in the error.
+    private static func npyArray(_ bytes: [UInt8], path: String) throws -> NPYArray {
+        do { return try NPYArray(npyBytes: bytes) } catch let error as NPYError {
+            throw DataError("'\(path)': \(error.description)")
+        }
     }
 
     /// `values` as whole numbers, or an error naming the first that is not one.
