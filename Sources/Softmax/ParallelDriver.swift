@@ -23,9 +23,19 @@ public enum SoftmaxThreads {
         set { limit.store(Swift.max(0, newValue), ordering: .relaxed) }
     }
 
+    /// The cap set by `withMaximum` for the current task, if any.
+    @TaskLocal static var override: Int?
+
+    /// Runs `body` with at most `threads` threads per call (0: one per core) for calls made by
+    /// the current task only; other tasks keep `maximum`.  Read on the calling thread, as every
+    /// call does before it splits its work.
+    public static func withMaximum<R>(_ threads: Int, _ body: () throws -> R) rethrows -> R {
+        try $override.withValue(Swift.max(0, threads), operation: body)
+    }
+
     /// The number of threads a call with enough work uses.
     public static var effective: Int {
-        let m = maximum
+        let m = override ?? maximum
         let cores = ProcessInfoCores.count
         return m == 0 ? cores : Swift.min(m, cores)
     }

@@ -15,6 +15,8 @@ public enum SoftmaxError: Error, Equatable, Sendable, CustomStringConvertible {
     case labelNotWhole(value: Double, position: [Int])
     /// An option has a value outside its domain.
     case invalidOption(name: String, value: String, reason: String)
+    /// An input, or the memory a request needs, is over `ResourceLimits.maximumBytes`.
+    case tooLarge(what: String, bytes: Int, limit: Int)
 
     /// The message the command-line tool prints after `error:`.
     public var description: String {
@@ -35,6 +37,12 @@ public enum SoftmaxError: Error, Equatable, Sendable, CustomStringConvertible {
             return "label \(value) at position \(Self.shapeText(position)) is not a whole number"
         case .invalidOption(let name, let value, let reason):
             return "invalid \(name) \(value): \(reason)"
+        case .tooLarge(let what, let bytes, let limit):
+            let size = bytes == Int.max ? "more than \(ResourceLimits.text(Int.max))" : ResourceLimits.text(bytes)
+            let source =
+                ResourceLimits.configured.fromEnvironment
+                ? "set by SOFTMAX_MAX_INPUT_BYTES" : "3/4 of this machine's memory; SOFTMAX_MAX_INPUT_BYTES changes it"
+            return "\(what) needs \(size), more than the limit of \(ResourceLimits.text(limit)) (\(source))"
         }
     }
 

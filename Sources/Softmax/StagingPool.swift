@@ -1,5 +1,3 @@
-import Synchronization
-
 /// Reusable scratch memory for staging `Float16` data through `Float`.
 ///
 /// A fresh multi-megabyte allocation per call is mapped anew by the system and every page
@@ -17,7 +15,7 @@ enum StagingPool {
 
     private static let maximumBlocks = 8
     private static let maximumBytes = 256 << 20
-    private static let blocks = Mutex<[Block]>([])
+    private static let blocks = PthreadLocked<[Block]>([])
 
     /// Runs `body` with `count` uninitialised `T` values (`T` trivial), from the pool when a
     /// kept block is large enough.

@@ -60,7 +60,7 @@ final class WorkerPool: @unchecked Sendable {
     private let workerCount: Int
     private let busy = Atomic<Bool>(false)
     private let generation = Atomic<Int>(0)
-    private let current = Mutex<Loop?>(nil)
+    private let current = PthreadLocked<Loop?>(nil)
     private let sleepers = Atomic<Int>(0)
     private let lock: UnsafeMutablePointer<pthread_mutex_t>
     private let wake: UnsafeMutablePointer<pthread_cond_t>

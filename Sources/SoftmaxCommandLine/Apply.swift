@@ -34,6 +34,9 @@ struct Apply: ParsableCommand {
     func run() throws {
         try checkOutputs([("--output", output)], inputs: [input])
         let array = try NPYArray.readFloats(input, "input")
+        // The file's bytes, the typed copy, the result and its encoded file.
+        try ResourceLimits.check(
+            ResourceLimits.bytes(count: array.bytes.count, size: 4), for: "'\(operation.rawValue)' of '\(input)'")
         try withFloatType(array.dataType) { try apply($0, array) }
     }
 

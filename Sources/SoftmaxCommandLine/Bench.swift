@@ -56,6 +56,12 @@ struct Bench: ParsableCommand {
         let shape = dims.map { $0! }
         let axis = self.axis ?? (op == .crossEntropy ? (shape.count == 1 ? 0 : 1) : -1)
         let layout = try Layout(shape: shape, axis: axis)
+        // Input and output (reused by the copy baseline), labels, and for float16 the Float
+        // staging of both.
+        let perElement = 2 * dataType.itemSize + 4 + (dataType == .float16 ? 8 : 0)
+        try ResourceLimits.check(
+            ResourceLimits.bytes(count: layout.count, size: perElement),
+            for: "benchmarking shape \(SoftmaxError.shapeText(shape))")
         SoftmaxThreads.maximum = threads
         var lines: [String] = []
         for measured in op == .copy ? [Operation.copy] : [op, .copy] {

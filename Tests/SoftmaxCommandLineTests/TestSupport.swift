@@ -216,11 +216,15 @@ func softmaxExecutable() -> URL {
     Bundle.module.bundleURL.deletingLastPathComponent().appendingPathComponent("softmax")
 }
 
-/// Runs the built `softmax` binary with `arguments` and collects its output.
-func runSoftmax(_ arguments: [String]) throws -> ProcessResult {
+/// Runs the built `softmax` binary with `arguments` (and `environment` added to this
+/// process's) and collects its output.
+func runSoftmax(_ arguments: [String], environment: [String: String] = [:]) throws -> ProcessResult {
     let process = Process()
     process.executableURL = softmaxExecutable()
     process.arguments = arguments
+    if !environment.isEmpty {
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    }
     let out = Pipe()
     let err = Pipe()
     process.standardOutput = out

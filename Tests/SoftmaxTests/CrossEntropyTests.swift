@@ -247,12 +247,13 @@ struct CrossEntropyTests {
         let shape = [16, 21, 1000]
         let x = try NDArray(shape: shape, scalars: rng.gaussians(shape.reduce(1, *)).map { Float($0) })
         let t = try NDArray(shape: [16, 1000], scalars: (0..<16000).map { _ in Int32.random(in: 0..<21, using: &rng) })
-        let saved = SoftmaxThreads.maximum
-        defer { SoftmaxThreads.maximum = saved }
-        SoftmaxThreads.maximum = 1
-        let one = try crossEntropy(x, classIndices: t, options: .init(labelSmoothing: 0.1))
-        SoftmaxThreads.maximum = 0
-        let all = try crossEntropy(x, classIndices: t, options: .init(labelSmoothing: 0.1))
+        // Task-local caps: tests run in parallel, and a process-wide setting would leak.
+        let one = try SoftmaxThreads.withMaximum(1) {
+            try crossEntropy(x, classIndices: t, options: .init(labelSmoothing: 0.1))
+        }
+        let all = try SoftmaxThreads.withMaximum(0) {
+            try crossEntropy(x, classIndices: t, options: .init(labelSmoothing: 0.1))
+        }
         #expect(one.loss == all.loss)
         #expect(one.gradient! == all.gradient!)
     }

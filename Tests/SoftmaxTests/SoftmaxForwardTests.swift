@@ -172,12 +172,9 @@ struct SoftmaxForwardTests {
         var rng = SeededGenerator(seed: 9)
         let shape = [64, 3000]
         let x = try NDArray(shape: shape, scalars: rng.gaussians(64 * 3000).map { Float($0) })
-        let saved = SoftmaxThreads.maximum
-        defer { SoftmaxThreads.maximum = saved }
-        SoftmaxThreads.maximum = 1
-        let one = try x.logSoftmax().scalars
-        SoftmaxThreads.maximum = 0
-        let all = try x.logSoftmax().scalars
+        // Task-local caps: tests run in parallel, and a process-wide setting would leak.
+        let one = try SoftmaxThreads.withMaximum(1) { try x.logSoftmax().scalars }
+        let all = try SoftmaxThreads.withMaximum(0) { try x.logSoftmax().scalars }
         #expect(one == all)
     }
 }

@@ -46,6 +46,14 @@ public struct NPYArray: Sendable, Equatable {
         var headerLength = 0
         for k in 0..<lengthBytes { headerLength |= Int(file[8 + k]) << (8 * k) }
         let headerStart = 8 + lengthBytes
+        // NumPy writes headers of well under 1 kB (and its reader refuses more than 10000 bytes
+        // by default); a megabyte is generous and keeps a crafted header from costing much.
+        guard headerLength <= Self.maximumHeaderLength else {
+            throw NPYError.malformedHeader(
+                reason:
+                    "the header is \(headerLength) bytes, more than the \(Self.maximumHeaderLength) this reader accepts"
+            )
+        }
         guard file.count - headerStart >= headerLength else {
             throw NPYError.truncated(what: "header", expected: headerLength, available: file.count - headerStart)
         }
@@ -76,10 +84,15 @@ public struct NPYArray: Sendable, Equatable {
         self.bytes = data
     }
 
+    /// The longest header `init(npyBytes:)` accepts: 1 MiB.
+    public static let maximumHeaderLength = 1 << 20
+
     /// Reads a `.npy` file.
     ///
-    /// - Throws: `NPYError.io` when the file cannot be read, else as `init(npyBytes:)`.
+    /// - Throws: `SoftmaxError.tooLarge` for a file over `ResourceLimits.maximumBytes`,
+    ///   `NPYError.io` when the file cannot be read, else as `init(npyBytes:)`.
     public init(contentsOf path: String) throws {
+        if let size = ResourceLimits.fileSize(path) { try ResourceLimits.check(size, for: "reading '\(path)'") }
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw NPYError.io(path: path, reason: Self.reason(error))

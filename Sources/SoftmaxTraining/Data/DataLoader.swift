@@ -223,6 +223,8 @@ public enum DataLoader {
             return (idx.shape, idx.values)
         default:
             let npy = try npyArray(bytes, path: path)
+            // Converted through Double: 12 bytes per element while both exist.
+            try ResourceLimits.check(ResourceLimits.bytes(count: npy.count, size: 12), for: "converting '\(path)'")
             let values = npy.doubles().map { Float($0) }
             if let i = values.firstIndex(where: { !$0.isFinite }) {
                 throw DataError("'\(path)': element \(i) is \(values[i]); features must be finite")
@@ -239,6 +241,7 @@ public enum DataLoader {
             return (idx.shape, idx.values.map(Double.init))
         }
         let npy = try npyArray(bytes, path: path)
+        try ResourceLimits.check(ResourceLimits.bytes(count: npy.count, size: 8), for: "converting '\(path)'")
         return (npy.shape, npy.doubles())
     }
 

@@ -1,5 +1,6 @@
 import CZlib
 import Foundation
+import Softmax
 
 /// Whether `bytes` start with the gzip magic number `1f 8b`.
 ///
@@ -39,7 +40,9 @@ public func gunzip(_ bytes: [UInt8], source: String) throws -> [UInt8] {
     }
     defer { inflateEnd(&stream) }
 
-    var output = [UInt8](repeating: 0, count: initialOutputCapacity(compressed: bytes))
+    // The first guess never exceeds the memory limit; growing past it is checked below.
+    var output = [UInt8](
+        repeating: 0, count: min(initialOutputCapacity(compressed: bytes), max(ResourceLimits.maximumBytes, 1)))
     var produced = 0
     try bytes.withUnsafeBufferPointer { input in
         guard let inputBase = input.baseAddress else { return }
@@ -48,6 +51,7 @@ public func gunzip(_ bytes: [UInt8], source: String) throws -> [UInt8] {
             if produced == output.count {
                 let (doubled, overflow) = output.count.multipliedReportingOverflow(by: 2)
                 guard !overflow else { throw invalid("decompressed size overflows Int") }
+                try ResourceLimits.check(doubled, for: "decompressing '\(source)'")
                 output.append(contentsOf: repeatElement(0, count: doubled - output.count))
             }
             // zlib counts in UInt32: feed and drain at most 1 GiB per call.
@@ -134,10 +138,12 @@ private func readWholeFile(_ path: String) throws -> [UInt8] {
     // The size from fstat is only a hint (pipes and /proc files report 0): read until EOF.
     var info = stat()
     let sizeHint = fstat(fileno(file), &info) == 0 ? Int(info.st_size) : 0
+    try ResourceLimits.check(sizeHint, for: "reading '\(path)'")
     var bytes = [UInt8](repeating: 0, count: max(sizeHint, 0) + 1)
     var count = 0
     while true {
         if count == bytes.count {
+            try ResourceLimits.check(bytes.count + max(bytes.count, 64 * 1024), for: "reading '\(path)'")
             bytes.append(contentsOf: repeatElement(0, count: max(bytes.count, 64 * 1024)))
         }
         let read = bytes.withUnsafeMutableBufferPointer { buffer in
@@ -152,4 +158,37 @@ private func readWholeFile(_ path: String) throws -> [UInt8] {
     }
     bytes.removeLast(bytes.count - count)
     return bytes
+}
+
+/// Compresses `bytes` into one gzip member with zlib's deflate.
+///
+/// - Parameters:
+///   - bytes: the data.
+///   - level: zlib's level, 0 (store) to 9 (smallest).
+/// - Returns: a gzip file's bytes (`gunzip` reads them back).
+/// - Throws: `DataError` if zlib refuses the level or the data.
+public func gzip(_ bytes: [UInt8], level: Int32 = 6) throws -> [UInt8] {
+    var stream = z_stream()
+    // Window bits 15 + 16: the largest window, with a gzip header and trailer.
+    let status = deflateInit2_(
+        &stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+    guard status == Z_OK else { throw DataError("gzip: zlib refused level \(level) (\(status))") }
+    defer { deflateEnd(&stream) }
+    guard bytes.count <= Int(UInt32.max) else {
+        throw DataError("gzip: \(bytes.count) bytes is more than one call takes")
+    }
+    var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, UInt(bytes.count))) + 32)
+    var input = bytes
+    let written = try input.withUnsafeMutableBufferPointer { source in
+        try output.withUnsafeMutableBufferPointer { destination in
+            stream.next_in = source.baseAddress
+            stream.avail_in = UInt32(source.count)
+            stream.next_out = destination.baseAddress
+            stream.avail_out = UInt32(destination.count)
+            let result = deflate(&stream, Z_FINISH)
+            guard result == Z_STREAM_END else { throw DataError("gzip: deflate stopped with \(result)") }
+            return destination.count - Int(stream.avail_out)
+        }
+    }
+    return Array(output.prefix(written))
 }

@@ -33,7 +33,11 @@ public struct Predictor {
     public func probabilities(_ dataset: Dataset) throws -> [Float] {
         let classes = model.classNames.count
         let positions = dataset.positionsPerSample
-        var out = [Float](repeating: 0, count: dataset.samples * positions * classes)
+        let count = ResourceLimits.bytes(
+            count: dataset.samples, size: ResourceLimits.bytes(count: positions, size: classes))
+        try ResourceLimits.check(
+            ResourceLimits.bytes(count: count, size: 8), for: "the probabilities of \(dataset.samples) samples")
+        var out = [Float](repeating: 0, count: count)
         var rows = [Float](repeating: 0, count: 0)
         try scorer.forEachChunk(of: dataset, samples: Array(0..<dataset.samples)) { first, count, scores in
             let rowCount = count * positions

@@ -1,4 +1,5 @@
 import Foundation
+import Softmax
 import SoftmaxLayers
 
 /// A trained classifier as stored in a model file: JSON, documented in `docs/model-format.md`.
@@ -94,6 +95,7 @@ public struct SoftmaxModel: Codable, Sendable, Equatable {
     ///
     /// - Throws: `DataError` naming the file for unreadable, malformed or inconsistent models.
     public init(contentsOf path: String) throws {
+        if let size = ResourceLimits.fileSize(path) { try ResourceLimits.check(size, for: "reading '\(path)'") }
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw DataError("cannot read model '\(path)': \(error.localizedDescription)")

@@ -25,6 +25,9 @@ struct Scorer {
     ) throws {
         let perSample = dataset.positionsPerSample
         let samplesPerChunk = Swift.max(1, chunkRows / perSample)
+        let chunk = ResourceLimits.bytes(
+            count: samplesPerChunk * perSample, size: 4 * (transform.rowFeatures + 2 * network.classes))
+        try ResourceLimits.check(chunk, for: "scoring \(perSample) positions of \(transform.rowFeatures) features")
         var start = 0
         while start < indices.count {
             let end = Swift.min(start + samplesPerChunk, indices.count)

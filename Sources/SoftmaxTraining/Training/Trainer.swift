@@ -42,6 +42,7 @@ public struct Trainer {
         }
         var generator = SplitMix64(seed: settings.seed)
         let transform = InputTransform(fitting: dataset, samples: trainIndices, patchSize: settings.patchSize)
+        try checkMemory(dataset, transform: transform, classes: classes)
         let network = try Network(
             inputs: transform.rowFeatures, classes: classes, hidden: settings.hidden, generator: &generator)
         let batchesPerEpoch = (trainIndices.count + settings.batchSize - 1) / settings.batchSize
@@ -122,6 +123,28 @@ public struct Trainer {
             inputScale: transform.scale, patchSize: transform.patchSize, layers: SoftmaxModel.layers(of: network),
             training: TrainingRecord(settings: settings, data: data, history: history))
         return (model, last!.train, last!.test)
+    }
+}
+
+extension Trainer {
+    /// Throws `SoftmaxError.tooLarge` when the parameters (data, diff, momentum) or one
+    /// mini-batch's rows, scores and gradients would not fit `ResourceLimits.maximumBytes`.
+    func checkMemory(_ dataset: Dataset, transform: InputTransform, classes: Int) throws {
+        let features = transform.rowFeatures
+        let widths = [features] + (settings.hidden.map { [$0] } ?? []) + [classes]
+        var parameters = 0
+        for (a, b) in zip(widths, widths.dropFirst()) {
+            parameters = parameters.addingReportingOverflow(ResourceLimits.bytes(count: a + 1, size: b)).partialValue
+        }
+        let rows = ResourceLimits.bytes(
+            count: Swift.min(settings.batchSize, dataset.samples), size: dataset.positionsPerSample)
+        // Per row: the features (and the layer's copy), activations and scores with their gradients.
+        let perRow = 2 * features + 2 * (settings.hidden ?? 0) + 4 * classes
+        let total = [
+            ResourceLimits.bytes(count: parameters, size: 12), ResourceLimits.bytes(count: rows, size: 4 * perRow),
+        ]
+        .reduce(0) { $0.addingReportingOverflow($1).overflow ? Int.max : $0 + $1 }
+        try ResourceLimits.check(total, for: "training (\(features) features per row, batch \(settings.batchSize))")
     }
 }
 

@@ -1,0 +1,62 @@
+import Foundation
+
+/// The memory the package lets input a user supplies ask for.
+///
+/// Files, decompressed data and the arrays a command allocates (its inputs plus the outputs it
+/// will write) are checked against `maximumBytes` *before* the memory is taken, so an input too
+/// large for the machine gives a clear error (`SoftmaxError.tooLarge`) instead of the
+/// allocation failing, which in Swift ends the process.  The limit is three quarters of the
+/// machine's physical memory, or the value of the environment variable
+/// `SOFTMAX_MAX_INPUT_BYTES` (a byte count) when it is set — the tests use it to exercise the
+/// limit without gigabyte files.
+public enum ResourceLimits {
+    /// The most bytes one input file, or the working arrays of one command, may take.
+    public static var maximumBytes: Int { configured.bytes }
+
+    /// The limit and where it comes from, read once.
+    static let configured: (bytes: Int, fromEnvironment: Bool) = {
+        if let text = ProcessInfo.processInfo.environment["SOFTMAX_MAX_INPUT_BYTES"], let value = Int(text), value > 0 {
+            return (value, true)
+        }
+        return (Int(clamping: ProcessInfo.processInfo.physicalMemory / 4 * 3), false)
+    }()
+
+    /// Throws `SoftmaxError.tooLarge` unless `bytes` is within `maximumBytes`.
+    ///
+    /// - Parameters:
+    ///   - bytes: what is about to be read or allocated.
+    ///   - what: names it in the message (`"'big.npy'"`, `"the arrays of shape (…)"`).
+    public static func check(_ bytes: Int, for what: String) throws {
+        guard bytes <= maximumBytes else {
+            throw SoftmaxError.tooLarge(what: what, bytes: bytes, limit: maximumBytes)
+        }
+    }
+
+    /// `count · size` in bytes, or `Int.max` when it overflows (which no check lets through).
+    public static func bytes(count: Int, size: Int) -> Int {
+        let (product, overflow) = count.multipliedReportingOverflow(by: size)
+        return overflow ? Int.max : product
+    }
+
+    /// The size of the file at `path` from the file system, or `nil` when it has none (pipes).
+    public static func fileSize(_ path: String) -> Int? {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+            let type = attributes[.type] as? FileAttributeType, type == .typeRegular,
+            let size = attributes[.size] as? NSNumber
+        else { return nil }
+        return size.intValue
+    }
+
+    /// Bytes as people read them: `512 B`, `3.2 MB`, `40.0 GB`.
+    static func text(_ bytes: Int) -> String {
+        if bytes < 1000 { return "\(bytes) B" }
+        let units = ["kB", "MB", "GB", "TB", "PB", "EB"]
+        var value = Double(bytes) / 1000
+        var unit = 0
+        while value >= 1000 && unit < units.count - 1 {
+            value /= 1000
+            unit += 1
+        }
+        return String(format: "%.1f %@", value, units[unit])
+    }
+}
