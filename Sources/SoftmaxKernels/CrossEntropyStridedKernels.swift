@@ -183,7 +183,7 @@ extension StridedKernels {
             weighted[g] = s.selectEqual(to: V(repeating: 0), then: V(repeating: 0), else: logSum)
         }
         guard outputs.writesElements else { return }
-        writeOutputs(
+        _ = writeOutputs(
             x, stride: stride, count: count, parameters: k, outputs: outputs, kept: kept,
             shift: shift, inverse: sum, logSum: weighted, scaledCoefficientSum: coefficientSum,
             scale: scale, probabilityTargets: q, oneHot: nil)

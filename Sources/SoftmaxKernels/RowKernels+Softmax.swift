@@ -24,7 +24,7 @@ extension RowKernels {
     /// - Complexity: O(count): one read of `x`, one write of `y`, one in-cache pass over `y`.
     @inlinable
     public static func logSoftmaxOnePass(_ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, count n: Int) {
-        onePass(logarithmic: true, x, y, count: n, scale: 1)
+        _ = onePass(logarithmic: true, x, y, count: n, scale: 1)
     }
 
     /// The two one-pass kernels (`logarithmic` is a constant at each call site, so the
