@@ -16,6 +16,8 @@ let package = Package(
     products: [
         .library(name: "Softmax", targets: ["Softmax"]),
         .library(name: "SoftmaxLayers", targets: ["SoftmaxLayers"]),
+        .library(name: "SoftmaxTraining", targets: ["SoftmaxTraining"]),
+        .library(name: "SoftmaxFuzzing", targets: ["SoftmaxFuzzing"]),
         .executable(name: "softmax", targets: ["softmax"]),
     ],
     dependencies: [
@@ -61,9 +63,13 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "softmax", dependencies: ["SoftmaxCommandLine"]),
+        // What the libFuzzer targets (the separate package in Fuzz/) run on each input; the
+        // tests replay the kept corpus and crash reproducers through the same functions.
+        .target(name: "SoftmaxFuzzing", dependencies: ["Softmax", "SoftmaxTraining"]),
         .testTarget(name: "SoftmaxTests", dependencies: ["Softmax", "SoftmaxKernels"]),
         .testTarget(name: "SoftmaxLayersTests", dependencies: ["SoftmaxLayers"]),
         .testTarget(name: "SoftmaxTrainingTests", dependencies: ["SoftmaxTraining"]),
+        .testTarget(name: "SoftmaxFuzzingTests", dependencies: ["SoftmaxFuzzing"], resources: [.copy("Corpus")]),
         .testTarget(
             name: "SoftmaxCommandLineTests",
             dependencies: ["SoftmaxCommandLine", "SoftmaxTraining", "softmax"],

@@ -64,10 +64,16 @@ extension RowKernels {
             }
             while i < end {
                 let lanes = Swift.min(w, end - i)
-                let d = (x + i).loadLanes(lanes, V.self) - shift
+                // Lanes past the row are -infinity, so their exponential is 0.  Filling them
+                // with 0 (as `loadLanes` does) gave `0 − shift`, which is positive when the
+                // lane's maximum is below 0: for a maximum below about −88 the exponential
+                // overflowed, and `∞·0` made the whole row NaN (found by the fuzzer).
+                let tail =
+                    lanes == w ? (x + i).loadVector(V.self) : (x + i).loadVector(count: lanes, fill: -.infinity, V.self)
+                let d = tail - shift
                 let e = d.vectorExpNonPositive()
                 (y + i).storeLanes(logarithmic ? d : e, lanes)
-                s0 += lanes == w ? e : e * V.firstLanes(lanes, 1)
+                s0 += e
                 i += lanes
             }
             blockMax[b] = m
