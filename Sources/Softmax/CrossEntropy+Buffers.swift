@@ -94,6 +94,19 @@ private func crossEntropyLayout<T>(
     let layout = try Layout(shape: shape, axis: options.resolvedAxis(rank: shape.count))
     try checkCount(scores.count, layout.count, "scores")
     try options.validate(classes: layout.classes)
+    // Float and Float16 compute in Float: a weight finite in Double but not in Float would make
+    // the gradient scale infinite (and ∞·0 = NaN, even at ignored positions).
+    let computeName = T.self == Double.self ? "float64" : "float32"
+    let largest = T.self == Double.self ? Double.greatestFiniteMagnitude : Double(Float.greatestFiniteMagnitude)
+    guard abs(options.lossWeight) <= largest else {
+        throw SoftmaxError.invalidOption(
+            name: "loss weight", value: "\(options.lossWeight)", reason: "it is not finite in \(computeName)")
+    }
+    if let i = options.classWeights?.firstIndex(where: { abs($0) > largest }) {
+        throw SoftmaxError.invalidOption(
+            name: "class weight", value: "\(options.classWeights![i]) at index \(i)",
+            reason: "it is not finite in \(computeName)")
+    }
     if let g = outputs.gradient { try checkCount(g.count, layout.count, "gradient output") }
     if let l = outputs.losses { try checkCount(l.count, layout.positions, "loss output") }
     if let p = outputs.probabilities { try checkCount(p.count, layout.count, "probability output") }

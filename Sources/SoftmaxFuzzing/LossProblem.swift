@@ -148,9 +148,11 @@ struct LossProblem<T: SoftmaxScalar> {
         let indexTargets = labelType != nil
 
         // What the call must accept.
+        // Weights must be finite in the compute type (Float for Float and Float16).
+        let largest = T.self == Double.self ? Double.greatestFiniteMagnitude : Double(Float.greatestFiniteMagnitude)
         let optionsValid =
-            options.labelSmoothing >= 0 && options.labelSmoothing <= 1 && options.lossWeight.isFinite
-            && (options.classWeights.map { $0.count == classes && $0.allSatisfy(\.isFinite) } ?? true)
+            options.labelSmoothing >= 0 && options.labelSmoothing <= 1 && abs(options.lossWeight) <= largest
+            && (options.classWeights.map { $0.count == classes && $0.allSatisfy { abs($0) <= largest } } ?? true)
         let labelsValid = labels.allSatisfy {
             guard let t = $0.classIndex else { return false }
             return t == options.ignoreIndex || (t >= 0 && t < classes)

@@ -113,6 +113,17 @@ struct ErrorTests {
         #expect(throws: SoftmaxError.axisOutOfRange(axis: 2, rank: 2)) {
             try crossEntropy(x, classIndices: t, options: .init(axis: 2))
         }
+        // Finite in Double, not in Float (the fuzzer found NaN gradients from these).
+        #expect(
+            throws: SoftmaxError.invalidOption(
+                name: "loss weight", value: "1e+300", reason: "it is not finite in float32")
+        ) { try crossEntropy(x, classIndices: t, options: .init(lossWeight: 1e300)) }
+        #expect(throws: SoftmaxError.self) {
+            try crossEntropy(x, classIndices: t, options: .init(classWeights: [1, -1e200, 2]))
+        }
+        let x64 = try NDArray(shape: [2, 3], scalars: [Double](repeating: 0, count: 6))
+        let big = try crossEntropy(x64, classIndices: t, options: .init(lossWeight: 1e300))
+        #expect(big.gradient!.scalars.allSatisfy { $0.isFinite })
         let message = SoftmaxError.invalidOption(name: "label smoothing", value: "1.5", reason: "it must be in [0, 1]")
             .description
         #expect(message.contains("1.5"))
