@@ -1,7 +1,6 @@
 import Foundation
-import Testing
-
 import SoftmaxTraining
+import Testing
 
 /// The README's library example, so that it keeps compiling and working.
 @Suite("README example")
