@@ -86,7 +86,7 @@ struct Predict: ParsableCommand {
         }
         if let maskOutput {
             let mask = Array(predicted[0..<(set.height * set.width)])
-            try writeBytes(try segmentationPanelPNG(set, sample: 0, predicted: mask, truth: nil), to: maskOutput)
+            try writeAtomically(try segmentationPanelPNG(set, sample: 0, predicted: mask, truth: nil), to: maskOutput)
             emit("image 0 and its predicted mask written to \(maskOutput)")
         }
     }

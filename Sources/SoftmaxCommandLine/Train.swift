@@ -206,18 +206,12 @@ struct Train: ParsableCommand {
             let set = prepared.testSet
             let mask = try predictor.predictedMask(set, sample: first)
             let truth = Array(set.labels[(first * set.positionsPerSample)..<((first + 1) * set.positionsPerSample)])
-            try writeBytes(try segmentationPanelPNG(set, sample: first, predicted: mask, truth: truth), to: maskOutput)
+            try writeAtomically(
+                try segmentationPanelPNG(set, sample: first, predicted: mask, truth: truth), to: maskOutput)
             emit("image \(first), its true mask and the predicted mask written to \(maskOutput)")
         }
     }
 }
 
-/// Writes text atomically.
-func writeText(_ text: String, to path: String) throws { try writeBytes(Array(text.utf8), to: path) }
-
-/// Writes bytes atomically (temporary file + rename): a failure leaves no partial file.
-func writeBytes(_ bytes: [UInt8], to path: String) throws {
-    do { try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
-        throw CommandLineError("cannot write '\(path)': \(error.localizedDescription)")
-    }
-}
+/// Writes text atomically (see `writeAtomically`).
+func writeText(_ text: String, to path: String) throws { try writeAtomically(Array(text.utf8), to: path) }

@@ -183,7 +183,7 @@ public struct SoftmaxModel: Codable, Sendable, Equatable {
 /// a failed write never leaves a partial file behind.
 ///
 /// - Throws: `DataError` naming the path.
-func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+public func writeAtomically(_ bytes: [UInt8], to path: String) throws {
     let url = URL(fileURLWithPath: path)
     do {
         try Data(bytes).write(to: url, options: .atomic)
