@@ -46,6 +46,9 @@ struct Predict: ParsableCommand {
         if model.task != .segmentation && maskOutput != nil {
             throw CommandLineError("--mask-output is for segmentation models")
         }
+        if model.task == .segmentation, let output, output.hasSuffix(".csv") {
+            throw CommandLineError("--output '\(output)': segmentation probabilities are written as .npy")
+        }
         let predictor = try Predictor(model: model)
         var request = try dataOptions.request(path: data, task: model.task)
         var loaded = try DataLoader.load(request)
@@ -59,17 +62,13 @@ struct Predict: ParsableCommand {
             width: loaded.width, values: loaded.values, labels: [], classNames: model.classNames)
         try predictor.check(set, source: data)
         let classes = model.classNames.count
-        let probabilities = try predictor.probabilities(set)
         let shape =
             model.task == .segmentation ? [set.samples, classes, set.height, set.width] : [set.samples, classes]
-        let predicted = try predictor.predictedClasses(set)
-        if let output {
+        let (predicted, computed) = try predictor.predictions(set, withProbabilities: output != nil)
+        if let output, let probabilities = computed {
             if output.hasSuffix(".npy") {
                 try NDArray(shape: shape, scalars: probabilities).write(to: output)
             } else {
-                guard model.task == .classification else {
-                    throw CommandLineError("--output '\(output)': segmentation probabilities are written as .npy")
-                }
                 var text = (["predicted"] + model.classNames).map(csvField).joined(separator: ",") + "\n"
                 for n in 0..<set.samples {
                     text += csvField(model.classNames[Int(predicted[n])])

@@ -28,48 +28,54 @@ public struct Predictor {
         }
     }
 
-    /// Class probabilities of every sample: `samples × classes` rows for classification,
-    /// `samples × classes × height × width` (NCHW) for segmentation.
-    public func probabilities(_ dataset: Dataset) throws -> [Float] {
+    /// The most probable class of every position (sample, or pixel in image order) and, when
+    /// `withProbabilities`, the class probabilities of every sample — `samples × classes` rows
+    /// for classification, `samples × classes × height × width` (NCHW) for segmentation — from
+    /// one pass of the network.
+    public func predictions(_ dataset: Dataset, withProbabilities: Bool) throws -> (
+        classes: [Int32], probabilities: [Float]?
+    ) {
         let classes = model.classNames.count
         let positions = dataset.positionsPerSample
-        let count = ResourceLimits.bytes(
-            count: dataset.samples, size: ResourceLimits.bytes(count: positions, size: classes))
-        try ResourceLimits.check(
-            ResourceLimits.bytes(count: count, size: 8), for: "the probabilities of \(dataset.samples) samples")
-        var out = [Float](repeating: 0, count: count)
-        var rows = [Float](repeating: 0, count: 0)
+        var predicted: [Int32] = []
+        predicted.reserveCapacity(dataset.samples * positions)
+        var out: [Float]?
+        if withProbabilities {
+            let count = ResourceLimits.bytes(
+                count: dataset.samples, size: ResourceLimits.bytes(count: positions, size: classes))
+            try ResourceLimits.check(
+                ResourceLimits.bytes(count: count, size: 8), for: "the probabilities of \(dataset.samples) samples")
+            out = [Float](repeating: 0, count: count)
+        }
         try scorer.forEachChunk(of: dataset, samples: Array(0..<dataset.samples)) { first, count, scores in
             let rowCount = count * positions
-            rows = [Float](repeating: 0, count: rowCount * classes)
+            for r in 0..<rowCount { predicted.append(Int32(argmax(scores, row: r, classes: classes))) }
+            guard out != nil else { return }
+            var rows = [Float](repeating: 0, count: rowCount * classes)
             try scores.withUnsafeBufferPointer { x in
                 try rows.withUnsafeMutableBufferPointer {
                     try softmax(x, shape: [rowCount, classes], axis: 1, into: $0)
                 }
             }
-            let base = first * positions * classes
-            if positions == 1 {
-                out.replaceSubrange(base..<(base + rowCount * classes), with: rows)
-            } else {
-                var planes = [Float](repeating: 0, count: rowCount * classes)
+            if positions > 1 {
+                var planes = [Float](repeating: 0, count: rows.count)
                 transposeMatrices(rows, into: &planes, count: count, rows: positions, columns: classes)
-                out.replaceSubrange(base..<(base + planes.count), with: planes)
+                rows = planes
             }
+            let base = first * positions * classes
+            out!.replaceSubrange(base..<(base + rows.count), with: rows)
         }
-        return out
+        return (predicted, out)
+    }
+
+    /// Class probabilities of every sample (see `predictions(_:withProbabilities:)`).
+    public func probabilities(_ dataset: Dataset) throws -> [Float] {
+        try predictions(dataset, withProbabilities: true).probabilities ?? []
     }
 
     /// The most probable class of every position (sample, or pixel in image order).
     public func predictedClasses(_ dataset: Dataset) throws -> [Int32] {
-        let classes = model.classNames.count
-        var out: [Int32] = []
-        out.reserveCapacity(dataset.samples * dataset.positionsPerSample)
-        try scorer.forEachChunk(of: dataset, samples: Array(0..<dataset.samples)) { _, count, scores in
-            for r in 0..<(count * dataset.positionsPerSample) {
-                out.append(Int32(argmax(scores, row: r, classes: classes)))
-            }
-        }
-        return out
+        try predictions(dataset, withProbabilities: false).classes
     }
 
     /// The predicted mask of one image, row-major `height × width`.
