@@ -38,6 +38,17 @@ public enum ResourceLimits {
         return overflow ? Int.max : product
     }
 
+    /// The sum of byte counts, or `Int.max` when it overflows.
+    public static func bytes(adding parts: Int...) -> Int {
+        var total = 0
+        for part in parts {
+            let (sum, overflow) = total.addingReportingOverflow(part)
+            if overflow { return Int.max }
+            total = sum
+        }
+        return total
+    }
+
     /// The size of the file at `path` from the file system, or `nil` when it has none (pipes).
     public static func fileSize(_ path: String) -> Int? {
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),

@@ -88,8 +88,7 @@ struct Loss: ParsableCommand {
         let outputs = [gradOutput, probOutput, logProbOutput].compactMap { $0 }.count
         let working = ResourceLimits.bytes(count: scoreArray.bytes.count, size: 2 + 2 * outputs)
         let targetsWorking = ResourceLimits.bytes(count: targetArray.count, size: 8 + targetArray.dataType.itemSize)
-        let (total, overflow) = working.addingReportingOverflow(targetsWorking)
-        try ResourceLimits.check(overflow ? Int.max : total, for: "the loss of '\(scores)'")
+        try ResourceLimits.check(ResourceLimits.bytes(adding: working, targetsWorking), for: "the loss of '\(scores)'")
         return try withFloatType(scoreArray.dataType) { try run($0, scoreArray, targetArray, options) }
     }
 

@@ -134,16 +134,15 @@ extension Trainer {
         let widths = [features] + (settings.hidden.map { [$0] } ?? []) + [classes]
         var parameters = 0
         for (a, b) in zip(widths, widths.dropFirst()) {
-            parameters = parameters.addingReportingOverflow(ResourceLimits.bytes(count: a + 1, size: b)).partialValue
+            parameters = ResourceLimits.bytes(adding: parameters, ResourceLimits.bytes(count: a + 1, size: b))
         }
         let rows = ResourceLimits.bytes(
             count: Swift.min(settings.batchSize, dataset.samples), size: dataset.positionsPerSample)
         // Per row: the features (and the layer's copy), activations and scores with their gradients.
         let perRow = 2 * features + 2 * (settings.hidden ?? 0) + 4 * classes
-        let total = [
-            ResourceLimits.bytes(count: parameters, size: 12), ResourceLimits.bytes(count: rows, size: 4 * perRow),
-        ]
-        .reduce(0) { $0.addingReportingOverflow($1).overflow ? Int.max : $0 + $1 }
+        let total = ResourceLimits.bytes(
+            adding: ResourceLimits.bytes(count: parameters, size: 12),
+            ResourceLimits.bytes(count: rows, size: 4 * perRow))
         try ResourceLimits.check(total, for: "training (\(features) features per row, batch \(settings.batchSize))")
     }
 }
