@@ -1,31 +1,12 @@
-import CZlib
 import Foundation
 import Testing
 
 @testable import SoftmaxTraining
 
-/// One gzip member holding `bytes`, made with zlib's deflate (window bits 31 = 15 + a gzip
-/// wrapper), so the tests need no `gzip` program.
+/// One gzip member holding `bytes`, made with the library's `gzip` (zlib's deflate), so the
+/// tests need no `gzip` program.
 func gzipCompress(_ bytes: [UInt8], level: Int32 = 6) -> [UInt8] {
-    var stream = z_stream()
-    let status = deflateInit2_(
-        &stream, level, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
-    precondition(status == Z_OK, "deflateInit2 failed: \(status)")
-    defer { deflateEnd(&stream) }
-    var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, UInt(bytes.count))) + 32)
-    var input = bytes
-    let written = input.withUnsafeMutableBufferPointer { inputBuffer in
-        output.withUnsafeMutableBufferPointer { outputBuffer in
-            stream.next_in = inputBuffer.baseAddress
-            stream.avail_in = UInt32(inputBuffer.count)
-            stream.next_out = outputBuffer.baseAddress
-            stream.avail_out = UInt32(outputBuffer.count)
-            let result = deflate(&stream, Z_FINISH)
-            precondition(result == Z_STREAM_END, "deflate did not finish: \(result)")
-            return outputBuffer.count - Int(stream.avail_out)
-        }
-    }
-    return Array(output.prefix(written))
+    do { return try gzip(bytes, level: level) } catch { preconditionFailure("gzip failed: \(error)") }
 }
 
 /// A path in a fresh temporary directory (removed with the process's temporary files).
