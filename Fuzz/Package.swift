@@ -21,7 +21,7 @@ let libraryPackage = URL(fileURLWithPath: #filePath)
 func fuzzTarget(_ name: String) -> Target {
     .executableTarget(
         name: name,
-        dependencies: [.product(name: "SoftmaxFuzzing", package: libraryPackage)],
+        dependencies: ["FuzzDriver", .product(name: "SoftmaxFuzzing", package: libraryPackage)],
         path: "Targets/\(name)",
         swiftSettings: [.unsafeFlags(["-parse-as-library"])]
     )
@@ -34,6 +34,9 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: targetNames.map { .executable(name: $0, targets: [$0]) },
     dependencies: [.package(path: "..")],
-    targets: targetNames.map(fuzzTarget),
+    targets: targetNames.map(fuzzTarget) + [
+        // What every target's entry point calls: libFuzzer's driver.
+        .target(name: "FuzzDriver", path: "Targets/FuzzDriver")
+    ],
     swiftLanguageModes: [.v6]
 )
