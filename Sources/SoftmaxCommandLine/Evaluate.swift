@@ -38,25 +38,35 @@ struct Evaluate: ParsableCommand {
         let predictor = try Predictor(model: model)
         var settings = model.training?.settings ?? TrainingSettings()
         settings.ignoreIndex = ignoreIndex ?? settings.ignoreIndex
+        /// Every sample of `request`, with the model's classes.
+        func everySample(of request: DataRequest, source: String) throws -> (Dataset, [Int]) {
+            let loaded = try DataLoader.load(request)
+            let set = try loaded.dataset(
+                classNames: model.classNames, ignoreIndex: settings.ignoreIndex, source: source)
+            return (set, Array(0..<set.samples))
+        }
         let set: Dataset
         let samples: [Int]
         let source: String
         if let data {
-            let loaded = try DataLoader.load(try dataOptions.request(path: data, task: model.task))
-            set = try loaded.dataset(classNames: model.classNames, ignoreIndex: settings.ignoreIndex, source: data)
-            samples = Array(0..<set.samples)
+            (set, samples) = try everySample(of: try dataOptions.request(path: data, task: model.task), source: data)
             source = data
         } else {
             guard let record = model.training else {
                 throw CommandLineError("the model has no training record; give the data to evaluate on")
             }
             let (request, test) = try PreparedData.requests(reproducing: record, task: model.task)
-            let prepared = try PreparedData(request, test: test, settings: settings, classNames: model.classNames)
-            guard !prepared.testSamples.isEmpty else {
+            source = "the model's test samples (\(test?.path ?? request.path ?? record.data.kind))"
+            if let test {
+                // A separate test set: the training data is not needed.
+                (set, samples) = try everySample(of: test, source: test.path ?? source)
+            } else {
+                let prepared = try PreparedData(request, test: nil, settings: settings, classNames: model.classNames)
+                (set, samples) = (prepared.testSet, prepared.testSamples)
+            }
+            guard !samples.isEmpty else {
                 throw CommandLineError("the model was trained without test samples; give the data to evaluate on")
             }
-            (set, samples) = (prepared.testSet, prepared.testSamples)
-            source = "the model's test samples (\(test?.path ?? request.path ?? record.data.kind))"
         }
         try predictor.check(set, source: source)
         let evaluation = try predictor.evaluate(set, samples: samples, ignoreIndex: settings.ignoreIndex)
