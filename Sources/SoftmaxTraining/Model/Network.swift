@@ -19,12 +19,17 @@ public final class Network {
         guard (1...2).contains(layers.count) else {
             throw DataError("a model has 1 or 2 inner-product layers, not \(layers.count)")
         }
-        for (a, b) in zip(layers, layers.dropFirst()) where a.outputs != b.inputs {
-            throw DataError("layer sizes do not chain: \(a.outputs) outputs feed \(b.inputs) inputs")
-        }
+        try Self.checkChained(layers.map { ($0.inputs, $0.outputs) })
         dense = layers
         input = try Blob(shape: [0, layers[0].inputs])
         activations = try layers.map { try Blob(shape: [0, $0.outputs]) }
+    }
+
+    /// Throws unless each layer's inputs are the previous layer's outputs.
+    static func checkChained(_ sizes: [(inputs: Int, outputs: Int)]) throws {
+        for (a, b) in zip(sizes, sizes.dropFirst()) where a.outputs != b.inputs {
+            throw DataError("layer sizes do not chain: \(a.outputs) outputs feed \(b.inputs) inputs")
+        }
     }
 
     /// A freshly initialised network (Caffe's xavier filler, from `generator`).

@@ -161,7 +161,8 @@ public struct SoftmaxModel: Codable, Sendable, Equatable {
                 throw DataError("a layer holds non-finite parameters")
             }
         }
-        _ = try network()
+        // Checked here rather than by building the network, which copies every weight.
+        try Network.checkChained(layers.map { ($0.inputs, $0.outputs) })
     }
 
     private static func describe(_ error: DecodingError) -> String {
