@@ -1,3 +1,5 @@
+import MemoryHints
+
 extension RowKernels {
     /// Writes `y = softmax(x)` with one exponential per element: pass 1 reads `x` once, block
     /// by block, and writes `exp(x − blockMax)` (lane-wise maximum of the block) into `y` while
@@ -40,18 +42,36 @@ extension RowKernels {
         // whose bodies the compiler kept out of line).
         let length = Swift.max(blockLength, ((n + maxBlocks - 1) / maxBlocks + w - 1) / w * w)
         let blocks = (n + length - 1) / length
+        // A row that fits one block is compute-bound in its exponential pass; asking for the
+        // next row's lines meanwhile overlaps its memory traffic with this row's arithmetic
+        // (the prefetchers start each row late).  Addresses past the buffer are harmless: a
+        // prefetch never faults.
+        let prefetchNextRow = blocks == 1
         var blockMax = InlineArray<16, V>(repeating: V(repeating: -.infinity))
         var blockSum = InlineArray<16, V>(repeating: V(repeating: 0))
         var rowMax = V(repeating: -.infinity)
         for b in 0..<blocks {
             let start = b * length
             let end = Swift.min(start + length, n)
-            let m = blockMaximum(x, from: start, to: end, startingWith: V(repeating: -.infinity))
+            // A partial last vector is handled as the full vector ending at `end` when the
+            // block holds one (lane-by-lane loads and stores cost ~5% of a 1000-score row): its
+            // lanes that overlap the previous vector are stored again with the same value and
+            // left out of the sum.  Loaded before any store, since `y` may be `x`.
+            let partial = (end - start) % w
+            let overlapTail = partial != 0 && end - start >= w
+            let tailVector = overlapTail ? (x + end - w).loadVector(V.self) : V(repeating: -.infinity)
+            let m = blockMaximum(x, from: start, to: overlapTail ? end - partial : end, startingWith: tailVector)
             let shift = m.maskedShift()
             var s0 = V(repeating: 0)
             var s1 = V(repeating: 0)
             var i = start
             while i + 2 * w <= end {
+                if prefetchNextRow {
+                    for line in stride(from: 0, to: 2 * w, by: scalarsPerLine) {
+                        softmax_prefetch_read(x + n + i + line)
+                        softmax_prefetch_write(y + n + i + line)
+                    }
+                }
                 let d0 = (x + i).loadVector(V.self) - shift
                 let d1 = (x + i + w).loadVector(V.self) - shift
                 let e0 = d0.vectorExpNonPositive()
@@ -62,19 +82,28 @@ extension RowKernels {
                 s1 += e1
                 i += 2 * w
             }
-            while i < end {
-                let lanes = Swift.min(w, end - i)
+            while i + w <= end {
+                let d = (x + i).loadVector(V.self) - shift
+                let e = d.vectorExpNonPositive()
+                (y + i).storeVector(logarithmic ? d : e)
+                s1 += e
+                i += w
+            }
+            if overlapTail {
+                let d = tailVector - shift
+                let e = d.vectorExpNonPositive()
+                (y + end - w).storeVector(logarithmic ? d : e)
+                s0 += e.keepingLanes(from: w - partial)
+            } else if i < end {
+                let lanes = end - i
                 // Lanes past the row are -infinity, so their exponential is 0.  Filling them
                 // with 0 (as `loadLanes` does) gave `0 − shift`, which is positive when the
                 // lane's maximum is below 0: for a maximum below about −88 the exponential
                 // overflowed, and `∞·0` made the whole row NaN (found by the fuzzer).
-                let tail =
-                    lanes == w ? (x + i).loadVector(V.self) : (x + i).loadVector(count: lanes, fill: -.infinity, V.self)
-                let d = tail - shift
+                let d = (x + i).loadVector(count: lanes, fill: -.infinity, V.self) - shift
                 let e = d.vectorExpNonPositive()
-                (y + i).storeLanes(logarithmic ? d : e, lanes)
+                (y + i).storeVector(logarithmic ? d : e, count: lanes)
                 s0 += e
-                i += lanes
             }
             blockMax[b] = m
             blockSum[b] = s0 + s1
@@ -103,16 +132,28 @@ extension RowKernels {
         for b in 0..<blocks {
             let term = logarithmic ? blockMax[b] - V(repeating: logSum) : blockMax[b] * V(repeating: inverse)
             @inline(__always) func apply(_ v: V) -> V { logarithmic ? v + term : v * term }
-            let end = Swift.min((b + 1) * length, n)
-            var i = b * length
+            let start = b * length
+            let end = Swift.min(start + length, n)
+            // The overlapping last vector as in pass 1, read before the loop rescales its
+            // first lanes.
+            let overlapTail = (end - start) % w != 0 && end - start >= w
+            let tailVector = overlapTail ? (y + end - w).loadVector(V.self) : V(repeating: 0)
+            var i = start
             while i + w <= end {
                 (y + i).storeVector(apply((y + i).loadVector(V.self)))
                 i += w
             }
-            if i < end { (y + i).storeLanes(apply((y + i).loadLanes(end - i, V.self)), end - i) }
+            if overlapTail {
+                (y + end - w).storeVector(apply(tailVector))
+            } else if i < end {
+                (y + i).storeVector(apply((y + i).loadLanes(end - i, V.self)), count: end - i)
+            }
         }
         return Normalizer(max: top, sum: sum)
     }
+
+    /// Scalars per 64-byte cache line.
+    @inlinable static var scalarsPerLine: Int { 64 / MemoryLayout<Scalar>.stride }
 
     /// The most blocks `softmaxOnePass` splits a row into.
     @inlinable static var maxBlocks: Int { 16 }

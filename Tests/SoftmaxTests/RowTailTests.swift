@@ -39,4 +39,41 @@ struct RowTailTests {
             }
         }
     }
+
+    /// A row's partial last vector is computed as the full vector ending at the row's end,
+    /// overlapping the previous one: the overlapped scores must count once in the sum, and
+    /// in place (`y` is `x`) the overlap must be read before it is overwritten.  Lengths cover
+    /// one block and several (rows over 2048 scores), with and without a partial vector.
+    @Test(arguments: SoftmaxISA.supported)
+    func overlappingLastVector(isa: SoftmaxISA) throws {
+        for length in [33, 47, 64, 1000, 2047, 2049, 4111, 40_007] {
+            var rng = SeededGenerator(seed: UInt64(length))
+            let x = rng.gaussians(3 * length, std: 5).map { Float($0) }
+            let xd = x.map(Double.init)
+            let shape = [3, length]
+            try SoftmaxISA.withActive(isa) {
+                for logarithmic in [false, true] {
+                    let want = logarithmic ? Reference.logSoftmax(xd, shape, 1) : Reference.softmax(xd, shape, 1)
+                    var separate = [Float](repeating: .nan, count: x.count)
+                    var inPlace = x
+                    try x.withUnsafeBufferPointer { input in
+                        try separate.withUnsafeMutableBufferPointer {
+                            try logarithmic
+                                ? logSoftmax(input, shape: shape, axis: 1, into: $0)
+                                : softmax(input, shape: shape, axis: 1, into: $0)
+                        }
+                    }
+                    try inPlace.withUnsafeMutableBufferPointer {
+                        try logarithmic
+                            ? logSoftmax(UnsafeBufferPointer($0), shape: shape, axis: 1, into: $0)
+                            : softmax(UnsafeBufferPointer($0), shape: shape, axis: 1, into: $0)
+                    }
+                    let mismatch = firstMismatch(separate.map(Double.init), want, rel: 2e-5, abs: 1e-6)
+                    #expect(
+                        mismatch == nil, "\(isa) length \(length) log \(logarithmic): \(String(describing: mismatch))")
+                    #expect(inPlace == separate, "\(isa) length \(length) log \(logarithmic): in place differs")
+                }
+            }
+        }
+    }
 }
