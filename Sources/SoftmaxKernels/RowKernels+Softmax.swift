@@ -16,7 +16,7 @@ extension RowKernels {
     public static func softmaxOnePass(
         _ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, count n: Int, scale: Scalar = 1
     ) -> Normalizer<Scalar> {
-        onePass(logarithmic: false, x, y, count: n, scale: scale)
+        onePass(ProbabilityOutput.self, x, y, count: n, scale: scale)
     }
 
     /// Writes `y = log_softmax(x)` reading `x` once: pass 1 writes `x − blockMax` and sums
@@ -26,87 +26,36 @@ extension RowKernels {
     /// - Complexity: O(count): one read of `x`, one write of `y`, one in-cache pass over `y`.
     @inlinable
     public static func logSoftmaxOnePass(_ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, count n: Int) {
-        _ = onePass(logarithmic: true, x, y, count: n, scale: 1)
+        _ = onePass(LogProbabilityOutput.self, x, y, count: n, scale: 1)
     }
 
-    /// The two one-pass kernels (`logarithmic` is a constant at each call site, so the
-    /// branches fold away).
+    /// The two one-pass kernels.  The output kind is a type, not a `Bool`, so that each
+    /// specialisation has its `logarithmic` branches folded away: as a `Bool` argument the
+    /// compiler kept a test and a branch per vector in every loop.
     @inlinable @inline(__always)
-    static func onePass(
-        logarithmic: Bool, _ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, count n: Int,
+    static func onePass<Output: RowOutputKind>(
+        _: Output.Type, _ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, count n: Int,
         scale: Scalar
     ) -> Normalizer<Scalar> {
+        if n <= blockLength { return singleBlock(Output.self, x, y, count: n, scale: scale) }
+        let logarithmic = Output.logarithmic
         let w = V.scalarCount
         // At most `maxBlocks` blocks: longer rows get longer blocks, so the per-block state
         // fits a fixed stack array (no closure-based temporary allocation in the hot path,
         // whose bodies the compiler kept out of line).
         let length = Swift.max(blockLength, ((n + maxBlocks - 1) / maxBlocks + w - 1) / w * w)
         let blocks = (n + length - 1) / length
-        // A row that fits one block is compute-bound in its exponential pass; asking for the
-        // next row's lines meanwhile overlaps its memory traffic with this row's arithmetic
-        // (the prefetchers start each row late).  Addresses past the buffer are harmless: a
-        // prefetch never faults.
-        let prefetchNextRow = blocks == 1
         var blockMax = InlineArray<16, V>(repeating: V(repeating: -.infinity))
         var blockSum = InlineArray<16, V>(repeating: V(repeating: 0))
         var rowMax = V(repeating: -.infinity)
         for b in 0..<blocks {
             let start = b * length
             let end = Swift.min(start + length, n)
-            // A partial last vector is handled as the full vector ending at `end` when the
-            // block holds one (lane-by-lane loads and stores cost ~5% of a 1000-score row): its
-            // lanes that overlap the previous vector are stored again with the same value and
-            // left out of the sum.  Loaded before any store, since `y` may be `x`.
-            let partial = (end - start) % w
-            let overlapTail = partial != 0 && end - start >= w
-            let tailVector = overlapTail ? (x + end - w).loadVector(V.self) : V(repeating: -.infinity)
-            let m = blockMaximum(x, from: start, to: overlapTail ? end - partial : end, startingWith: tailVector)
-            let shift = m.maskedShift()
-            var s0 = V(repeating: 0)
-            var s1 = V(repeating: 0)
-            var i = start
-            while i + 2 * w <= end {
-                if prefetchNextRow {
-                    for line in stride(from: 0, to: 2 * w, by: scalarsPerLine) {
-                        softmax_prefetch_read(x + n + i + line)
-                        softmax_prefetch_write(y + n + i + line)
-                    }
-                }
-                let d0 = (x + i).loadVector(V.self) - shift
-                let d1 = (x + i + w).loadVector(V.self) - shift
-                let e0 = d0.vectorExpNonPositive()
-                let e1 = d1.vectorExpNonPositive()
-                (y + i).storeVector(logarithmic ? d0 : e0)
-                (y + i + w).storeVector(logarithmic ? d1 : e1)
-                s0 += e0
-                s1 += e1
-                i += 2 * w
-            }
-            while i + w <= end {
-                let d = (x + i).loadVector(V.self) - shift
-                let e = d.vectorExpNonPositive()
-                (y + i).storeVector(logarithmic ? d : e)
-                s1 += e
-                i += w
-            }
-            if overlapTail {
-                let d = tailVector - shift
-                let e = d.vectorExpNonPositive()
-                (y + end - w).storeVector(logarithmic ? d : e)
-                s0 += e.keepingLanes(from: w - partial)
-            } else if i < end {
-                let lanes = end - i
-                // Lanes past the row are -infinity, so their exponential is 0.  Filling them
-                // with 0 (as `loadLanes` does) gave `0 − shift`, which is positive when the
-                // lane's maximum is below 0: for a maximum below about −88 the exponential
-                // overflowed, and `∞·0` made the whole row NaN (found by the fuzzer).
-                let d = (x + i).loadVector(count: lanes, fill: -.infinity, V.self) - shift
-                let e = d.vectorExpNonPositive()
-                (y + i).storeVector(logarithmic ? d : e, count: lanes)
-                s0 += e
-            }
+            let tail = OverlappingTail<V>(x, from: start, to: end)
+            let m = blockMaximum(x, from: start, to: tail.fullEnd, startingWith: tail.vector)
             blockMax[b] = m
-            blockSum[b] = s0 + s1
+            blockSum[b] = writeExponentials(
+                Output.self, x, y, from: start, to: end, shift: m.maskedShift(), tail: tail, prefetch: false)
             rowMax = rowMax.laneMax(m)
         }
         let top = rowMax.horizontalMax()
@@ -131,25 +80,124 @@ extension RowKernels {
         let inverse = sum == 0 ? Scalar(0) : scale / sum
         for b in 0..<blocks {
             let term = logarithmic ? blockMax[b] - V(repeating: logSum) : blockMax[b] * V(repeating: inverse)
-            @inline(__always) func apply(_ v: V) -> V { logarithmic ? v + term : v * term }
-            let start = b * length
-            let end = Swift.min(start + length, n)
-            // The overlapping last vector as in pass 1, read before the loop rescales its
-            // first lanes.
-            let overlapTail = (end - start) % w != 0 && end - start >= w
-            let tailVector = overlapTail ? (y + end - w).loadVector(V.self) : V(repeating: 0)
-            var i = start
-            while i + w <= end {
-                (y + i).storeVector(apply((y + i).loadVector(V.self)))
-                i += w
-            }
-            if overlapTail {
-                (y + end - w).storeVector(apply(tailVector))
-            } else if i < end {
-                (y + i).storeVector(apply((y + i).loadLanes(end - i, V.self)), count: end - i)
-            }
+            rescale(Output.self, y, from: b * length, to: Swift.min((b + 1) * length, n), by: term)
         }
         return Normalizer(max: top, sum: sum)
+    }
+
+    /// `onePass` for a row of at most `blockLength` scores, which stays in L1 between the
+    /// passes: the maximum, then `exp(x − max)` written and summed, then the rescale.  With
+    /// one block the row's maximum is known before the exponentials, so there are no
+    /// per-block shifts to reconcile.
+    @inlinable @inline(__always)
+    static func singleBlock<Output: RowOutputKind>(
+        _: Output.Type, _ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, count n: Int,
+        scale: Scalar
+    ) -> Normalizer<Scalar> {
+        let logarithmic = Output.logarithmic
+        let tail = OverlappingTail<V>(x, from: 0, to: n)
+        let top = blockMaximum(x, from: 0, to: tail.fullEnd, startingWith: tail.vector).horizontalMax()
+        // The row is compute-bound in its exponential pass: the next row's lines are asked
+        // for meanwhile, overlapping its memory traffic with this row's arithmetic.
+        let sum = writeExponentials(
+            Output.self, x, y, from: 0, to: n, shift: V(repeating: top).maskedShift(), tail: tail, prefetch: true
+        ).horizontalSum()
+        if logarithmic && sum == 0 {
+            y.update(repeating: -.infinity, count: n)
+            return Normalizer(max: top, sum: sum)
+        }
+        let term = V(repeating: logarithmic ? -Scalar.scalarLog(sum) : (sum == 0 ? 0 : scale / sum))
+        rescale(Output.self, y, from: 0, to: n, by: term)
+        return Normalizer(max: top, sum: sum)
+    }
+
+    /// Writes `exp(x − shift)` (or `x − shift` for log-softmax) over `start..<end` and returns
+    /// the lane-wise sum of the exponentials.
+    ///
+    /// - Parameters:
+    ///   - tail: the block's partial last vector, read before any store (`y` may be `x`).
+    ///   - prefetch: also ask for the cache lines one row (`end − start` scalars) ahead.
+    @inlinable @inline(__always)
+    static func writeExponentials<Output: RowOutputKind>(
+        _: Output.Type, _ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, from start: Int,
+        to end: Int, shift: V, tail: OverlappingTail<V>, prefetch: Bool
+    ) -> V {
+        let logarithmic = Output.logarithmic
+        let w = V.scalarCount
+        let ahead = end - start
+        var s0 = V(repeating: 0)
+        var s1 = V(repeating: 0)
+        var i = start
+        while i + 2 * w <= end {
+            if prefetch {
+                // Addresses past the buffer are harmless: a prefetch never faults.
+                for line in stride(from: 0, to: 2 * w, by: scalarsPerLine) {
+                    softmax_prefetch_read(x + ahead + i + line)
+                    softmax_prefetch_write(y + ahead + i + line)
+                }
+            }
+            let d0 = (x + i).loadVector(V.self) - shift
+            let d1 = (x + i + w).loadVector(V.self) - shift
+            let e0 = d0.vectorExpNonPositive()
+            let e1 = d1.vectorExpNonPositive()
+            (y + i).storeVector(logarithmic ? d0 : e0)
+            (y + i + w).storeVector(logarithmic ? d1 : e1)
+            s0 += e0
+            s1 += e1
+            i += 2 * w
+        }
+        if i + w <= end {
+            let d = (x + i).loadVector(V.self) - shift
+            let e = d.vectorExpNonPositive()
+            (y + i).storeVector(logarithmic ? d : e)
+            s1 += e
+            i += w
+        }
+        if tail.overlaps {
+            let d = tail.vector - shift
+            let e = d.vectorExpNonPositive()
+            (y + end - w).storeVector(logarithmic ? d : e)
+            s0 += e.keepingLanes(from: w - tail.partial)
+        } else if i < end {
+            let lanes = end - i
+            // Lanes past the row are -infinity, so their exponential is 0.  Filling them
+            // with 0 (as `loadLanes` does) gave `0 − shift`, which is positive when the
+            // lane's maximum is below 0: for a maximum below about −88 the exponential
+            // overflowed, and `∞·0` made the whole row NaN (found by the fuzzer).
+            let d = (x + i).loadVector(count: lanes, fill: -.infinity, V.self) - shift
+            let e = d.vectorExpNonPositive()
+            (y + i).storeVector(logarithmic ? d : e, count: lanes)
+            s0 += e
+        }
+        return s0 + s1
+    }
+
+    /// `y ⊙ term` (or `y + term` for log-softmax) in place over `start..<end`, the partial last
+    /// vector as the overlapping full one (read before the loop rewrites its first lanes).
+    @inlinable @inline(__always)
+    static func rescale<Output: RowOutputKind>(
+        _: Output.Type, _ y: UnsafeMutablePointer<Scalar>, from start: Int, to end: Int, by term: V
+    ) {
+        @inline(__always) func apply(_ v: V) -> V { Output.logarithmic ? v + term : v * term }
+        let w = V.scalarCount
+        let tail = OverlappingTail<V>(UnsafePointer(y), from: start, to: end)
+        var i = start
+        while i + 2 * w <= end {
+            let v0 = (y + i).loadVector(V.self)
+            let v1 = (y + i + w).loadVector(V.self)
+            (y + i).storeVector(apply(v0))
+            (y + i + w).storeVector(apply(v1))
+            i += 2 * w
+        }
+        if i + w <= end {
+            (y + i).storeVector(apply((y + i).loadVector(V.self)))
+            i += w
+        }
+        if tail.overlaps {
+            (y + end - w).storeVector(apply(tail.vector))
+        } else if i < end {
+            (y + i).storeVector(apply((y + i).loadLanes(end - i, V.self)), count: end - i)
+        }
     }
 
     /// Scalars per 64-byte cache line.
@@ -168,5 +216,45 @@ extension RowKernels {
             body(i, lanes)
             i += lanes
         }
+    }
+}
+
+/// What a row kernel writes, as a type so that generic specialisation folds the choice.
+public protocol RowOutputKind {
+    /// `true` for log-probabilities, `false` for probabilities.
+    static var logarithmic: Bool { get }
+}
+
+/// Row kernels write probabilities.
+public enum ProbabilityOutput: RowOutputKind {
+    @inlinable public static var logarithmic: Bool { false }
+}
+
+/// Row kernels write log-probabilities.
+public enum LogProbabilityOutput: RowOutputKind {
+    @inlinable public static var logarithmic: Bool { true }
+}
+
+/// The partial last vector of a block `start..<end` (`start` a multiple of the vector width),
+/// handled as the full vector ending at `end` when the block holds one: lane-by-lane loads and
+/// stores cost ~5% of a 1000-score row.  Its first lanes overlap the previous vector; kernels
+/// store them again with the same value and leave them out of sums.
+public struct OverlappingTail<V: SIMD> where V.Scalar: KernelScalar {
+    /// Scalars past the last full vector (0 when the block ends on a vector boundary).
+    public let partial: Int
+    /// Whether the block has a partial vector and at least one full one.
+    public let overlaps: Bool
+    /// The full vector ending at `end` when `overlaps`, else all `-infinity`.
+    public let vector: V
+    /// Where the full vectors end: `end − partial` when `overlaps`, else `end`.
+    public let fullEnd: Int
+
+    @inlinable @inline(__always)
+    public init(_ x: UnsafePointer<V.Scalar>, from start: Int, to end: Int) {
+        let w = V.scalarCount
+        partial = (end - start) % w
+        overlaps = partial != 0 && end - start >= w
+        vector = overlaps ? (x + end - w).loadVector(V.self) : V(repeating: -.infinity)
+        fullEnd = overlaps ? end - partial : end
     }
 }

@@ -35,13 +35,23 @@ extension TileKernels {
 
     /// Copies `rows` rows of `classes` scalars from `source` (row-major) into `panel` (class
     /// `c` of row `r` at `c·rows + r`).
+    ///
+    /// Both transposes go row by row, so that the array in memory is walked in order and the
+    /// strided accesses stay in the L1-resident panel: class by class they were ~60% of a
+    /// 65536×10 softmax instead of ~45%.  (One function with the four strides as arguments
+    /// was 15% slower than these two, whose unit strides are constants.)
     @inlinable @inline(__always)
     static func transposeIn(
         _ source: UnsafePointer<Scalar>, rows: Int, classes: Int, into panel: UnsafeMutablePointer<Scalar>
     ) {
-        for c in 0..<classes {
-            let column = panel + c * rows
-            for r in 0..<rows { column[r] = source[r * classes + c] }
+        var input = source
+        for r in 0..<rows {
+            var column = panel + r
+            for _ in 0..<classes {
+                column.pointee = input.pointee
+                input += 1
+                column += rows
+            }
         }
     }
 
@@ -50,9 +60,14 @@ extension TileKernels {
     static func transposeOut(
         _ panel: UnsafePointer<Scalar>, rows: Int, classes: Int, into destination: UnsafeMutablePointer<Scalar>
     ) {
-        for c in 0..<classes {
-            let column = panel + c * rows
-            for r in 0..<rows { destination[r * classes + c] = column[r] }
+        var output = destination
+        for r in 0..<rows {
+            var column = panel + r
+            for _ in 0..<classes {
+                output.pointee = column.pointee
+                output += 1
+                column += rows
+            }
         }
     }
 
