@@ -146,7 +146,8 @@ private struct CrossEntropyTask {
                 gradientScale: S(scale))
             let pointers = CrossEntropyOutputPointers<S>(
                 gradient: outputs[0]?.address, probabilities: outputs[2]?.address,
-                logProbabilities: outputs[3]?.address)
+                logProbabilities: outputs[3]?.address,
+                streaming: SoftmaxMemory.streams(byteCount: layout.count * MemoryLayout<S>.stride))
             // Per-position losses go to the caller's buffer, or to pooled scratch (a fresh
             // allocation per call page-faulted on every call).
             if let given = outputs[1] { return run(losses: given.address) }

@@ -47,17 +47,22 @@ public struct CrossEntropyOutputPointers<Scalar: KernelScalar>: @unchecked Senda
     public var probabilities: UnsafeMutablePointer<Scalar>?
     /// Log-probabilities (a copy of the input in log-probability mode).
     public var logProbabilities: UnsafeMutablePointer<Scalar>?
+    /// Whether kernels that can should write with streaming (non-temporal) stores, which skip
+    /// reading each line before writing it: for outputs too large to stay in cache.
+    public var streaming: Bool
 
     /// Outputs to write; `nil` ones are skipped.
     @inlinable @inline(__always)
     public init(
         gradient: UnsafeMutablePointer<Scalar>? = nil,
         probabilities: UnsafeMutablePointer<Scalar>? = nil,
-        logProbabilities: UnsafeMutablePointer<Scalar>? = nil
+        logProbabilities: UnsafeMutablePointer<Scalar>? = nil,
+        streaming: Bool = false
     ) {
         self.gradient = gradient
         self.probabilities = probabilities
         self.logProbabilities = logProbabilities
+        self.streaming = streaming
     }
 
     /// The same outputs moved by `offset` elements.
@@ -66,7 +71,7 @@ public struct CrossEntropyOutputPointers<Scalar: KernelScalar>: @unchecked Senda
         Self(
             gradient: gradient.map { $0 + offset },
             probabilities: probabilities.map { $0 + offset },
-            logProbabilities: logProbabilities.map { $0 + offset })
+            logProbabilities: logProbabilities.map { $0 + offset }, streaming: streaming)
     }
 
     /// True when any per-element output is requested.

@@ -50,12 +50,16 @@ extension StridedKernels {
         clear(targetCoefficient, count)
         clear(active, count)
         for g in 0..<vectorCount(count) { targetClass[g] = V(repeating: -1) }
-        for i in 0..<count where targets[i] >= 0 {
-            let (g, lane, t) = (i / V.scalarCount, i % V.scalarCount, Int(targets[i]))
-            targetScore[g][lane] = x[t * stride + i]
-            targetCoefficient[g][lane] = (1 - k.smoothing) * k.weight(t)
-            active[g][lane] = 1
-            targetClass[g][lane] = Scalar(t)
+        // Stored as scalars: a lane assignment into a vector in memory compiled to a load, an
+        // insert and a store of the whole vector (a store-forwarding stall per position).
+        let keepTarget = 1 - k.smoothing
+        for i in 0..<count {
+            let t = Int(targets[i])
+            if t < 0 { continue }
+            setLane(i, of: targetScore, to: x[t * stride + i])
+            setLane(i, of: targetCoefficient, to: keepTarget * k.weight(t))
+            setLane(i, of: active, to: 1)
+            setLane(i, of: targetClass, to: Scalar(t))
         }
         let kept = keptExponentials(x, outputs)
         clear(sum, count)
@@ -190,6 +194,12 @@ extension StridedKernels {
     }
 
     // MARK: - Shared by both target kinds
+
+    /// Sets the value of position `i` in the per-position vectors at `p`.
+    @inlinable @inline(__always)
+    static func setLane(_ i: Int, of p: UnsafeMutablePointer<V>, to value: Scalar) {
+        UnsafeMutableRawPointer(p).storeBytes(of: value, toByteOffset: i * MemoryLayout<Scalar>.stride, as: Scalar.self)
+    }
 
     /// Where pass 2 keeps `exp(x − shift)` for pass 3: the probabilities output, else the
     /// gradient (unless it is the scores' own buffer and the log-probabilities are wanted),

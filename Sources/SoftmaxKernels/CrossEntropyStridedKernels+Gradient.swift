@@ -1,0 +1,168 @@
+import MemoryHints
+
+/// The training call of the strided cross-entropy — scores as logits, class-index targets, no
+/// label smoothing, the gradient as the only element-wise output (the loss of an NCHW
+/// segmentation step) — with the exponentials staged in a scratch panel instead of the
+/// gradient buffer.
+///
+/// `crossEntropy(_:targets:…)` keeps the exponentials in the gradient buffer between its
+/// passes, so every gradient line is first read from memory (the write-allocate) and later
+/// written back: three trips to memory per element besides the scores.  Here pass 2 writes
+/// them into `stage` (reused for every panel, so it stays in L2), and pass 3 writes each
+/// gradient element once — with streaming stores when `streaming`, which skip the read.
+/// Per-position terms are folded into three scalar arrays that pass 3 reads at any offset,
+/// so the stores can start at an aligned address whatever the buffer's alignment.
+extension StridedKernels {
+    /// Scalars per 64-byte cache line.
+    @inlinable static var scalarsPerLine: Int { 64 / MemoryLayout<Scalar>.stride }
+
+    /// Scalars of stage one call uses at most; a panel with more classes is split into
+    /// narrower ones.
+    @inlinable static var stageCapacity: Int { 128 * 1024 / MemoryLayout<Scalar>.stride }
+
+    /// Whether `crossEntropyGradient` computes this call (the training call of
+    /// `crossEntropy(_:targets:…)`; class numbers exact in `Scalar`).
+    @inlinable @inline(__always)
+    public static func stagesGradient(
+        parameters k: CrossEntropyParameters<Scalar>, outputs: CrossEntropyOutputPointers<Scalar>
+    ) -> Bool {
+        !k.inputIsLogProbability && k.smoothing == 0 && outputs.gradient != nil && outputs.probabilities == nil
+            && outputs.logProbabilities == nil && k.classes <= 1 << Scalar.significandBitCount
+    }
+
+    /// `crossEntropy(_:targets:…)` for calls where `stagesGradient` holds: the same losses and
+    /// gradient.
+    ///
+    /// - Parameter streaming: write the gradient with streaming stores (for outputs larger than
+    ///   the caches, which the next reader takes from memory anyway).
+    /// - Complexity: O(classes · count): the scores read from memory once, the gradient
+    ///   written once; one exponential per element.
+    @inlinable
+    public static func crossEntropyGradient(
+        _ x: UnsafePointer<Scalar>, targets: UnsafePointer<Int32>, stride: Int, count: Int,
+        parameters k: CrossEntropyParameters<Scalar>, gradient: UnsafeMutablePointer<Scalar>,
+        losses: UnsafeMutablePointer<Scalar>, streaming: Bool
+    ) {
+        let w = V.scalarCount
+        let width = Swift.min(count, Swift.max(w, stageCapacity / Swift.max(k.classes, 1) / w * w))
+        let vectors = vectorCount(width)
+        // Per position, as vectors: the shift and the sum; as scalars (padded to whole
+        // vectors): the target score, then 1/sum; the target's coefficient, then the
+        // gradient's scale times it; the target class (−1 when ignored).
+        // Pass 3 reads them and the stage at any offset: one vector of padding at the end.
+        let vectorBytes = 2 * vectors * MemoryLayout<V>.stride
+        let scalarCount = 3 * vectors * w + width * k.classes + w
+        let scratch = UnsafeMutableRawPointer.allocate(
+            byteCount: vectorBytes + scalarCount * MemoryLayout<Scalar>.stride, alignment: MemoryLayout<V>.alignment)
+        defer { scratch.deallocate() }
+        let shift = scratch.bindMemory(to: V.self, capacity: 2 * vectors)
+        let sum = shift + vectors
+        let factor = (scratch + vectorBytes).bindMemory(to: Scalar.self, capacity: scalarCount)
+        let oneHot = factor + vectors * w
+        let targetClass = oneHot + vectors * w
+        let stage = targetClass + vectors * w
+        var start = 0
+        while start < count {
+            let panel = Swift.min(width, count - start)
+            gradientPanel(
+                x + start, targets: targets + start, stride: stride, count: panel, parameters: k,
+                gradient: gradient + start, losses: losses + start, streaming: streaming,
+                scratch: (shift, sum, factor, oneHot, targetClass, stage))
+            start += panel
+        }
+        if streaming { softmax_store_fence() }
+    }
+
+    /// One panel of `crossEntropyGradient` (`count` at most the scratch's width).
+    @inlinable @inline(__always)
+    static func gradientPanel(
+        _ x: UnsafePointer<Scalar>, targets: UnsafePointer<Int32>, stride: Int, count: Int,
+        parameters k: CrossEntropyParameters<Scalar>, gradient: UnsafeMutablePointer<Scalar>,
+        losses: UnsafeMutablePointer<Scalar>, streaming: Bool,
+        scratch: (
+            shift: UnsafeMutablePointer<V>, sum: UnsafeMutablePointer<V>, factor: UnsafeMutablePointer<Scalar>,
+            oneHot: UnsafeMutablePointer<Scalar>, targetClass: UnsafeMutablePointer<Scalar>,
+            stage: UnsafeMutablePointer<Scalar>
+        )
+    ) {
+        let (shift, sum, factor, oneHot, targetClass, stage) = scratch
+        let n = k.classes
+        let w = V.scalarCount
+        columnShift(x, classes: n, stride: stride, count: count, into: shift)
+        // The target's score and coefficient, read before anything is written (the gradient
+        // may be the scores' buffer).  Lanes past `count` are ignored positions.
+        for i in 0..<(vectorCount(count) * w) {
+            let t = i < count ? Int(targets[i]) : -1
+            targetClass[i] = t < 0 ? -1 : Scalar(t)
+            factor[i] = t < 0 ? 0 : x[t * stride + i]
+            oneHot[i] = t < 0 ? 0 : k.weight(t)
+        }
+        clear(sum, count)
+        for c in 0..<n {
+            let (xc, stageC) = (x + c * stride, stage + c * count)
+            var i = 0
+            while i < count {
+                let (g, lanes) = (i / w, Swift.min(w, count - i))
+                let e = ((xc + i).loadLanes(lanes, V.self) - shift[g]).vectorExpNonPositive()
+                sum[g] += e
+                (stageC + i).storeLanes(e, lanes)
+                i += lanes
+            }
+        }
+        let (zero, infinity) = (V(repeating: 0), V(repeating: Scalar.infinity))
+        let gradientScale = V(repeating: k.gradientScale)
+        for g in 0..<vectorCount(count) {
+            let o = g * w
+            let s = sum[g]
+            let active = (targetClass + o).loadVector(V.self).selectGreater(
+                than: V(repeating: -0.5), then: V(repeating: 1), else: zero)
+            let coefficient = (oneHot + o).loadVector(V.self)
+            let d = ((factor + o).loadVector(V.self) - shift[g]) - s.vectorLog()
+            let targetLogp = s.selectEqual(to: zero, then: -infinity, else: d)
+            let loss = active.selectEqual(to: zero, then: zero, else: zero - coefficient.weightedTerm(targetLogp))
+            (losses + o).storeLanes(loss, Swift.min(w, count - o))
+            // gradient_c = scale·w_t·(e_c·(1/s)) − [c = t]·scale·w_t, 0 for ignored positions:
+            // the general kernel's operations in its order, so both give the same bits.
+            (factor + o).storeVector(laneInverse(s))
+            (oneHot + o).storeVector(active * gradientScale * coefficient)
+            // A zero gradient scale zeroes the whole gradient, even where a score is NaN.
+            if k.gradientScale == 0 { (targetClass + o).storeVector(V(repeating: -1)) }
+        }
+        for c in 0..<n {
+            let (gc, stageC) = (gradient + c * stride, stage + c * count)
+            // The next panel's scores (the same class, `count` positions on), fetched into L2
+            // while this pass computes: its first pass then finds them there instead of
+            // waiting on memory.
+            let nextScores = x + c * stride + count
+            for line in Swift.stride(from: 0, to: count, by: scalarsPerLine) {
+                softmax_prefetch_read_l2(nextScores + line)
+            }
+            let classNumber = V(repeating: Scalar(c))
+            @inline(__always) func value(_ i: Int) -> V {
+                let t = (targetClass + i).loadVector(V.self)
+                let scaled = (oneHot + i).loadVector(V.self)
+                let g = scaled * ((stageC + i).loadVector(V.self) * (factor + i).loadVector(V.self))
+                let withOneHot = t.selectEqual(to: classNumber, then: g - scaled, else: g)
+                return t.selectGreater(than: V(repeating: -0.5), then: withOneHot, else: V(repeating: 0))
+            }
+            var i = 0
+            if streaming {
+                // Single elements up to an address aligned for streaming stores.
+                let head = Swift.min(count, gc.scalarsToStreamAlignment(V.self))
+                while i < head {
+                    gc[i] = value(i)[0]
+                    i += 1
+                }
+                while i + w <= count {
+                    (gc + i).streamVector(value(i))
+                    i += w
+                }
+            }
+            while i < count {
+                let lanes = Swift.min(w, count - i)
+                (gc + i).storeLanes(value(i), lanes)
+                i += lanes
+            }
+        }
+    }
+}

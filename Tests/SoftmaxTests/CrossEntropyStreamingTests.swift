@@ -1,0 +1,106 @@
+import Foundation
+import Softmax
+import Testing
+
+/// The strided training call with streaming stores (forced on with a threshold of 0 bytes;
+/// by default outputs of 16 MiB or more): pass 3 writes the gradient with streaming stores
+/// from the first aligned address, element by element before it.  Checked against float64, at every alignment the head loop can meet,
+/// against the general kernel (asked for the probabilities too, so it keeps its exponentials
+/// in the output buffers) bit for bit, and in place.
+@Suite("Cross-entropy streaming gradient")
+struct CrossEntropyStreamingTests {
+    static let shape = [2, 5, 4100]
+
+    static let cases: [CrossEntropyOptions] = [
+        CrossEntropyOptions(axis: 1),
+        CrossEntropyOptions(
+            axis: 1, reduction: .sum, ignoreIndex: 3, classWeights: [1, 2, 0.5, 1, 0], lossWeight: 0.5),
+    ]
+
+    @Test(arguments: SoftmaxISA.supported, cases)
+    func agreesEverywhere(isa: SoftmaxISA, options: CrossEntropyOptions) throws {
+        let shape = Self.shape
+        let count = shape.reduce(1, *)
+        let positions = count / shape[1]
+        var rng = SeededGenerator(seed: 77)
+        let x = rng.gaussians(count, std: 3).map { Float($0) }
+        var labels = (0..<positions).map { _ in Int32.random(in: 0..<5, using: &rng) }
+        if let ignore = options.ignoreIndex {
+            for p in stride(from: 0, to: positions, by: 7) { labels[p] = Int32(ignore) }
+        }
+        let want = Reference.crossEntropy(x.map(Double.init), shape, .indices(labels.map(Int.init)), options)
+
+        try SoftmaxMemory.withStreamingThreshold(0) {
+            try SoftmaxISA.withActive(isa) {
+                // The general kernel, as reference bits.
+                var general = [Float](repeating: .nan, count: count)
+                var probabilities = [Float](repeating: .nan, count: count)
+                let generalLoss = try x.withUnsafeBufferPointer { scores in
+                    try labels.withUnsafeBufferPointer { t in
+                        try general.withUnsafeMutableBufferPointer { g in
+                            try probabilities.withUnsafeMutableBufferPointer { p in
+                                try crossEntropy(
+                                    scores: scores, shape: shape, classIndices: t, options: options,
+                                    outputs: CrossEntropyOutputs(gradient: g, probabilities: p))
+                            }
+                        }
+                    }
+                }
+                #expect(close(generalLoss, want.loss, rel: 2e-5, abs: 1e-6))
+                #expect(firstMismatch(general.map(Double.init), want.gradient, rel: 2e-5, abs: 1e-6) == nil)
+
+                // The gradient alone, into buffers starting 0…16 scalars past a 64-byte boundary.
+                let storage = UnsafeMutableRawPointer.allocate(byteCount: (count + 16) * 4, alignment: 64)
+                defer { storage.deallocate() }
+                for offset in [0, 1, 5, 15, 16] {
+                    let buffer = UnsafeMutableBufferPointer(
+                        start: storage.bindMemory(to: Float.self, capacity: count + 16) + offset, count: count)
+                    buffer.initialize(repeating: .nan)
+                    let loss = try x.withUnsafeBufferPointer { scores in
+                        try labels.withUnsafeBufferPointer { t in
+                            try crossEntropy(
+                                scores: scores, shape: shape, classIndices: t, options: options,
+                                outputs: CrossEntropyOutputs(gradient: buffer))
+                        }
+                    }
+                    #expect(loss == generalLoss, "\(isa) offset \(offset)")
+                    #expect(buffer.elementsEqual(general), "\(isa) offset \(offset): differs from the general kernel")
+                }
+
+                // In place over the scores.
+                var inPlace = x
+                _ = try inPlace.withUnsafeMutableBufferPointer { buffer in
+                    try labels.withUnsafeBufferPointer { t in
+                        try crossEntropy(
+                            scores: UnsafeBufferPointer(buffer), shape: shape, classIndices: t, options: options,
+                            outputs: CrossEntropyOutputs(gradient: buffer))
+                    }
+                }
+                #expect(inPlace == general, "\(isa) in place")
+            }
+        }
+    }
+
+    /// A loss weight of 0 zeroes the gradient even where scores are NaN.
+    @Test func zeroLossWeightGivesZeroGradient() throws {
+        let shape = Self.shape
+        let count = shape.reduce(1, *)
+        var x = [Float](repeating: 0.5, count: count)
+        for i in stride(from: 0, to: count, by: 1001) { x[i] = .nan }
+        let labels = [Int32](repeating: 2, count: count / shape[1])
+        var gradient = [Float](repeating: .nan, count: count)
+        _ = try SoftmaxMemory.withStreamingThreshold(0) {
+            try x.withUnsafeBufferPointer { scores in
+                try labels.withUnsafeBufferPointer { t in
+                    try gradient.withUnsafeMutableBufferPointer { g in
+                        try crossEntropy(
+                            scores: scores, shape: shape, classIndices: t,
+                            options: CrossEntropyOptions(axis: 1, lossWeight: 0),
+                            outputs: CrossEntropyOutputs(gradient: g))
+                    }
+                }
+            }
+        }
+        #expect(gradient.allSatisfy { $0 == 0 })
+    }
+}
