@@ -120,7 +120,9 @@ private struct ForwardTask {
     func run<S: ComputeScalar>(inputs: [UnsafeBufferPointer<S>], outputs: [UnsafeMutableBufferPointer<S>?]) {
         let (x, y) = (inputs[0].address, outputs[0]!.address)
         let kernels = S.kernels
-        TilePlan(layout).forEachTile { _, positions in kernels.forward(logarithmic, x, y, layout, positions) }
+        let streaming = SoftmaxMemory.streams(byteCount: layout.count * MemoryLayout<S>.stride)
+        TilePlan(layout).forEachTile { _, positions in kernels.forward(logarithmic, x, y, layout, positions, streaming)
+        }
     }
 }
 

@@ -13,13 +13,6 @@ import MemoryHints
 /// Per-position terms are folded into three scalar arrays that pass 3 reads at any offset,
 /// so the stores can start at an aligned address whatever the buffer's alignment.
 extension StridedKernels {
-    /// Scalars per 64-byte cache line.
-    @inlinable static var scalarsPerLine: Int { 64 / MemoryLayout<Scalar>.stride }
-
-    /// Scalars of stage one call uses at most; a panel with more classes is split into
-    /// narrower ones.
-    @inlinable static var stageCapacity: Int { 128 * 1024 / MemoryLayout<Scalar>.stride }
-
     /// Whether `crossEntropyGradient` computes this call (the training call of
     /// `crossEntropy(_:targets:…)`; class numbers exact in `Scalar`).
     @inlinable @inline(__always)
@@ -44,7 +37,7 @@ extension StridedKernels {
         losses: UnsafeMutablePointer<Scalar>, streaming: Bool
     ) {
         let w = V.scalarCount
-        let width = Swift.min(count, Swift.max(w, stageCapacity / Swift.max(k.classes, 1) / w * w))
+        let width = stagedWidth(classes: k.classes, count: count)
         let vectors = vectorCount(width)
         // Per position, as vectors: the shift and the sum; as scalars (padded to whole
         // vectors): the target score, then 1/sum; the target's coefficient, then the
@@ -97,18 +90,7 @@ extension StridedKernels {
             factor[i] = t < 0 ? 0 : x[t * stride + i]
             oneHot[i] = t < 0 ? 0 : k.weight(t)
         }
-        clear(sum, count)
-        for c in 0..<n {
-            let (xc, stageC) = (x + c * stride, stage + c * count)
-            var i = 0
-            while i < count {
-                let (g, lanes) = (i / w, Swift.min(w, count - i))
-                let e = ((xc + i).loadLanes(lanes, V.self) - shift[g]).vectorExpNonPositive()
-                sum[g] += e
-                (stageC + i).storeLanes(e, lanes)
-                i += lanes
-            }
-        }
+        stageExponentials(x, classes: n, stride: stride, count: count, shift: shift, sum: sum, stage: stage)
         let (zero, infinity) = (V(repeating: 0), V(repeating: Scalar.infinity))
         let gradientScale = V(repeating: k.gradientScale)
         for g in 0..<vectorCount(count) {
@@ -130,38 +112,14 @@ extension StridedKernels {
         }
         for c in 0..<n {
             let (gc, stageC) = (gradient + c * stride, stage + c * count)
-            // The next panel's scores (the same class, `count` positions on), fetched into L2
-            // while this pass computes: its first pass then finds them there instead of
-            // waiting on memory.
-            let nextScores = x + c * stride + count
-            for line in Swift.stride(from: 0, to: count, by: scalarsPerLine) {
-                softmax_prefetch_read_l2(nextScores + line)
-            }
+            prefetchNextPanel(x + c * stride, count: count)
             let classNumber = V(repeating: Scalar(c))
-            @inline(__always) func value(_ i: Int) -> V {
+            writeRun(to: gc, count: count, streaming: streaming) { i in
                 let t = (targetClass + i).loadVector(V.self)
                 let scaled = (oneHot + i).loadVector(V.self)
                 let g = scaled * ((stageC + i).loadVector(V.self) * (factor + i).loadVector(V.self))
                 let withOneHot = t.selectEqual(to: classNumber, then: g - scaled, else: g)
                 return t.selectGreater(than: V(repeating: -0.5), then: withOneHot, else: V(repeating: 0))
-            }
-            var i = 0
-            if streaming {
-                // Single elements up to an address aligned for streaming stores.
-                let head = Swift.min(count, gc.scalarsToStreamAlignment(V.self))
-                while i < head {
-                    gc[i] = value(i)[0]
-                    i += 1
-                }
-                while i + w <= count {
-                    (gc + i).streamVector(value(i))
-                    i += w
-                }
-            }
-            while i < count {
-                let lanes = Swift.min(w, count - i)
-                (gc + i).storeLanes(value(i), lanes)
-                i += lanes
             }
         }
     }

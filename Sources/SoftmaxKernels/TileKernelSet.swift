@@ -11,7 +11,7 @@ public struct TileKernelSet<Scalar: KernelScalar>: Sendable {
     public var forward:
         @Sendable (
             _ logarithmic: Bool, _ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, _ layout: Layout,
-            _ positions: Range<Int>
+            _ positions: Range<Int>, _ streaming: Bool
         ) -> Void
     /// `TileKernels.logSumExp`.
     public var logSumExp:
@@ -55,7 +55,7 @@ public struct TileKernelSet<Scalar: KernelScalar>: Sendable {
     @inlinable @inline(__always)
     public init<V: SIMD & Sendable>(name: String, vector _: V.Type) where V.Scalar == Scalar {
         self.name = name
-        forward = { TileKernels<V>.forward(logarithmic: $0, $1, $2, layout: $3, positions: $4) }
+        forward = { TileKernels<V>.forward(logarithmic: $0, $1, $2, layout: $3, positions: $4, streaming: $5) }
         logSumExp = { TileKernels<V>.logSumExp($0, $1, layout: $2, positions: $3) }
         backward = {
             TileKernels<V>.backward(logarithmic: $0, output: $1, gradient: $2, into: $3, layout: $4, positions: $5)

@@ -12,7 +12,7 @@ public enum TileKernels<V: SIMD> where V.Scalar: KernelScalar {
     @inlinable
     public static func forward(
         logarithmic: Bool, _ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>,
-        layout: Layout, positions: Range<Int>
+        layout: Layout, positions: Range<Int>, streaming: Bool = false
     ) {
         if layout.inner == 1 && layout.classes < shortRowLimit {
             shortRowsForward(logarithmic: logarithmic, x, y, classes: layout.classes, positions: positions)
@@ -29,6 +29,9 @@ public enum TileKernels<V: SIMD> where V.Scalar: KernelScalar {
                 }
             } else if logarithmic {
                 StridedKernels<V>.logSoftmax(
+                    x + offset, y + offset, classes: layout.classes, stride: layout.inner, count: count)
+            } else if streaming {
+                StridedKernels<V>.softmaxStreaming(
                     x + offset, y + offset, classes: layout.classes, stride: layout.inner, count: count)
             } else {
                 StridedKernels<V>.softmax(

@@ -64,7 +64,8 @@ struct CrossEntropyStreamingTests {
                         }
                     }
                     #expect(loss == generalLoss, "\(isa) offset \(offset)")
-                    #expect(buffer.elementsEqual(general), "\(isa) offset \(offset): differs from the general kernel")
+                    let same = buffer.elementsEqual(general)  // not in #expect: it would print 100 k values
+                    #expect(same, "\(isa) offset \(offset): differs from the general kernel")
                 }
 
                 // In place over the scores.
@@ -76,7 +77,8 @@ struct CrossEntropyStreamingTests {
                             outputs: CrossEntropyOutputs(gradient: buffer))
                     }
                 }
-                #expect(inPlace == general, "\(isa) in place")
+                let same = inPlace == general
+                #expect(same, "\(isa) in place")
             }
         }
     }
@@ -102,5 +104,46 @@ struct CrossEntropyStreamingTests {
             }
         }
         #expect(gradient.allSatisfy { $0 == 0 })
+    }
+}
+
+/// The strided softmax with streaming stores (forced with a threshold of 0 bytes) gives the
+/// bits of the ordinary kernel, at every alignment of the output and in place.
+@Suite("Softmax streaming output")
+struct SoftmaxStreamingTests {
+    @Test(arguments: SoftmaxISA.supported)
+    func sameBitsAsCachedStores(isa: SoftmaxISA) throws {
+        // 7000 positions: sub-panels of the stage plus a partial vector; 40 classes.
+        let shape = [2, 40, 7000]
+        let count = shape.reduce(1, *)
+        var rng = SeededGenerator(seed: 78)
+        var x = rng.gaussians(count, std: 3).map { Float($0) }
+        x[5] = -.infinity
+        let want = Reference.softmax(x.map(Double.init), shape, 1)
+        try SoftmaxISA.withActive(isa) {
+            var cached = [Float](repeating: .nan, count: count)
+            try x.withUnsafeBufferPointer { input in
+                try cached.withUnsafeMutableBufferPointer { try softmax(input, shape: shape, axis: 1, into: $0) }
+            }
+            #expect(firstMismatch(cached.map(Double.init), want, rel: 2e-5, abs: 1e-6) == nil)
+            try SoftmaxMemory.withStreamingThreshold(0) {
+                let storage = UnsafeMutableRawPointer.allocate(byteCount: (count + 16) * 4, alignment: 64)
+                defer { storage.deallocate() }
+                for offset in [0, 3, 16] {
+                    let output = UnsafeMutableBufferPointer(
+                        start: storage.bindMemory(to: Float.self, capacity: count + 16) + offset, count: count)
+                    output.initialize(repeating: .nan)
+                    try x.withUnsafeBufferPointer { try softmax($0, shape: shape, axis: 1, into: output) }
+                    let same = output.elementsEqual(cached)  // not in #expect: it would print 560 k values
+                    #expect(same, "\(isa) offset \(offset)")
+                }
+                var inPlace = x
+                try inPlace.withUnsafeMutableBufferPointer {
+                    try softmax(UnsafeBufferPointer($0), shape: shape, axis: 1, into: $0)
+                }
+                let same = inPlace == cached
+                #expect(same, "\(isa) in place")
+            }
+        }
     }
 }
