@@ -111,6 +111,50 @@ extension RowKernels {
         return Normalizer(max: top, sum: sum)
     }
 
+    /// Softmax (or log-softmax) of `rows` consecutive rows of `n ≤ blockLength` scores, as
+    /// `singleBlock` row by row, with each row's maximum taken during the previous row's
+    /// exponentials: the separate maximum pass waited on memory while the arithmetic units
+    /// idled, and the exponential pass left the load ports free.
+    ///
+    /// `x` and `y` may be the same buffer (row `r + 1` of `x` is read before row `r + 1` of
+    /// `y` is written).
+    @inlinable
+    public static func forwardRows<Output: RowOutputKind>(
+        _: Output.Type, _ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, count n: Int, rows: Int
+    ) {
+        if rows <= 0 { return }
+        let logarithmic = Output.logarithmic
+        var tail = OverlappingTail<V>(x, from: 0, to: n)
+        var top = blockMaximum(x, from: 0, to: tail.fullEnd, startingWith: tail.vector).horizontalMax()
+        for r in 0..<rows {
+            let (xr, yr) = (x + r * n, y + r * n)
+            let hasNext = r + 1 < rows
+            let nextTail = hasNext ? OverlappingTail<V>(xr + n, from: 0, to: n) : tail
+            let (lanes, nextLanes) = writeExponentials(
+                Output.self, xr, yr, from: 0, to: n, shift: V(repeating: top).maskedShift(), tail: tail,
+                prefetchAhead: 2 * n, maximumOf: hasNext ? xr + n : nil)
+            let sum = lanes.horizontalSum()
+            if logarithmic && sum == 0 {
+                yr.update(repeating: -.infinity, count: n)
+            } else {
+                let term = V(repeating: logarithmic ? -Scalar.scalarLog(sum) : (sum == 0 ? 0 : 1 / sum))
+                rescale(Output.self, yr, from: 0, to: n, by: term)
+            }
+            if hasNext {
+                // The next row's lanes past its full vectors: its overlapping tail, or (a row
+                // shorter than a vector) its scores with -infinity beyond.
+                var m = nextLanes
+                if nextTail.overlaps {
+                    m = m.laneMax(nextTail.vector)
+                } else if n < V.scalarCount {
+                    m = blockMaximum(xr + n, from: 0, to: n, startingWith: m)
+                }
+                top = m.horizontalMax()
+                tail = nextTail
+            }
+        }
+    }
+
     /// Writes `exp(x − shift)` (or `x − shift` for log-softmax) over `start..<end` and returns
     /// the lane-wise sum of the exponentials.
     ///
@@ -122,19 +166,39 @@ extension RowKernels {
         _: Output.Type, _ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, from start: Int,
         to end: Int, shift: V, tail: OverlappingTail<V>, prefetch: Bool
     ) -> V {
+        writeExponentials(
+            Output.self, x, y, from: start, to: end, shift: shift, tail: tail,
+            prefetchAhead: prefetch ? end - start : nil, maximumOf: nil
+        ).sum
+    }
+
+    /// `writeExponentials`, also asking for the lines `prefetchAhead` scalars on and taking
+    /// the lane-wise maximum of `next[i]` over the full vectors `i` of the block (`-infinity`
+    /// lanes when `next` is `nil`): the next row's maximum pass, done while this row's
+    /// exponentials keep the arithmetic units busy.
+    @inlinable @inline(__always)
+    static func writeExponentials<Output: RowOutputKind>(
+        _: Output.Type, _ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, from start: Int,
+        to end: Int, shift: V, tail: OverlappingTail<V>, prefetchAhead: Int?, maximumOf next: UnsafePointer<Scalar>?
+    ) -> (sum: V, nextMaximum: V) {
         let logarithmic = Output.logarithmic
         let w = V.scalarCount
-        let ahead = end - start
         var s0 = V(repeating: 0)
         var s1 = V(repeating: 0)
+        var m0 = V(repeating: -.infinity)
+        var m1 = V(repeating: -.infinity)
         var i = start
         while i + 2 * w <= end {
-            if prefetch {
+            if let ahead = prefetchAhead {
                 // Addresses past the buffer are harmless: a prefetch never faults.
                 for line in stride(from: 0, to: 2 * w, by: scalarsPerLine) {
                     softmax_prefetch_read(x + ahead + i + line)
                     softmax_prefetch_write(y + ahead + i + line)
                 }
+            }
+            if let next {
+                m0 = m0.laneMax((next + i).loadVector(V.self))
+                m1 = m1.laneMax((next + i + w).loadVector(V.self))
             }
             let d0 = (x + i).loadVector(V.self) - shift
             let d1 = (x + i + w).loadVector(V.self) - shift
@@ -147,6 +211,7 @@ extension RowKernels {
             i += 2 * w
         }
         if i + w <= end {
+            if let next { m0 = m0.laneMax((next + i).loadVector(V.self)) }
             let d = (x + i).loadVector(V.self) - shift
             let e = d.vectorExpNonPositive()
             (y + i).storeVector(logarithmic ? d : e)
@@ -169,7 +234,7 @@ extension RowKernels {
             (y + i).storeVector(logarithmic ? d : e, count: lanes)
             s0 += e
         }
-        return s0 + s1
+        return (s0 + s1, m0.laneMax(m1))
     }
 
     /// `y ⊙ term` (or `y + term` for log-softmax) in place over `start..<end`, the partial last

@@ -18,6 +18,17 @@ public enum TileKernels<V: SIMD> where V.Scalar: KernelScalar {
             shortRowsForward(logarithmic: logarithmic, x, y, classes: layout.classes, positions: positions)
             return
         }
+        if layout.inner == 1 && layout.classes <= RowKernels<V>.blockLength {
+            let (n, first) = (layout.classes, positions.lowerBound)
+            if logarithmic {
+                RowKernels<V>.forwardRows(
+                    LogProbabilityOutput.self, x + first * n, y + first * n, count: n, rows: positions.count)
+            } else {
+                RowKernels<V>.forwardRows(
+                    ProbabilityOutput.self, x + first * n, y + first * n, count: n, rows: positions.count)
+            }
+            return
+        }
         forEachGroup(layout, positions) { offset, count, _ in
             if layout.inner == 1 {
                 let n = layout.classes

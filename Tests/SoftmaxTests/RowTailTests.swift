@@ -76,4 +76,35 @@ struct RowTailTests {
             }
         }
     }
+
+    /// Each row's maximum is taken while the previous row is being exponentiated, from its
+    /// full vectors and then its partial last one.  A maximum ~200 above the rest, in the
+    /// last lane of a row (or its first), must be found: a shift too small by 200 overflows
+    /// the exponential.
+    @Test(arguments: SoftmaxISA.supported)
+    func farLargerMaximumAtEitherEnd(isa: SoftmaxISA) throws {
+        for length in [10, 33, 47, 64, 1000, 2047, 2049, 4111] {
+            for atEnd in [true, false] {
+                var x = [Float](repeating: -100, count: 4 * length)
+                for row in 0..<4 { x[row * length + (atEnd ? length - 1 : 0)] = 100 + Float(row) }
+                let shape = [4, length]
+                let want = Reference.softmax(x.map(Double.init), shape, 1)
+                let wantLog = Reference.logSoftmax(x.map(Double.init), shape, 1)
+                try SoftmaxISA.withActive(isa) {
+                    var y = [Float](repeating: .nan, count: x.count)
+                    var ly = [Float](repeating: .nan, count: x.count)
+                    try x.withUnsafeBufferPointer { input in
+                        try y.withUnsafeMutableBufferPointer { try softmax(input, shape: shape, axis: 1, into: $0) }
+                        try ly.withUnsafeMutableBufferPointer { try logSoftmax(input, shape: shape, axis: 1, into: $0) }
+                    }
+                    let mismatch = firstMismatch(y.map(Double.init), want, rel: 2e-5, abs: 1e-6)
+                    let logMismatch = firstMismatch(ly.map(Double.init), wantLog, rel: 2e-5, abs: 1e-6)
+                    #expect(mismatch == nil, "\(isa) length \(length) at end \(atEnd): \(String(describing: mismatch))")
+                    #expect(
+                        logMismatch == nil,
+                        "\(isa) length \(length) at end \(atEnd): \(String(describing: logMismatch))")
+                }
+            }
+        }
+    }
 }
