@@ -33,6 +33,10 @@ max_len() {
 
 build() {
     echo "== building ${*} (release, -sanitize=fuzzer,address)" >&2
+    # SwiftPM does not notice source files added to the library (a path dependency here) and
+    # keeps compiling the old file list; dropping its build manifest makes it list them again
+    # (compiled objects stay cached).
+    rm -f "$scratch/release.yaml" "$scratch/release/description.json"
     local t
     for t in "$@"; do
         # shellcheck disable=SC2086
