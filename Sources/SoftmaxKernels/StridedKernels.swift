@@ -189,9 +189,10 @@ public enum StridedKernels<V: SIMD> where V.Scalar: KernelScalar {
         for g in 0..<vectorCount(count) { shift[g] = V(repeating: -.infinity) }
         for c in 0..<classes {
             let xc = x + c * stride
-            // The next class's run, ahead of the hardware prefetcher, which restarts its stream
-            // at every jump of `stride`.
-            let next = c + 1 < classes ? xc + stride : xc
+            // The run two classes on, ahead of the hardware prefetcher, which restarts its
+            // stream at every jump of `stride` (one class on: 2–3% slower on 8×21×256×256,
+            // four: 3% slower).
+            let next = c + 2 < classes ? xc + 2 * stride : xc
             var i = 0
             while i < count {
                 let (g, lanes) = (i / V.scalarCount, Swift.min(V.scalarCount, count - i))
