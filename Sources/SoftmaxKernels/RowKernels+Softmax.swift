@@ -94,7 +94,6 @@ extension RowKernels {
         _: Output.Type, _ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, count n: Int,
         scale: Scalar
     ) -> Normalizer<Scalar> {
-        let logarithmic = Output.logarithmic
         let tail = OverlappingTail<V>(x, from: 0, to: n)
         let top = blockMaximum(x, from: 0, to: tail.fullEnd, startingWith: tail.vector).horizontalMax()
         // The row is compute-bound in its exponential pass: the next row's lines are asked
@@ -102,13 +101,23 @@ extension RowKernels {
         let sum = writeExponentials(
             Output.self, x, y, from: 0, to: n, shift: V(repeating: top).maskedShift(), tail: tail, prefetch: true
         ).horizontalSum()
-        if logarithmic && sum == 0 {
-            y.update(repeating: -.infinity, count: n)
-            return Normalizer(max: top, sum: sum)
-        }
-        let term = V(repeating: logarithmic ? -Scalar.scalarLog(sum) : (sum == 0 ? 0 : scale / sum))
-        rescale(Output.self, y, from: 0, to: n, by: term)
+        normalize(Output.self, y, count: n, sum: sum, scale: scale)
         return Normalizer(max: top, sum: sum)
+    }
+
+    /// The last pass of a one-block row whose exponentials (or shifted scores) sum to `sum`:
+    /// `y · scale/sum`, or `y − log(sum)`; a fully masked row (`sum` 0) gives zeros, or
+    /// `-infinity` everywhere.
+    @inlinable @inline(__always)
+    static func normalize<Output: RowOutputKind>(
+        _: Output.Type, _ y: UnsafeMutablePointer<Scalar>, count n: Int, sum: Scalar, scale: Scalar
+    ) {
+        if Output.logarithmic && sum == 0 {
+            y.update(repeating: -.infinity, count: n)
+            return
+        }
+        let term = V(repeating: Output.logarithmic ? -Scalar.scalarLog(sum) : (sum == 0 ? 0 : scale / sum))
+        rescale(Output.self, y, from: 0, to: n, by: term)
     }
 
     /// Softmax (or log-softmax) of `rows` consecutive rows of `n ≤ blockLength` scores, as
@@ -123,7 +132,6 @@ extension RowKernels {
         _: Output.Type, _ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, count n: Int, rows: Int
     ) {
         if rows <= 0 { return }
-        let logarithmic = Output.logarithmic
         var tail = OverlappingTail<V>(x, from: 0, to: n)
         var top = blockMaximum(x, from: 0, to: tail.fullEnd, startingWith: tail.vector).horizontalMax()
         for r in 0..<rows {
@@ -133,13 +141,7 @@ extension RowKernels {
             let (lanes, nextLanes) = writeExponentials(
                 Output.self, xr, yr, from: 0, to: n, shift: V(repeating: top).maskedShift(), tail: tail,
                 prefetchAhead: 2 * n, maximumOf: hasNext ? xr + n : nil)
-            let sum = lanes.horizontalSum()
-            if logarithmic && sum == 0 {
-                yr.update(repeating: -.infinity, count: n)
-            } else {
-                let term = V(repeating: logarithmic ? -Scalar.scalarLog(sum) : (sum == 0 ? 0 : 1 / sum))
-                rescale(Output.self, yr, from: 0, to: n, by: term)
-            }
+            normalize(Output.self, yr, count: n, sum: lanes.horizontalSum(), scale: 1)
             if hasNext {
                 // The next row's lanes past its full vectors: its overlapping tail, or (a row
                 // shorter than a vector) its scores with -infinity beyond.
