@@ -165,13 +165,32 @@ private struct CrossEntropyTask {
                         } else if let soft {
                             kernels.crossEntropyProbabilities(x, soft, layout, positions, parameters, pointers, losses)
                         }
-                        var sum = 0.0
-                        for p in positions { sum += Double(losses[p]) }
-                        partials[k] = sum
+                        partials[k] = tileSum(losses, positions)
                     }
                 }
                 return partials.reduce(0, +)
             }
         }
     }
+}
+
+/// `Σ losses[p]` over `positions` in Double, with four running sums: one chain of dependent
+/// additions (four cycles per position) cost ~5% of a 65536×10 cross-entropy.  The order
+/// depends only on the range, so the bits do not depend on the thread count.
+@inline(__always)
+private func tileSum<S: ComputeScalar>(_ losses: UnsafeMutablePointer<S>, _ positions: Range<Int>) -> Double {
+    var (s0, s1, s2, s3) = (0.0, 0.0, 0.0, 0.0)
+    var p = positions.lowerBound
+    while p + 4 <= positions.upperBound {
+        s0 += Double(losses[p])
+        s1 += Double(losses[p + 1])
+        s2 += Double(losses[p + 2])
+        s3 += Double(losses[p + 3])
+        p += 4
+    }
+    while p < positions.upperBound {
+        s0 += Double(losses[p])
+        p += 1
+    }
+    return (s0 + s1) + (s2 + s3)
 }
