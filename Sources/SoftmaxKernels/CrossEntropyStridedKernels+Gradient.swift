@@ -36,24 +36,15 @@ extension StridedKernels {
         parameters k: CrossEntropyParameters<Scalar>, gradient: UnsafeMutablePointer<Scalar>,
         losses: UnsafeMutablePointer<Scalar>, streaming: Bool
     ) {
-        let w = V.scalarCount
         let width = stagedWidth(classes: k.classes, count: count)
-        let vectors = vectorCount(width)
-        // Per position, as vectors: the shift and the sum; as scalars (padded to whole
-        // vectors): the target score, then 1/sum; the target's coefficient, then the
-        // gradient's scale times it; the target class (−1 when ignored).
-        // Pass 3 reads them and the stage at any offset: one vector of padding at the end.
-        let vectorBytes = 2 * vectors * MemoryLayout<V>.stride
-        let scalarCount = 3 * vectors * w + width * k.classes + w
-        let scratch = UnsafeMutableRawPointer.allocate(
-            byteCount: vectorBytes + scalarCount * MemoryLayout<Scalar>.stride, alignment: MemoryLayout<V>.alignment)
+        let padded = vectorCount(width) * V.scalarCount
+        // Per position: the shift and the sum; as scalars, the target score, then 1/sum; the
+        // target's coefficient, then the gradient's scale times it; the target class (−1 when
+        // ignored).
+        let (scratch, shift, sum, factor, stage) = allocateStagedScratch(
+            width: width, classes: k.classes, scalarArrays: 3)
         defer { scratch.deallocate() }
-        let shift = scratch.bindMemory(to: V.self, capacity: 2 * vectors)
-        let sum = shift + vectors
-        let factor = (scratch + vectorBytes).bindMemory(to: Scalar.self, capacity: scalarCount)
-        let oneHot = factor + vectors * w
-        let targetClass = oneHot + vectors * w
-        let stage = targetClass + vectors * w
+        let (oneHot, targetClass) = (factor + padded, factor + 2 * padded)
         var start = 0
         while start < count {
             let panel = Swift.min(width, count - start)

@@ -38,6 +38,11 @@ public protocol KernelScalar: BinaryFloatingPoint, SIMDScalar, Sendable, Codable
     static func scalarExp(_ x: Self) -> Self
 }
 
+extension KernelScalar {
+    /// Scalars per 64-byte cache line: the step of prefetch loops.
+    @inlinable public static var scalarsPerCacheLine: Int { 64 / MemoryLayout<Self>.stride }
+}
+
 // The constants and functions are documented on `KernelScalar`.
 extension Float: KernelScalar {
     @inlinable public static var log2e: Float { 1.44269504088896341 }

@@ -193,7 +193,7 @@ extension RowKernels {
         while i + 2 * w <= end {
             if let ahead = prefetchAhead {
                 // Addresses past the buffer are harmless: a prefetch never faults.
-                for line in stride(from: 0, to: 2 * w, by: scalarsPerLine) {
+                for line in stride(from: 0, to: 2 * w, by: Scalar.scalarsPerCacheLine) {
                     softmax_prefetch_read(x + ahead + i + line)
                     softmax_prefetch_write(y + ahead + i + line)
                 }
@@ -266,9 +266,6 @@ extension RowKernels {
             (y + i).storeVector(apply((y + i).loadLanes(end - i, V.self)), count: end - i)
         }
     }
-
-    /// Scalars per 64-byte cache line.
-    @inlinable static var scalarsPerLine: Int { 64 / MemoryLayout<Scalar>.stride }
 
     /// The most blocks `softmaxOnePass` splits a row into.
     @inlinable static var maxBlocks: Int { 16 }

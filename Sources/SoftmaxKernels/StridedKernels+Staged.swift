@@ -9,8 +9,26 @@ extension StridedKernels {
     /// Scalars of stage one call uses at most.
     @inlinable static var stageCapacity: Int { 128 * 1024 / MemoryLayout<Scalar>.stride }
 
-    /// Scalars per 64-byte cache line.
-    @inlinable static var scalarsPerLine: Int { 64 / MemoryLayout<Scalar>.stride }
+    /// Allocates the scratch of a staged kernel over sub-panels of `width` positions: `shift`
+    /// and `sum` (a vector per vector of positions), `scalarArrays` per-position scalar arrays
+    /// of `vectorCount(width)·w` scalars each from `scalars` on, then the stage of
+    /// `classes·width` scalars.  Pass 3 reads the scalar arrays and the stage at any offset,
+    /// so one vector of padding follows.  The caller deallocates `raw`.
+    @inlinable @inline(__always)
+    static func allocateStagedScratch(width: Int, classes: Int, scalarArrays: Int) -> (
+        raw: UnsafeMutableRawPointer, shift: UnsafeMutablePointer<V>, sum: UnsafeMutablePointer<V>,
+        scalars: UnsafeMutablePointer<Scalar>, stage: UnsafeMutablePointer<Scalar>
+    ) {
+        let w = V.scalarCount
+        let vectors = vectorCount(width)
+        let vectorBytes = 2 * vectors * MemoryLayout<V>.stride
+        let scalarCount = scalarArrays * vectors * w + width * classes + w
+        let raw = UnsafeMutableRawPointer.allocate(
+            byteCount: vectorBytes + scalarCount * MemoryLayout<Scalar>.stride, alignment: MemoryLayout<V>.alignment)
+        let shift = raw.bindMemory(to: V.self, capacity: 2 * vectors)
+        let scalars = (raw + vectorBytes).bindMemory(to: Scalar.self, capacity: scalarCount)
+        return (raw, shift, shift + vectors, scalars, scalars + scalarArrays * vectors * w)
+    }
 
     /// Positions per sub-panel so that `classes` runs of them fit the stage (a multiple of the
     /// vector width, at least one vector, at most `count`).
@@ -32,18 +50,10 @@ extension StridedKernels {
     ) {
         let w = V.scalarCount
         let width = stagedWidth(classes: n, count: count)
-        let vectors = vectorCount(width)
-        // Per position: the shift and the sum as vectors, then 1/sum as scalars (read at any
-        // offset by the aligned stores); the stage, padded by one vector for those reads.
-        let vectorBytes = 2 * vectors * MemoryLayout<V>.stride
-        let scalarCount = vectors * w + width * n + w
-        let scratch = UnsafeMutableRawPointer.allocate(
-            byteCount: vectorBytes + scalarCount * MemoryLayout<Scalar>.stride, alignment: MemoryLayout<V>.alignment)
+        // Per position: the shift and the sum, and 1/sum as scalars (read at any offset by
+        // the aligned stores).
+        let (scratch, shift, sum, inverse, stage) = allocateStagedScratch(width: width, classes: n, scalarArrays: 1)
         defer { scratch.deallocate() }
-        let shift = scratch.bindMemory(to: V.self, capacity: 2 * vectors)
-        let sum = shift + vectors
-        let inverse = (scratch + vectorBytes).bindMemory(to: Scalar.self, capacity: scalarCount)
-        let stage = inverse + vectors * w
         var start = 0
         while start < count {
             let panel = Swift.min(width, count - start)
@@ -92,7 +102,9 @@ extension StridedKernels {
     @inlinable @inline(__always)
     static func prefetchNextPanel(_ run: UnsafePointer<Scalar>, count: Int) {
         let next = run + count
-        for line in Swift.stride(from: 0, to: count, by: scalarsPerLine) { softmax_prefetch_read_l2(next + line) }
+        for line in Swift.stride(from: 0, to: count, by: Scalar.scalarsPerCacheLine) {
+            softmax_prefetch_read_l2(next + line)
+        }
     }
 
     /// Writes `value(i)` (a vector of positions `i…`) to `destination[0..<count]`: with
