@@ -28,6 +28,13 @@ extension StridedKernels {
         parameters k: CrossEntropyParameters<Scalar>, outputs: CrossEntropyOutputPointers<Scalar>,
         losses: UnsafeMutablePointer<Scalar>
     ) {
+        // The training call goes to the staged kernel (same bits, fewer trips to memory).
+        if stagesGradient(parameters: k, outputs: outputs), let gradient = outputs.gradient {
+            crossEntropyGradient(
+                x, targets: targets, stride: stride, count: count, parameters: k, gradient: gradient, losses: losses,
+                streaming: outputs.streaming)
+            return
+        }
         let n = k.classes
         let logits = !k.inputIsLogProbability
         let smoothing = k.smoothing > 0

@@ -144,17 +144,9 @@ extension TileKernels {
                     panelX, probabilities: panelQ, stride: rows, count: rows, parameters: parameters,
                     outputs: panels, losses: losses + r)
             } else if let targets {
-                if StridedKernels<V>.stagesGradient(parameters: parameters, outputs: panels),
-                    let gradient = panels.gradient
-                {
-                    StridedKernels<V>.crossEntropyGradient(
-                        panelX, targets: targets + r, stride: rows, count: rows, parameters: parameters,
-                        gradient: gradient, losses: losses + r, streaming: false)
-                } else {
-                    StridedKernels<V>.crossEntropy(
-                        panelX, targets: targets + r, stride: rows, count: rows, parameters: parameters,
-                        outputs: panels, losses: losses + r)
-                }
+                StridedKernels<V>.crossEntropy(
+                    panelX, targets: targets + r, stride: rows, count: rows, parameters: parameters,
+                    outputs: panels, losses: losses + r)
             }
             if let panel = panels.gradient, let output = outputs.gradient {
                 transposeOut(panel, rows: rows, classes: n, into: output + r * n)

@@ -125,13 +125,6 @@ public enum TileKernels<V: SIMD> where V.Scalar: KernelScalar {
                 losses[position] = RowKernels<V>.crossEntropy(
                     x + offset, target: Int(targets[position]), parameters: parameters,
                     outputs: outputs.advanced(by: offset))
-            } else if StridedKernels<V>.stagesGradient(parameters: parameters, outputs: outputs),
-                let gradient = outputs.gradient
-            {
-                StridedKernels<V>.crossEntropyGradient(
-                    x + offset, targets: targets + position, stride: layout.inner, count: count,
-                    parameters: parameters, gradient: gradient + offset, losses: losses + position,
-                    streaming: outputs.streaming)
             } else {
                 StridedKernels<V>.crossEntropy(
                     x + offset, targets: targets + position, stride: layout.inner, count: count,
