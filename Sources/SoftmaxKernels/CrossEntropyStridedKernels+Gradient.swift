@@ -2,16 +2,25 @@ import MemoryHints
 
 /// The training call of the strided cross-entropy — scores as logits, class-index targets, no
 /// label smoothing, the gradient as the only element-wise output (the loss of an NCHW
-/// segmentation step) — with the exponentials staged in a scratch panel instead of the
-/// gradient buffer.
+/// segmentation step) — written once per element.
 ///
 /// `crossEntropy(_:targets:…)` keeps the exponentials in the gradient buffer between its
 /// passes, so every gradient line is first read from memory (the write-allocate) and later
-/// written back: three trips to memory per element besides the scores.  Here pass 2 writes
-/// them into `stage` (reused for every panel, so it stays in L2), and pass 3 writes each
-/// gradient element once — with streaming stores when `streaming`, which skip the read.
-/// Per-position terms are folded into three scalar arrays that pass 3 reads at any offset,
-/// so the stores can start at an aligned address whatever the buffer's alignment.
+/// written back: three trips to memory per element besides the scores.  Here the last pass
+/// writes each gradient element once — with streaming stores when `streaming`.  Two kernels
+/// by size:
+///
+/// - `streaming` (outputs larger than the caches): two passes (`StridedKernels+TwoPass`):
+///   each position's maximum and sum in one read from memory, then each exponential taken
+///   again from the scores in L2.
+/// - otherwise three: the maximum, then the exponentials summed and written into a stage
+///   (reused for every panel, so it stays in L2), then the gradient from the stage.  One
+///   exponential per element: with the scores in cache, arithmetic is what costs.
+///
+/// Per-position terms are folded into scalar arrays that the last pass reads at any offset,
+/// so the stores can start at an aligned address whatever the buffer's alignment.  Both
+/// kernels perform the general kernel's operations in its order for their size, so the loss
+/// and gradient have the same bits whichever kernel runs.
 extension StridedKernels {
     /// Whether `crossEntropyGradient` computes this call (the training call of
     /// `crossEntropy(_:targets:…)`; class numbers exact in `Scalar`).
@@ -26,32 +35,33 @@ extension StridedKernels {
     /// `crossEntropy(_:targets:…)` for calls where `stagesGradient` holds: the same losses and
     /// gradient.
     ///
-    /// - Parameter streaming: write the gradient with streaming stores (for outputs larger than
-    ///   the caches, which the next reader takes from memory anyway).
+    /// - Parameter streaming: write the gradient with streaming stores, in two passes (for
+    ///   outputs larger than the caches, which the next reader takes from memory anyway).
     /// - Complexity: O(classes · count): the scores read from memory once, the gradient
-    ///   written once; one exponential per element.
+    ///   written once; one exponential per element (two when `streaming`).
     @inlinable
     public static func crossEntropyGradient(
         _ x: UnsafePointer<Scalar>, targets: UnsafePointer<Int32>, stride: Int, count: Int,
         parameters k: CrossEntropyParameters<Scalar>, gradient: UnsafeMutablePointer<Scalar>,
         losses: UnsafeMutablePointer<Scalar>, streaming: Bool
     ) {
-        let width = stagedWidth(classes: k.classes, count: count)
+        let width =
+            streaming ? twoPassWidth(classes: k.classes, count: count) : stagedWidth(classes: k.classes, count: count)
         let padded = vectorCount(width) * V.scalarCount
-        // Per position: the shift and the sum; as scalars, the target score, then 1/sum; the
-        // target's coefficient, then the gradient's scale times it; the target class (−1 when
-        // ignored).
-        let (scratch, shift, sum, factor, stage) = allocateStagedScratch(
-            width: width, classes: k.classes, scalarArrays: 3)
+        // Per position: the shift (the maximum) and the sum; as scalars, the maximum; the
+        // target score, then 1/sum; the target's coefficient, then the gradient's scale times
+        // it; the target class (−1 when ignored).  The stage only for three passes.
+        let (scratch, shift, sum, maxScalars, stage) = allocatePanelScratch(
+            width: width, classes: streaming ? 0 : k.classes, scalarArrays: 4)
         defer { scratch.deallocate() }
-        let (oneHot, targetClass) = (factor + padded, factor + 2 * padded)
+        let (factor, oneHot, targetClass) = (maxScalars + padded, maxScalars + 2 * padded, maxScalars + 3 * padded)
         var start = 0
         while start < count {
             let panel = Swift.min(width, count - start)
             gradientPanel(
                 x + start, targets: targets + start, stride: stride, count: panel, parameters: k,
                 gradient: gradient + start, losses: losses + start, streaming: streaming,
-                scratch: (shift, sum, factor, oneHot, targetClass, stage))
+                scratch: (shift, sum, maxScalars, factor, oneHot, targetClass, stage))
             start += panel
         }
         if streaming { softmax_store_fence() }
@@ -62,17 +72,21 @@ extension StridedKernels {
     static func gradientPanel(
         _ x: UnsafePointer<Scalar>, targets: UnsafePointer<Int32>, stride: Int, count: Int,
         parameters k: CrossEntropyParameters<Scalar>, gradient: UnsafeMutablePointer<Scalar>,
-        losses: UnsafeMutablePointer<Scalar>, streaming: Bool,
+        losses: UnsafeMutablePointer<Scalar>, streaming twoPass: Bool,
         scratch: (
-            shift: UnsafeMutablePointer<V>, sum: UnsafeMutablePointer<V>, factor: UnsafeMutablePointer<Scalar>,
-            oneHot: UnsafeMutablePointer<Scalar>, targetClass: UnsafeMutablePointer<Scalar>,
-            stage: UnsafeMutablePointer<Scalar>
+            shift: UnsafeMutablePointer<V>, sum: UnsafeMutablePointer<V>, maxScalars: UnsafeMutablePointer<Scalar>,
+            factor: UnsafeMutablePointer<Scalar>, oneHot: UnsafeMutablePointer<Scalar>,
+            targetClass: UnsafeMutablePointer<Scalar>, stage: UnsafeMutablePointer<Scalar>
         )
     ) {
-        let (shift, sum, factor, oneHot, targetClass, stage) = scratch
+        let (shift, sum, maxScalars, factor, oneHot, targetClass, stage) = scratch
         let n = k.classes
         let w = V.scalarCount
-        columnShift(x, classes: n, stride: stride, count: count, into: shift)
+        if twoPass {
+            columnNormalizers(x, classes: n, stride: stride, count: count, max: shift, sum: sum)
+        } else {
+            columnShift(x, classes: n, stride: stride, count: count, into: shift)
+        }
         // The target's score and coefficient, read before anything is written (the gradient
         // may be the scores' buffer).  Lanes past `count` are ignored positions.
         for i in 0..<(vectorCount(count) * w) {
@@ -81,7 +95,9 @@ extension StridedKernels {
             factor[i] = t < 0 ? 0 : x[t * stride + i]
             oneHot[i] = t < 0 ? 0 : k.weight(t)
         }
-        stageExponentials(x, classes: n, stride: stride, count: count, shift: shift, sum: sum, stage: stage)
+        if !twoPass {
+            stageExponentials(x, classes: n, stride: stride, count: count, shift: shift, sum: sum, stage: stage)
+        }
         let (zero, infinity) = (V(repeating: 0), V(repeating: Scalar.infinity))
         let gradientScale = V(repeating: k.gradientScale)
         for g in 0..<vectorCount(count) {
@@ -96,22 +112,56 @@ extension StridedKernels {
             (losses + o).storeLanes(loss, Swift.min(w, count - o))
             // gradient_c = scale·w_t·(e_c·(1/s)) − [c = t]·scale·w_t, 0 for ignored positions:
             // the general kernel's operations in its order, so both give the same bits.
+            (maxScalars + o).storeVector(shift[g])
             (factor + o).storeVector(laneInverse(s))
             (oneHot + o).storeVector(active * gradientScale * coefficient)
             // A zero gradient scale zeroes the whole gradient, even where a score is NaN.
             if k.gradientScale == 0 { (targetClass + o).storeVector(V(repeating: -1)) }
         }
         for c in 0..<n {
-            let (gc, stageC) = (gradient + c * stride, stage + c * count)
-            prefetchNextPanel(x + c * stride, count: count)
-            let classNumber = V(repeating: Scalar(c))
-            writeRun(to: gc, count: count, streaming: streaming) { i in
-                let t = (targetClass + i).loadVector(V.self)
-                let scaled = (oneHot + i).loadVector(V.self)
-                let g = scaled * ((stageC + i).loadVector(V.self) * (factor + i).loadVector(V.self))
-                let withOneHot = t.selectEqual(to: classNumber, then: g - scaled, else: g)
-                return t.selectGreater(than: V(repeating: -0.5), then: withOneHot, else: V(repeating: 0))
-            }
+            if !twoPass { prefetchNextPanel(x + c * stride, count: count) }
+            let run = GradientRun<V>(
+                source: twoPass ? x + c * stride : UnsafePointer(stage + c * count), max: twoPass ? maxScalars : nil,
+                inverse: factor, oneHot: oneHot, targetClass: targetClass, classNumber: c)
+            writeRun(to: gradient + c * stride, count: count, streaming: twoPass, run)
         }
+    }
+}
+
+/// Cross-entropy gradient of one class run: `scale·w_t·(e·(1/sum))`, less the one-hot term
+/// at the target class, 0 at ignored positions; `e` is `exp(x − max)` from the scores, or
+/// read from the stage.
+@frozen
+public struct GradientRun<V: SIMD>: PanelRun where V.Scalar: KernelScalar {
+    /// The class's scores (with `max`) or exponentials (without), position 0 of the panel.
+    @usableFromInline let source: UnsafePointer<V.Scalar>
+    /// Per position, padded to whole vectors: the maximum (two passes only), 1/sum,
+    /// scale·w_t and the target class (−1 when ignored).
+    @usableFromInline let max: UnsafePointer<V.Scalar>?
+    @usableFromInline let inverse: UnsafePointer<V.Scalar>
+    @usableFromInline let oneHot: UnsafePointer<V.Scalar>
+    @usableFromInline let targetClass: UnsafePointer<V.Scalar>
+    /// This run's class number, in every lane.
+    @usableFromInline let classNumber: V
+
+    @inlinable @inline(__always)
+    init(
+        source: UnsafePointer<V.Scalar>, max: UnsafeMutablePointer<V.Scalar>?, inverse: UnsafeMutablePointer<V.Scalar>,
+        oneHot: UnsafeMutablePointer<V.Scalar>, targetClass: UnsafeMutablePointer<V.Scalar>, classNumber: Int
+    ) {
+        (self.source, self.max, self.inverse) = (source, max.map { UnsafePointer($0) }, UnsafePointer(inverse))
+        (self.oneHot, self.targetClass) = (UnsafePointer(oneHot), UnsafePointer(targetClass))
+        self.classNumber = V(repeating: V.Scalar(classNumber))
+    }
+
+    @inlinable @inline(__always)
+    public func vector(at i: Int, lanes: Int) -> V {
+        let loaded = (source + i).loadLanes(lanes, V.self)
+        let e = max.map { (loaded - ($0 + i).loadVector(V.self)).vectorExpNonPositive() } ?? loaded
+        let scaled = (oneHot + i).loadVector(V.self)
+        let g = scaled * (e * (inverse + i).loadVector(V.self))
+        let t = (targetClass + i).loadVector(V.self)
+        let withOneHot = t.selectEqual(to: classNumber, then: g - scaled, else: g)
+        return t.selectGreater(than: V(repeating: -0.5), then: withOneHot, else: V(repeating: 0))
     }
 }

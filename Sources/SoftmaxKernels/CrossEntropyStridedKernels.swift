@@ -4,8 +4,8 @@ import MemoryHints
 /// (`inner > 1`); see `StridedKernels` for the layout and `CrossEntropyParameters` for the
 /// formulas.
 ///
-/// Three passes over the panel, class by class: (1) each position's maximum; (2) the
-/// exponentials, summed and kept in an output buffer (the probabilities, else the gradient
+/// Three passes over the panel, class by class: (1) each position's maximum (and the sum
+/// of exponentials too, for outputs larger than the caches); (2) the exponentials, summed and kept in an output buffer (the probabilities, else the gradient
 /// unless it is the scores' own buffer), together with `Σ_c coef_c·(x_c − shift)` for the
 /// loss; then per position the loss, from `Σ_c coef_c·logp_c = Σ_c coef_c·(x_c − shift) −
 /// log(s)·Σ_c coef_c`; (3) the gradient and the other outputs, from the kept exponentials.
@@ -47,7 +47,14 @@ extension StridedKernels {
         // ignored) as a scalar, for the one-hot term.
         let (sum, weighted, targetScore) = (shift + m, shift + 2 * m, shift + 3 * m)
         let (targetCoefficient, active, targetClass) = (shift + 4 * m, shift + 5 * m, shift + 6 * m)
-        if logits {
+        // For outputs larger than the caches, each position's maximum and sum in one read
+        // (`columnNormalizers`), else the maximum here and the sum in pass 2: the same
+        // operations as the training kernel of that size, so asking for more outputs changes
+        // no bit of the loss or gradient.
+        let online = logits && outputs.streaming
+        if online {
+            columnNormalizers(x, classes: n, stride: stride, count: count, max: shift, sum: sum)
+        } else if logits {
             columnShift(x, classes: n, stride: stride, count: count, into: shift)
         } else {
             clear(shift, count)
@@ -69,9 +76,9 @@ extension StridedKernels {
             setLane(i, of: targetClass, to: Scalar(t))
         }
         let kept = keptExponentials(x, outputs)
-        clear(sum, count)
+        if !online { clear(sum, count) }
         clear(weighted, count)
-        if logits || smoothing {
+        if (logits && !online) || (online && kept != nil) || smoothing {
             for c in 0..<n {
                 let (xc, keptC, w) = (x + c * stride, kept.map { $0 + c * stride }, V(repeating: k.weight(c)))
                 var i = 0
@@ -80,7 +87,7 @@ extension StridedKernels {
                     let d = (xc + i).loadLanes(lanes, V.self) - shift[g]
                     if logits {
                         let e = d.vectorExpNonPositive()
-                        sum[g] += e
+                        if !online { sum[g] += e }
                         if let keptC {
                             // The next class's lines are written next.
                             softmax_prefetch_write(keptC + (c + 1 < n ? stride : 0) + i)
