@@ -10,7 +10,7 @@ import MemoryHints
 /// writes each gradient element once — with streaming stores when `streaming`.  Two kernels
 /// by size:
 ///
-/// - `streaming` (outputs larger than the caches): two passes (`StridedKernels+TwoPass`):
+/// - `streaming` (outputs larger than the caches) where `twoPassPays`: two passes (`StridedKernels+TwoPass`):
 ///   each position's maximum and sum in one read from memory, then each exponential taken
 ///   again from the scores in L2.
 /// - otherwise three: the maximum, then the exponentials summed and written into a stage
@@ -45,14 +45,15 @@ extension StridedKernels {
         parameters k: CrossEntropyParameters<Scalar>, gradient: UnsafeMutablePointer<Scalar>,
         losses: UnsafeMutablePointer<Scalar>, streaming: Bool
     ) {
+        let twoPass = streaming && twoPassPays
         let width =
-            streaming ? twoPassWidth(classes: k.classes, count: count) : stagedWidth(classes: k.classes, count: count)
+            twoPass ? twoPassWidth(classes: k.classes, count: count) : stagedWidth(classes: k.classes, count: count)
         let padded = vectorCount(width) * V.scalarCount
         // Per position: the shift (the maximum) and the sum; as scalars, the maximum; the
         // target score, then 1/sum; the target's coefficient, then the gradient's scale times
         // it; the target class (−1 when ignored).  The stage only for three passes.
         let (scratch, shift, sum, maxScalars, stage) = allocatePanelScratch(
-            width: width, classes: streaming ? 0 : k.classes, scalarArrays: 4)
+            width: width, classes: twoPass ? 0 : k.classes, scalarArrays: 4)
         defer { scratch.deallocate() }
         let (factor, oneHot, targetClass) = (maxScalars + padded, maxScalars + 2 * padded, maxScalars + 3 * padded)
         var start = 0
@@ -60,7 +61,7 @@ extension StridedKernels {
             let panel = Swift.min(width, count - start)
             gradientPanel(
                 x + start, targets: targets + start, stride: stride, count: panel, parameters: k,
-                gradient: gradient + start, losses: losses + start, streaming: streaming,
+                gradient: gradient + start, losses: losses + start, streaming: streaming, twoPass: twoPass,
                 scratch: (shift, sum, maxScalars, factor, oneHot, targetClass, stage))
             start += panel
         }
@@ -72,7 +73,7 @@ extension StridedKernels {
     static func gradientPanel(
         _ x: UnsafePointer<Scalar>, targets: UnsafePointer<Int32>, stride: Int, count: Int,
         parameters k: CrossEntropyParameters<Scalar>, gradient: UnsafeMutablePointer<Scalar>,
-        losses: UnsafeMutablePointer<Scalar>, streaming twoPass: Bool,
+        losses: UnsafeMutablePointer<Scalar>, streaming: Bool, twoPass: Bool,
         scratch: (
             shift: UnsafeMutablePointer<V>, sum: UnsafeMutablePointer<V>, maxScalars: UnsafeMutablePointer<Scalar>,
             factor: UnsafeMutablePointer<Scalar>, oneHot: UnsafeMutablePointer<Scalar>,
@@ -123,7 +124,7 @@ extension StridedKernels {
             let run = GradientRun<V>(
                 source: twoPass ? x + c * stride : UnsafePointer(stage + c * count), max: twoPass ? maxScalars : nil,
                 inverse: factor, oneHot: oneHot, targetClass: targetClass, classNumber: c)
-            writeRun(to: gradient + c * stride, count: count, streaming: twoPass, run)
+            writeRun(to: gradient + c * stride, count: count, streaming: streaming, run)
         }
     }
 }

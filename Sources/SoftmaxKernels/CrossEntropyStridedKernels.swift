@@ -28,7 +28,7 @@ extension StridedKernels {
         parameters k: CrossEntropyParameters<Scalar>, outputs: CrossEntropyOutputPointers<Scalar>,
         losses: UnsafeMutablePointer<Scalar>
     ) {
-        // The training call goes to the staged kernel (same bits, fewer trips to memory).
+        // The training call goes to its own kernel (same bits, fewer trips to memory).
         if stagesGradient(parameters: k, outputs: outputs), let gradient = outputs.gradient {
             crossEntropyGradient(
                 x, targets: targets, stride: stride, count: count, parameters: k, gradient: gradient, losses: losses,
@@ -51,7 +51,7 @@ extension StridedKernels {
         // (`columnNormalizers`), else the maximum here and the sum in pass 2: the same
         // operations as the training kernel of that size, so asking for more outputs changes
         // no bit of the loss or gradient.
-        let online = logits && outputs.streaming
+        let online = logits && outputs.streaming && twoPassPays
         if online {
             columnNormalizers(x, classes: n, stride: stride, count: count, max: shift, sum: sum)
         } else if logits {

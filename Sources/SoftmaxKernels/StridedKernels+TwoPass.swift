@@ -16,6 +16,12 @@ import MemoryHints
 ///
 /// A panel holds `panelCapacity` bytes of scores, so that they stay in L2 between the passes.
 extension StridedKernels {
+    /// Whether the two-pass kernels are used above the streaming threshold: with vectors of
+    /// 256 bits or more (and FMA).  The 128-bit portable set is compute-bound there already,
+    /// and its second exponential cost a third of the speed (strided softmax 14 → 9 GB/s), so
+    /// it keeps the staged three-pass kernels.
+    @inlinable static var twoPassPays: Bool { MemoryLayout<V>.size >= 32 }
+
     /// Bytes of scores one panel of a two-pass kernel holds.
     @inlinable static var panelCapacity: Int { 256 * 1024 }
 
@@ -77,7 +83,7 @@ extension StridedKernels {
                 (inverse + g * w).storeVector(laneInverse(sum[g]))
             }
             for c in 0..<n {
-                let run = ProbabilityRun<V>(scores: xp + c * stride, max: maxScalars, inverse: inverse)
+                let run = ProbabilityRun<V>(source: xp + c * stride, max: maxScalars, inverse: inverse)
                 writeRun(to: yp + c * stride, count: panel, streaming: true, run)
             }
             start += panel
@@ -164,24 +170,28 @@ public protocol PanelRun {
     func vector(at i: Int, lanes: Int) -> Vector
 }
 
-/// Softmax output of one class run: `exp(x − max) · (1/sum)`.
+/// Softmax output of one class run: `e · (1/sum)`, `e` being `exp(x − max)` from the scores
+/// or read from the stage.
 @frozen
 public struct ProbabilityRun<V: SIMD>: PanelRun where V.Scalar: KernelScalar {
-    /// The class's scores, position 0 of the panel.
-    @usableFromInline let scores: UnsafePointer<V.Scalar>
-    /// Per position: the maximum and 1/sum, padded to whole vectors.
-    @usableFromInline let max: UnsafePointer<V.Scalar>
+    /// The class's scores (with `max`) or exponentials (without), position 0 of the panel.
+    @usableFromInline let source: UnsafePointer<V.Scalar>
+    /// Per position: the maximum (two passes only) and 1/sum, padded to whole vectors.
+    @usableFromInline let max: UnsafePointer<V.Scalar>?
     @usableFromInline let inverse: UnsafePointer<V.Scalar>
 
     @inlinable @inline(__always)
-    init(scores: UnsafePointer<V.Scalar>, max: UnsafeMutablePointer<V.Scalar>, inverse: UnsafeMutablePointer<V.Scalar>)
-    {
-        (self.scores, self.max, self.inverse) = (scores, UnsafePointer(max), UnsafePointer(inverse))
+    init(
+        source: UnsafePointer<V.Scalar>, max: UnsafeMutablePointer<V.Scalar>?,
+        inverse: UnsafeMutablePointer<V.Scalar>
+    ) {
+        (self.source, self.max, self.inverse) = (source, max.map { UnsafePointer($0) }, UnsafePointer(inverse))
     }
 
     @inlinable @inline(__always)
     public func vector(at i: Int, lanes: Int) -> V {
-        let e = ((scores + i).loadLanes(lanes, V.self) - (max + i).loadVector(V.self)).vectorExpNonPositive()
+        let loaded = (source + i).loadLanes(lanes, V.self)
+        let e = max.map { (loaded - ($0 + i).loadVector(V.self)).vectorExpNonPositive() } ?? loaded
         return e * (inverse + i).loadVector(V.self)
     }
 }
