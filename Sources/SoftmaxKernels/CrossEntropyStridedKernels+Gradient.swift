@@ -10,9 +10,9 @@ import MemoryHints
 /// writes each gradient element once — with streaming stores when `streaming`.  Two kernels
 /// by size:
 ///
-/// - `streaming` (outputs larger than the caches) where `twoPassPays`: two passes (`StridedKernels+TwoPass`):
-///   each position's maximum and sum in one read from memory, then each exponential taken
-///   again from the scores in L2.
+/// - where `usesTwoPasses` (outputs larger than the caches, vectors of 256 bits or more):
+///   two passes (`StridedKernels+TwoPass`), each position's maximum and sum in one read from
+///   memory, then each exponential taken again from the scores in L2.
 /// - otherwise three: the maximum, then the exponentials summed and written into a stage
 ///   (reused for every panel, so it stays in L2), then the gradient from the stage.  One
 ///   exponential per element: with the scores in cache, arithmetic is what costs.
@@ -35,19 +35,19 @@ extension StridedKernels {
     /// `crossEntropy(_:targets:…)` for calls where `stagesGradient` holds: the same losses and
     /// gradient.
     ///
-    /// - Parameter streaming: write the gradient with streaming stores, in two passes (for
-    ///   outputs larger than the caches, which the next reader takes from memory anyway).
+    /// - Parameter streaming: write the gradient with streaming stores, in two passes where
+    ///   `usesTwoPasses` (for outputs larger than the caches, which the next reader takes
+    ///   from memory anyway).
     /// - Complexity: O(classes · count): the scores read from memory once, the gradient
-    ///   written once; one exponential per element (two when `streaming`).
+    ///   written once; one exponential per element (two in two passes).
     @inlinable
     public static func crossEntropyGradient(
         _ x: UnsafePointer<Scalar>, targets: UnsafePointer<Int32>, stride: Int, count: Int,
         parameters k: CrossEntropyParameters<Scalar>, gradient: UnsafeMutablePointer<Scalar>,
         losses: UnsafeMutablePointer<Scalar>, streaming: Bool
     ) {
-        let twoPass = streaming && twoPassPays
-        let width =
-            twoPass ? twoPassWidth(classes: k.classes, count: count) : stagedWidth(classes: k.classes, count: count)
+        let twoPass = usesTwoPasses(streaming: streaming)
+        let width = panelWidth(twoPass: twoPass, classes: k.classes, count: count)
         let padded = vectorCount(width) * V.scalarCount
         // Per position: the shift (the maximum) and the sum; as scalars, the maximum; the
         // target score, then 1/sum; the target's coefficient, then the gradient's scale times
@@ -83,21 +83,14 @@ extension StridedKernels {
         let (shift, sum, maxScalars, factor, oneHot, targetClass, stage) = scratch
         let n = k.classes
         let w = V.scalarCount
-        if twoPass {
-            columnNormalizers(x, classes: n, stride: stride, count: count, max: shift, sum: sum)
-        } else {
-            columnShift(x, classes: n, stride: stride, count: count, into: shift)
-        }
-        // The target's score and coefficient, read before anything is written (the gradient
-        // may be the scores' buffer).  Lanes past `count` are ignored positions.
+        panelSums(twoPass: twoPass, x, classes: n, stride: stride, count: count, max: shift, sum: sum, stage: stage)
+        // The target's score (now in L2) and coefficient, read before anything is written (the
+        // gradient may be the scores' buffer).  Lanes past `count` are ignored positions.
         for i in 0..<(vectorCount(count) * w) {
             let t = i < count ? Int(targets[i]) : -1
             targetClass[i] = t < 0 ? -1 : Scalar(t)
             factor[i] = t < 0 ? 0 : x[t * stride + i]
             oneHot[i] = t < 0 ? 0 : k.weight(t)
-        }
-        if !twoPass {
-            stageExponentials(x, classes: n, stride: stride, count: count, shift: shift, sum: sum, stage: stage)
         }
         let (zero, infinity) = (V(repeating: 0), V(repeating: Scalar.infinity))
         let gradientScale = V(repeating: k.gradientScale)
@@ -121,25 +114,24 @@ extension StridedKernels {
         }
         for c in 0..<n {
             if !twoPass { prefetchNextPanel(x + c * stride, count: count) }
-            let run = GradientRun<V>(
+            let probability = ProbabilityRun<V>(
                 source: twoPass ? x + c * stride : UnsafePointer(stage + c * count), max: twoPass ? maxScalars : nil,
-                inverse: factor, oneHot: oneHot, targetClass: targetClass, classNumber: c)
+                inverse: factor)
+            let run = GradientRun(
+                probability: probability, oneHot: oneHot, targetClass: targetClass, classNumber: c)
             writeRun(to: gradient + c * stride, count: count, streaming: streaming, run)
         }
     }
 }
 
-/// Cross-entropy gradient of one class run: `scale·w_t·(e·(1/sum))`, less the one-hot term
-/// at the target class, 0 at ignored positions; `e` is `exp(x − max)` from the scores, or
-/// read from the stage.
+/// Cross-entropy gradient of one class run: `scale·w_t·p`, less the one-hot term at the
+/// target class, 0 at ignored positions; `p` is the probability run's `e·(1/sum)`.
 @frozen
 public struct GradientRun<V: SIMD>: PanelRun where V.Scalar: KernelScalar {
-    /// The class's scores (with `max`) or exponentials (without), position 0 of the panel.
-    @usableFromInline let source: UnsafePointer<V.Scalar>
-    /// Per position, padded to whole vectors: the maximum (two passes only), 1/sum,
-    /// scale·w_t and the target class (−1 when ignored).
-    @usableFromInline let max: UnsafePointer<V.Scalar>?
-    @usableFromInline let inverse: UnsafePointer<V.Scalar>
+    /// The class's probabilities.
+    @usableFromInline let probability: ProbabilityRun<V>
+    /// Per position, padded to whole vectors: scale·w_t and the target class (−1 when
+    /// ignored).
     @usableFromInline let oneHot: UnsafePointer<V.Scalar>
     @usableFromInline let targetClass: UnsafePointer<V.Scalar>
     /// This run's class number, in every lane.
@@ -147,20 +139,18 @@ public struct GradientRun<V: SIMD>: PanelRun where V.Scalar: KernelScalar {
 
     @inlinable @inline(__always)
     init(
-        source: UnsafePointer<V.Scalar>, max: UnsafeMutablePointer<V.Scalar>?, inverse: UnsafeMutablePointer<V.Scalar>,
-        oneHot: UnsafeMutablePointer<V.Scalar>, targetClass: UnsafeMutablePointer<V.Scalar>, classNumber: Int
+        probability: ProbabilityRun<V>, oneHot: UnsafeMutablePointer<V.Scalar>,
+        targetClass: UnsafeMutablePointer<V.Scalar>, classNumber: Int
     ) {
-        (self.source, self.max, self.inverse) = (source, max.map { UnsafePointer($0) }, UnsafePointer(inverse))
+        self.probability = probability
         (self.oneHot, self.targetClass) = (UnsafePointer(oneHot), UnsafePointer(targetClass))
         self.classNumber = V(repeating: V.Scalar(classNumber))
     }
 
     @inlinable @inline(__always)
     public func vector(at i: Int, lanes: Int) -> V {
-        let loaded = (source + i).loadLanes(lanes, V.self)
-        let e = max.map { (loaded - ($0 + i).loadVector(V.self)).vectorExpNonPositive() } ?? loaded
         let scaled = (oneHot + i).loadVector(V.self)
-        let g = scaled * (e * (inverse + i).loadVector(V.self))
+        let g = scaled * probability.vector(at: i, lanes: lanes)
         let t = (targetClass + i).loadVector(V.self)
         let withOneHot = t.selectEqual(to: classNumber, then: g - scaled, else: g)
         return t.selectGreater(than: V(repeating: -0.5), then: withOneHot, else: V(repeating: 0))

@@ -4,9 +4,10 @@ import MemoryHints
 /// (`inner > 1`); see `StridedKernels` for the layout and `CrossEntropyParameters` for the
 /// formulas.
 ///
-/// Three passes over the panel, class by class: (1) each position's maximum (and the sum
-/// of exponentials too, for outputs larger than the caches); (2) the exponentials, summed and kept in an output buffer (the probabilities, else the gradient
-/// unless it is the scores' own buffer), together with `Σ_c coef_c·(x_c − shift)` for the
+/// Three passes over the panel, class by class: (1) each position's maximum (with the sum of
+/// exponentials too where `usesTwoPasses`); (2) the exponentials, summed (unless pass 1 did)
+/// and kept in an output buffer (the probabilities, else the gradient unless it is the
+/// scores' own buffer), together with `Σ_c coef_c·(x_c − shift)` for the
 /// loss; then per position the loss, from `Σ_c coef_c·logp_c = Σ_c coef_c·(x_c − shift) −
 /// log(s)·Σ_c coef_c`; (3) the gradient and the other outputs, from the kept exponentials.
 /// One exponential per element, the scores read from memory once.
@@ -51,7 +52,7 @@ extension StridedKernels {
         // (`columnNormalizers`), else the maximum here and the sum in pass 2: the same
         // operations as the training kernel of that size, so asking for more outputs changes
         // no bit of the loss or gradient.
-        let online = logits && outputs.streaming && twoPassPays
+        let online = logits && usesTwoPasses(streaming: outputs.streaming)
         if online {
             columnNormalizers(x, classes: n, stride: stride, count: count, max: shift, sum: sum)
         } else if logits {

@@ -1,8 +1,8 @@
 import MemoryHints
 
-/// The three-pass training kernel's stage (`crossEntropyGradient` without `streaming`): the
-/// exponentials kept in a scratch panel instead of the output, so that the output is written
-/// once, by the last pass.  The stage is sized to stay in L2 (`stageCapacity`); a panel with
+/// The stage of the three-pass panel kernels (`softmaxStreaming` and `crossEntropyGradient`
+/// where `usesTwoPasses` is false): the exponentials kept in a scratch panel instead of the
+/// output, so that the output is written once, by the last pass.  The stage is sized to stay in L2 (`stageCapacity`); a panel with
 /// more classes is processed in narrower sub-panels.
 extension StridedKernels {
     /// Scalars of stage one call uses at most.
@@ -14,38 +14,6 @@ extension StridedKernels {
     static func stagedWidth(classes: Int, count: Int) -> Int {
         let w = V.scalarCount
         return Swift.min(count, Swift.max(w, stageCapacity / Swift.max(classes, 1) / w * w))
-    }
-
-    /// Softmax of each position with `y` written once with streaming stores, in three passes
-    /// (the instruction sets for which `twoPassPays` is false): the maximum, the exponentials
-    /// into the stage, then the output.
-    ///
-    /// `x` and `y` may be the same buffer.
-    @inlinable
-    public static func softmaxStaged(
-        _ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, classes n: Int, stride: Int, count: Int
-    ) {
-        let w = V.scalarCount
-        let width = stagedWidth(classes: n, count: count)
-        // Per position: the shift and the sum; 1/sum as scalars (zero shift as the other array:
-        // the stage already holds the exponentials).
-        let (scratch, shift, sum, inverse, stage) = allocatePanelScratch(width: width, classes: n, scalarArrays: 1)
-        defer { scratch.deallocate() }
-        var start = 0
-        while start < count {
-            let panel = Swift.min(width, count - start)
-            let (xp, yp) = (x + start, y + start)
-            columnShift(xp, classes: n, stride: stride, count: panel, into: shift)
-            stageExponentials(xp, classes: n, stride: stride, count: panel, shift: shift, sum: sum, stage: stage)
-            for g in 0..<vectorCount(panel) { (inverse + g * w).storeVector(laneInverse(sum[g])) }
-            for c in 0..<n {
-                prefetchNextPanel(xp + c * stride, count: panel)
-                let run = ProbabilityRun<V>(source: stage + c * panel, max: nil, inverse: inverse)
-                writeRun(to: yp + c * stride, count: panel, streaming: true, run)
-            }
-            start += panel
-        }
-        softmax_store_fence()
     }
 
     /// Pass 2 of the staged kernel: `exp(x − shift)` of class `c`, position `i` into

@@ -1,10 +1,10 @@
 import MemoryHints
 
-/// Strided kernels in two passes for outputs too large for the caches: pass 1 reads the
+/// Strided kernels in two passes for outputs too large for the caches (`usesTwoPasses`): pass 1 reads the
 /// scores from memory and keeps, per position, a running maximum and the sum of exponentials
 /// below it (rescaled when the maximum grows: the online normaliser); pass 2 takes each
 /// exponential again from the scores, now in L2, and writes the output once, with streaming
-/// stores when `streaming` (they skip reading each line before writing it).
+/// stores (they skip reading each line before writing it).
 ///
 /// Pass 1 does half of the arithmetic while it waits on memory, which a three-pass kernel (a
 /// maximum, then exponentials kept in a buffer, then the normalised output) cannot: its first
@@ -16,11 +16,13 @@ import MemoryHints
 ///
 /// A panel holds `panelCapacity` bytes of scores, so that they stay in L2 between the passes.
 extension StridedKernels {
-    /// Whether the two-pass kernels are used above the streaming threshold: with vectors of
-    /// 256 bits or more (and FMA).  The 128-bit portable set is compute-bound there already,
-    /// and its second exponential cost a third of the speed (strided softmax 14 → 9 GB/s), so
-    /// it keeps the staged three-pass kernels.
-    @inlinable static var twoPassPays: Bool { MemoryLayout<V>.size >= 32 }
+    /// Whether the strided kernels run in two passes: for outputs larger than the caches
+    /// (`streaming`), with vectors of 256 bits or more (and FMA).  The 128-bit portable set is
+    /// compute-bound there already, and its second exponential cost a third of the speed
+    /// (strided softmax 14 → 9 GB/s), so it keeps the staged three-pass kernels.  Every
+    /// strided kernel asks this one question, so that they take their sums the same way.
+    @inlinable @inline(__always)
+    static func usesTwoPasses(streaming: Bool) -> Bool { streaming && MemoryLayout<V>.size >= 32 }
 
     /// Bytes of scores one panel of a two-pass kernel holds.
     @inlinable static var panelCapacity: Int { 256 * 1024 }
@@ -33,6 +35,12 @@ extension StridedKernels {
         let most = Swift.max(w, panelCapacity / MemoryLayout<Scalar>.stride / Swift.max(classes, 1) / w * w)
         let panels = (count + most - 1) / most
         return Swift.min(count, (vectorCount((count + panels - 1) / panels)) * w)
+    }
+
+    /// Positions per panel of the two-pass (`twoPassWidth`) or staged (`stagedWidth`) kernels.
+    @inlinable @inline(__always)
+    static func panelWidth(twoPass: Bool, classes: Int, count: Int) -> Int {
+        twoPass ? twoPassWidth(classes: classes, count: count) : stagedWidth(classes: classes, count: count)
     }
 
     /// Allocates the scratch of a panel kernel over panels of `width` positions: `max` and
@@ -56,39 +64,62 @@ extension StridedKernels {
         return (raw, max, max + vectors, scalars, scalars + scalarArrays * vectors * w)
     }
 
-    /// Softmax of each position, as `softmax`, with `y` written once with streaming stores.
+    /// Softmax of each position, as `softmax`, with `y` written once with streaming stores:
+    /// in two passes where `usesTwoPasses`, else in three through the stage.
     ///
     /// `x` and `y` may be the same buffer.
     ///
     /// - Complexity: O(classes · count): `x` read from memory once, `y` written once, two
-    ///   exponentials per element.
+    ///   exponentials per element (one in three passes).
     @inlinable
     public static func softmaxStreaming(
         _ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, classes n: Int, stride: Int, count: Int
     ) {
         let w = V.scalarCount
-        let width = twoPassWidth(classes: n, count: count)
+        let twoPass = usesTwoPasses(streaming: true)
+        let width = panelWidth(twoPass: twoPass, classes: n, count: count)
         let padded = vectorCount(width) * w
-        // Per position, as scalars: the maximum and 1/sum.
-        let (scratch, max, sum, maxScalars, _) = allocatePanelScratch(width: width, classes: 0, scalarArrays: 2)
+        // Per position: the maximum and the sum; as scalars, the maximum and 1/sum.  The stage
+        // only for three passes.
+        let (scratch, max, sum, maxScalars, stage) = allocatePanelScratch(
+            width: width, classes: twoPass ? 0 : n, scalarArrays: 2)
         defer { scratch.deallocate() }
         let inverse = maxScalars + padded
         var start = 0
         while start < count {
             let panel = Swift.min(width, count - start)
             let (xp, yp) = (x + start, y + start)
-            columnNormalizers(xp, classes: n, stride: stride, count: panel, max: max, sum: sum)
+            panelSums(twoPass: twoPass, xp, classes: n, stride: stride, count: panel, max: max, sum: sum, stage: stage)
             for g in 0..<vectorCount(panel) {
                 (maxScalars + g * w).storeVector(max[g])
                 (inverse + g * w).storeVector(laneInverse(sum[g]))
             }
             for c in 0..<n {
-                let run = ProbabilityRun<V>(source: xp + c * stride, max: maxScalars, inverse: inverse)
+                if !twoPass { prefetchNextPanel(xp + c * stride, count: panel) }
+                let run = ProbabilityRun<V>(
+                    source: twoPass ? xp + c * stride : UnsafePointer(stage + c * panel),
+                    max: twoPass ? maxScalars : nil, inverse: inverse)
                 writeRun(to: yp + c * stride, count: panel, streaming: true, run)
             }
             start += panel
         }
         softmax_store_fence()
+    }
+
+    /// Each position's maximum (the exp shift) and sum of exponentials over a panel: in one
+    /// read (`columnNormalizers`) for two passes, else the maximum (`columnShift`) then the
+    /// exponentials summed and kept in `stage` (`stageExponentials`).
+    @inlinable @inline(__always)
+    static func panelSums(
+        twoPass: Bool, _ x: UnsafePointer<Scalar>, classes n: Int, stride: Int, count: Int,
+        max: UnsafeMutablePointer<V>, sum: UnsafeMutablePointer<V>, stage: UnsafeMutablePointer<Scalar>
+    ) {
+        if twoPass {
+            columnNormalizers(x, classes: n, stride: stride, count: count, max: max, sum: sum)
+        } else {
+            columnShift(x, classes: n, stride: stride, count: count, into: max)
+            stageExponentials(x, classes: n, stride: stride, count: count, shift: max, sum: sum, stage: stage)
+        }
     }
 
     /// Pass 1 of the two-pass kernels: per position the largest score `max` and
@@ -161,7 +192,7 @@ extension StridedKernels {
     }
 }
 
-/// One class run of a two-pass kernel's output, computed a vector at a time in pass 2.
+/// One class run of a panel kernel's output, computed a vector at a time by its last pass.
 public protocol PanelRun {
     /// The vector type.
     associatedtype Vector: SIMD

@@ -41,11 +41,8 @@ public enum TileKernels<V: SIMD> where V.Scalar: KernelScalar {
             } else if logarithmic {
                 StridedKernels<V>.logSoftmax(
                     x + offset, y + offset, classes: layout.classes, stride: layout.inner, count: count)
-            } else if streaming && StridedKernels<V>.twoPassPays {
-                StridedKernels<V>.softmaxStreaming(
-                    x + offset, y + offset, classes: layout.classes, stride: layout.inner, count: count)
             } else if streaming {
-                StridedKernels<V>.softmaxStaged(
+                StridedKernels<V>.softmaxStreaming(
                     x + offset, y + offset, classes: layout.classes, stride: layout.inner, count: count)
             } else {
                 StridedKernels<V>.softmax(
