@@ -52,7 +52,7 @@ extension StridedKernels {
         // Per position: the shift (the maximum) and the sum; as scalars, the maximum; the
         // target score, then 1/sum; the target's coefficient, then the gradient's scale times
         // it; the target class (−1 when ignored).  The stage only for three passes.
-        let (scratch, shift, sum, maxScalars, stage) = allocatePanelScratch(
+        let (scratch, shift, sum, top, maxScalars, stage) = allocatePanelScratch(
             width: width, classes: twoPass ? 0 : k.classes, scalarArrays: 4)
         defer { scratch.deallocate() }
         let (factor, oneHot, targetClass) = (maxScalars + padded, maxScalars + 2 * padded, maxScalars + 3 * padded)
@@ -62,7 +62,7 @@ extension StridedKernels {
             gradientPanel(
                 x + start, targets: targets + start, stride: stride, count: panel, parameters: k,
                 gradient: gradient + start, losses: losses + start, streaming: streaming, twoPass: twoPass,
-                scratch: (shift, sum, maxScalars, factor, oneHot, targetClass, stage))
+                scratch: (shift, sum, top, maxScalars, factor, oneHot, targetClass, stage))
             start += panel
         }
         if streaming { softmax_store_fence() }
@@ -75,23 +75,20 @@ extension StridedKernels {
         parameters k: CrossEntropyParameters<Scalar>, gradient: UnsafeMutablePointer<Scalar>,
         losses: UnsafeMutablePointer<Scalar>, streaming: Bool, twoPass: Bool,
         scratch: (
-            shift: UnsafeMutablePointer<V>, sum: UnsafeMutablePointer<V>, maxScalars: UnsafeMutablePointer<Scalar>,
+            shift: UnsafeMutablePointer<V>, sum: UnsafeMutablePointer<V>, top: UnsafeMutablePointer<V>,
+            maxScalars: UnsafeMutablePointer<Scalar>,
             factor: UnsafeMutablePointer<Scalar>, oneHot: UnsafeMutablePointer<Scalar>,
             targetClass: UnsafeMutablePointer<Scalar>, stage: UnsafeMutablePointer<Scalar>
         )
     ) {
-        let (shift, sum, maxScalars, factor, oneHot, targetClass, stage) = scratch
+        let (shift, sum, top, maxScalars, factor, oneHot, targetClass, stage) = scratch
         let n = k.classes
         let w = V.scalarCount
-        panelSums(twoPass: twoPass, x, classes: n, stride: stride, count: count, max: shift, sum: sum, stage: stage)
-        // The target's score (now in L2) and coefficient, read before anything is written (the
-        // gradient may be the scores' buffer).  Lanes past `count` are ignored positions.
-        for i in 0..<(vectorCount(count) * w) {
-            let t = i < count ? Int(targets[i]) : -1
-            targetClass[i] = t < 0 ? -1 : Scalar(t)
-            factor[i] = t < 0 ? 0 : x[t * stride + i]
-            oneHot[i] = t < 0 ? 0 : k.weight(t)
-        }
+        panelSums(
+            twoPass: twoPass, x, classes: n, stride: stride, count: count, max: shift, sum: sum, top: top,
+            stage: stage)
+        gatherTargets(
+            x, targets: targets, stride: stride, count: count, parameters: k, into: (factor, oneHot, targetClass))
         let (zero, infinity) = (V(repeating: 0), V(repeating: Scalar.infinity))
         let gradientScale = V(repeating: k.gradientScale)
         for g in 0..<vectorCount(count) {
@@ -120,6 +117,36 @@ extension StridedKernels {
             let run = GradientRun(
                 probability: probability, oneHot: oneHot, targetClass: targetClass, classNumber: c)
             writeRun(to: gradient + c * stride, count: count, streaming: streaming, run)
+        }
+    }
+}
+
+extension StridedKernels {
+    /// Per position of a panel: the target's score (in L2 after pass 1), its coefficient
+    /// `w_t`, and its class number (−1 when ignored); read before anything is written, as the
+    /// gradient may be the scores' buffer.  Lanes past `count` are ignored positions.
+    ///
+    /// An ignored position reads its class-0 score, which the loss never takes: no branch and
+    /// no overflow check in a loop that runs once per position.  Kept out of line: inlined, it
+    /// changed how the compiler vectorised the loss loop after it (scalar logarithms).
+    @inlinable @inline(never)
+    static func gatherTargets(
+        _ x: UnsafePointer<Scalar>, targets: UnsafePointer<Int32>, stride: Int, count: Int,
+        parameters k: CrossEntropyParameters<Scalar>,
+        into out: (
+            score: UnsafeMutablePointer<Scalar>, weight: UnsafeMutablePointer<Scalar>,
+            targetClass: UnsafeMutablePointer<Scalar>
+        )
+    ) {
+        for i in 0..<count {
+            let t = Int(targets[i])
+            let ignored = t < 0
+            out.targetClass[i] = ignored ? -1 : Scalar(t)
+            out.score[i] = x[(ignored ? 0 : t) &* stride &+ i]
+            out.weight[i] = ignored ? 0 : k.weight(t)
+        }
+        for i in count..<(vectorCount(count) * V.scalarCount) {
+            (out.targetClass[i], out.score[i], out.weight[i]) = (-1, 0, 0)
         }
     }
 }

@@ -40,7 +40,7 @@ extension StridedKernels {
         let logits = !k.inputIsLogProbability
         let smoothing = k.smoothing > 0
         let epsPerClass = k.smoothingPerClass
-        let (shift, m) = allocateScratch(count, arrays: 7)
+        let (shift, m) = allocateScratch(count, arrays: 8)
         defer { shift.deallocate() }
         // Per position: the sum (then 1/sum), Σ w_c·(x_c − shift) (then the log-sum), the
         // target score (then scale·Σcoef), the target's coefficient (then times the scale), 1
@@ -54,7 +54,7 @@ extension StridedKernels {
         // no bit of the loss or gradient.
         let online = logits && usesTwoPasses(streaming: outputs.streaming)
         if online {
-            columnNormalizers(x, classes: n, stride: stride, count: count, max: shift, sum: sum)
+            columnNormalizers(x, classes: n, stride: stride, count: count, shift: shift, top: shift + 7 * m, sum: sum)
         } else if logits {
             columnShift(x, classes: n, stride: stride, count: count, into: shift)
         } else {
@@ -87,7 +87,7 @@ extension StridedKernels {
                     let (g, lanes) = (i / V.scalarCount, Swift.min(V.scalarCount, count - i))
                     let d = (xc + i).loadLanes(lanes, V.self) - shift[g]
                     if logits {
-                        let e = d.vectorExpNonPositive()
+                        let e = d.vectorExpShifted()
                         if !online { sum[g] += e }
                         if let keptC {
                             // The next class's lines are written next.
@@ -174,7 +174,7 @@ extension StridedKernels {
                 let d = (xc + i).loadLanes(lanes, V.self) - shift[g]
                 let coef = V(repeating: w) * ((qc + i).loadLanes(lanes, V.self) * keep + epsPerClass)
                 if logits {
-                    let e = d.vectorExpNonPositive()
+                    let e = d.vectorExpShifted()
                     sum[g] += e
                     if let keptC {
                         softmax_prefetch_write(keptC + (c + 1 < n ? stride : 0) + i)
@@ -287,7 +287,7 @@ extension StridedKernels {
                 let xv = needsScores ? (x + o + i).loadLanes(lanes, V.self) : V(repeating: 0)
                 var p = V(repeating: 0)
                 if logits {
-                    let e = kept.map { ($0 + o + i).loadLanes(lanes, V.self) } ?? (xv - shift[g]).vectorExpNonPositive()
+                    let e = kept.map { ($0 + o + i).loadLanes(lanes, V.self) } ?? (xv - shift[g]).vectorExpShifted()
                     p = e * inverse[g]
                 }
                 if let probabilities = outputs.probabilities {

@@ -41,6 +41,11 @@ public protocol KernelScalar: BinaryFloatingPoint, SIMDScalar, Sendable, Codable
 extension KernelScalar {
     /// Scalars per 64-byte cache line: the step of prefetch loops.
     @inlinable public static var scalarsPerCacheLine: Int { 64 / MemoryLayout<Self>.stride }
+
+    /// The largest argument of `vectorExpShifted`: how far a score may lie above the shift the
+    /// two-pass strided kernels subtract.  `2^31·e^64 ≈ 1.3·10^37` stays finite in `Float`,
+    /// so a sum of such terms cannot overflow for any class count.
+    @inlinable public static var shiftedExpBound: Self { 64 }
 }
 
 // The constants and functions are documented on `KernelScalar`.

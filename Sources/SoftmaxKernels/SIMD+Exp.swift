@@ -23,7 +23,16 @@ extension SIMD where Scalar: KernelScalar {
     ///
     /// - Precondition: no lane is greater than 0 (checked in debug builds only by the tests).
     @inlinable @inline(__always)
-    public func vectorExpNonPositive() -> Self {
+    public func vectorExpNonPositive() -> Self { vectorExpShifted() }
+
+    /// `vectorExp` for lanes at most `Scalar.shiftedExpBound` (64) or NaN: the exponentials
+    /// of scores minus a shift that may lie below their maximum (by less than 64), which the
+    /// two-pass strided kernels take.  The same operations as `vectorExpNonPositive`: the
+    /// scale `2^n` is exact up to `n = 127`, so `e^x` is as accurate up to about 88.
+    ///
+    /// - Precondition: no lane is greater than `Scalar.shiftedExpBound`.
+    @inlinable @inline(__always)
+    public func vectorExpShifted() -> Self {
         Self(repeating: Scalar.expUnderflowBound).selectGreater(
             than: self, then: Self(repeating: 0), else: exponentialKernel(nonPositive: true))
     }

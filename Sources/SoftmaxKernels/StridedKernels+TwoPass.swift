@@ -43,25 +43,25 @@ extension StridedKernels {
         twoPass ? twoPassWidth(classes: classes, count: count) : stagedWidth(classes: classes, count: count)
     }
 
-    /// Allocates the scratch of a panel kernel over panels of `width` positions: `max` and
-    /// `sum` (a vector per vector of positions), `scalarArrays` per-position scalar arrays of
+    /// Allocates the scratch of a panel kernel over panels of `width` positions: `max`, `sum`
+    /// and `top` (a vector per vector of positions), `scalarArrays` per-position scalar arrays of
     /// `vectorCount(width)·w` scalars each from `scalars` on, then a stage of `classes·width`
     /// scalars (none with `classes` 0).  The last pass reads the scalar arrays and the stage at
     /// any offset, so one vector of padding follows.  The caller deallocates `raw`.
     @inlinable @inline(__always)
     static func allocatePanelScratch(width: Int, classes: Int, scalarArrays: Int) -> (
         raw: UnsafeMutableRawPointer, max: UnsafeMutablePointer<V>, sum: UnsafeMutablePointer<V>,
-        scalars: UnsafeMutablePointer<Scalar>, stage: UnsafeMutablePointer<Scalar>
+        top: UnsafeMutablePointer<V>, scalars: UnsafeMutablePointer<Scalar>, stage: UnsafeMutablePointer<Scalar>
     ) {
         let w = V.scalarCount
         let vectors = vectorCount(width)
-        let vectorBytes = 2 * vectors * MemoryLayout<V>.stride
+        let vectorBytes = 3 * vectors * MemoryLayout<V>.stride
         let scalarCount = scalarArrays * vectors * w + width * classes + w
         let raw = UnsafeMutableRawPointer.allocate(
             byteCount: vectorBytes + scalarCount * MemoryLayout<Scalar>.stride, alignment: MemoryLayout<V>.alignment)
-        let max = raw.bindMemory(to: V.self, capacity: 2 * vectors)
+        let max = raw.bindMemory(to: V.self, capacity: 3 * vectors)
         let scalars = (raw + vectorBytes).bindMemory(to: Scalar.self, capacity: scalarCount)
-        return (raw, max, max + vectors, scalars, scalars + scalarArrays * vectors * w)
+        return (raw, max, max + vectors, max + 2 * vectors, scalars, scalars + scalarArrays * vectors * w)
     }
 
     /// Softmax of each position, as `softmax`, with `y` written once with streaming stores:
@@ -79,9 +79,9 @@ extension StridedKernels {
         let twoPass = usesTwoPasses(streaming: true)
         let width = panelWidth(twoPass: twoPass, classes: n, count: count)
         let padded = vectorCount(width) * w
-        // Per position: the maximum and the sum; as scalars, the maximum and 1/sum.  The stage
-        // only for three passes.
-        let (scratch, max, sum, maxScalars, stage) = allocatePanelScratch(
+        // Per position: the exp shift, the sum and pass 1's scratch; as scalars, the shift and
+        // 1/sum.  The stage only for three passes.
+        let (scratch, max, sum, top, maxScalars, stage) = allocatePanelScratch(
             width: width, classes: twoPass ? 0 : n, scalarArrays: 2)
         defer { scratch.deallocate() }
         let inverse = maxScalars + padded
@@ -89,7 +89,9 @@ extension StridedKernels {
         while start < count {
             let panel = Swift.min(width, count - start)
             let (xp, yp) = (x + start, y + start)
-            panelSums(twoPass: twoPass, xp, classes: n, stride: stride, count: panel, max: max, sum: sum, stage: stage)
+            panelSums(
+                twoPass: twoPass, xp, classes: n, stride: stride, count: panel, max: max, sum: sum, top: top,
+                stage: stage)
             for g in 0..<vectorCount(panel) {
                 (maxScalars + g * w).storeVector(max[g])
                 (inverse + g * w).storeVector(laneInverse(sum[g]))
@@ -112,55 +114,121 @@ extension StridedKernels {
     @inlinable @inline(__always)
     static func panelSums(
         twoPass: Bool, _ x: UnsafePointer<Scalar>, classes n: Int, stride: Int, count: Int,
-        max: UnsafeMutablePointer<V>, sum: UnsafeMutablePointer<V>, stage: UnsafeMutablePointer<Scalar>
+        max: UnsafeMutablePointer<V>, sum: UnsafeMutablePointer<V>, top: UnsafeMutablePointer<V>,
+        stage: UnsafeMutablePointer<Scalar>
     ) {
         if twoPass {
-            columnNormalizers(x, classes: n, stride: stride, count: count, max: max, sum: sum)
+            columnNormalizers(x, classes: n, stride: stride, count: count, shift: max, top: top, sum: sum)
         } else {
             columnShift(x, classes: n, stride: stride, count: count, into: max)
             stageExponentials(x, classes: n, stride: stride, count: count, shift: max, sum: sum, stage: stage)
         }
     }
 
-    /// Pass 1 of the two-pass kernels: per position the largest score `max` and
-    /// `sum = Σ_c exp(x_c − max)`, in one read.
+    /// Pass 1 of the two-pass kernels: per position an exp shift `shift` and
+    /// `sum = Σ_c exp(x_c − shift)`, in one read; `top` is scratch.
     ///
-    /// Each score updates its position with one exponential, `exp(−|x − max|)`: the new term
-    /// when `x` is not above the running maximum, else the factor that rescales the sum to
-    /// the new maximum (and the new term is 1).  The maximum starts at the most negative
-    /// finite number rather than `-infinity`, so that a `-infinity` score gives
-    /// `exp(-infinity) = 0` instead of `exp(NaN)`; a fully masked position ends with sum 0,
-    /// and pass 2's `exp(-infinity − max)` is 0 there.  A NaN score leaves the maximum and
-    /// makes the sum NaN; so does a `+infinity` score.
+    /// The shift is the larger of the first two classes' scores, and each further score adds
+    /// `exp(x − shift)` to the sum (`vectorExpShifted`: up to `e^64`) while the largest score
+    /// is kept in `top`: one exponential and five other operations per score, no rescaling.
+    /// Softmax does not depend on the shift; it only has to keep the exponentials finite,
+    /// which a shift within 64 of the maximum does for any class count.  Where a position's
+    /// maximum is 64 or more above the shift, or not a finite number above it (an infinity, a
+    /// NaN in the first classes, a fully masked position), its lanes are computed again the
+    /// careful way (`exactNormalizers`: the maximum as the shift, read from L2), so scores
+    /// of any spread give the same result to rounding.  Every lane depends only on its own
+    /// position's scores, so no bit depends on how positions are grouped into vectors,
+    /// panels or threads.
     @inlinable @inline(__always)
     static func columnNormalizers(
-        _ x: UnsafePointer<Scalar>, classes: Int, stride: Int, count: Int, max: UnsafeMutablePointer<V>,
-        sum: UnsafeMutablePointer<V>
+        _ x: UnsafePointer<Scalar>, classes n: Int, stride: Int, count: Int, shift: UnsafeMutablePointer<V>,
+        top: UnsafeMutablePointer<V>, sum: UnsafeMutablePointer<V>
     ) {
-        let one = V(repeating: 1)
-        for g in 0..<vectorCount(count) { max[g] = V(repeating: -Scalar.greatestFiniteMagnitude) }
-        clear(sum, count)
-        for c in 0..<classes {
+        let w = V.scalarCount
+        let whole = count / w * w
+        // Prefetches run two classes ahead of the sweep (see `columnShift` for the distance).
+        @inline(__always) func ahead(_ c: Int) -> UnsafePointer<Scalar> { x + (c + 2 < n ? c + 2 : c) * stride }
+        // Classes 0 and 1 give the shift.
+        var i = 0
+        while i < count {
+            let (g, lanes) = (i / w, Swift.min(w, count - i))
+            let v0 = (x + i).loadLanes(lanes, V.self)
+            let v1 = n > 1 ? (x + stride + i).loadLanes(lanes, V.self) : v0
+            let m = v0.laneMax(v1)
+            (shift[g], top[g]) = (m, m)
+            sum[g] = (v0 - m).vectorExpShifted() + (n > 1 ? (v1 - m).vectorExpShifted() : V(repeating: 0))
+            softmax_prefetch_read(ahead(0) + i)
+            softmax_prefetch_read(ahead(1) + i)
+            i += lanes
+        }
+        // The other classes two at a time: each position's sum and maximum are loaded and
+        // stored once per two scores (the kernel is compute-bound here).
+        var c = 2
+        while c + 1 < n {
+            let (x0, x1, next0, next1) = (x + c * stride, x + (c + 1) * stride, ahead(c), ahead(c + 1))
+            i = 0
+            while i < whole {
+                let g = i / w
+                let (m, v0, v1) = (shift[g], (x0 + i).loadVector(V.self), (x1 + i).loadVector(V.self))
+                sum[g] = sum[g] + (v0 - m).vectorExpShifted() + (v1 - m).vectorExpShifted()
+                top[g] = top[g].laneMax(v0).laneMax(v1)
+                softmax_prefetch_read(next0 + i)
+                softmax_prefetch_read(next1 + i)
+                i += w
+            }
+            if whole < count {
+                let (g, lanes) = (whole / w, count - whole)
+                let (m, v0, v1) = (
+                    shift[g], (x0 + whole).loadLanes(lanes, V.self), (x1 + whole).loadLanes(lanes, V.self)
+                )
+                sum[g] = sum[g] + (v0 - m).vectorExpShifted() + (v1 - m).vectorExpShifted()
+                top[g] = top[g].laneMax(v0).laneMax(v1)
+            }
+            c += 2
+        }
+        if c < n {
             let xc = x + c * stride
-            // See `columnShift` for the distance.
-            let next = c + 2 < classes ? xc + 2 * stride : xc
-            var i = 0
+            i = 0
             while i < count {
-                let (g, lanes) = (i / V.scalarCount, Swift.min(V.scalarCount, count - i))
-                let (v, m, s) = ((xc + i).loadLanes(lanes, V.self), max[g], sum[g])
-                let higher = v.selectGreater(than: m, then: v, else: m)
-                let lower = v.selectGreater(than: m, then: m, else: v)
-                let e = (lower - higher).vectorExpNonPositive()
-                sum[g] = v.selectGreater(than: m, then: s.multiplyAdd(e, one), else: s + e)
-                max[g] = higher
-                softmax_prefetch_read(next + i)
+                let (g, lanes) = (i / w, Swift.min(w, count - i))
+                let v = (xc + i).loadLanes(lanes, V.self)
+                sum[g] = sum[g] + (v - shift[g]).vectorExpShifted()
+                top[g] = top[g].laneMax(v)
                 i += lanes
             }
         }
-        // A `+infinity` score makes every exponential `exp(x − infinity)` 0 or NaN: the sum is
-        // NaN there, as in the other kernels (the online sum would have stayed finite).
-        let (infinity, nan) = (V(repeating: .infinity), V(repeating: .nan))
-        for g in 0..<vectorCount(count) { sum[g] = max[g].selectEqual(to: infinity, then: nan, else: sum[g]) }
+        // Lanes whose maximum is not a finite number less than `shiftedExpBound` above the
+        // shift (NaN compares false) are marked 1; one test per panel when none is.
+        let bound = V(repeating: Scalar.shiftedExpBound)
+        var outside = V(repeating: 0)
+        for g in 0..<vectorCount(count) {
+            outside = outside.laneMax(
+                bound.selectGreater(than: top[g] - shift[g], then: V(repeating: 0), else: V(repeating: 1)))
+        }
+        guard outside.horizontalMax() > 0 else { return }
+        for g in 0..<vectorCount(count) {
+            let fast = bound.selectGreater(than: top[g] - shift[g], then: V(repeating: 1), else: V(repeating: 0))
+            guard fast.horizontalSum() < Scalar(w) else { continue }
+            let (exactShift, exactSum) = exactNormalizers(
+                x + g * w, classes: n, stride: stride, lanes: Swift.min(w, count - g * w))
+            shift[g] = fast.selectEqual(to: V(repeating: 1), then: shift[g], else: exactShift)
+            sum[g] = fast.selectEqual(to: V(repeating: 1), then: sum[g], else: exactSum)
+        }
+    }
+
+    /// One vector of positions' shift (the maximum, 0 where fully masked, see `maskedShift`)
+    /// and `Σ_c exp(x_c − shift)`, the maximum first: the staged kernels' operations.  A NaN
+    /// score makes the sum NaN; so does a `+infinity` (`exp(infinity − infinity)`).
+    @inlinable @inline(__always)
+    static func exactNormalizers(
+        _ x: UnsafePointer<Scalar>, classes n: Int, stride: Int, lanes: Int
+    ) -> (shift: V, sum: V) {
+        var top = V(repeating: -.infinity)
+        for c in 0..<n { top = top.laneMax((x + c * stride).loadLanes(lanes, V.self)) }
+        let shift = top.maskedShift()
+        var sum = V(repeating: 0)
+        for c in 0..<n { sum += ((x + c * stride).loadLanes(lanes, V.self) - shift).vectorExpNonPositive() }
+        return (shift, sum)
     }
 
     /// Writes `run.vector(at: i, lanes:)` (positions `i…`) to `destination[0..<count]`: with
@@ -222,7 +290,7 @@ public struct ProbabilityRun<V: SIMD>: PanelRun where V.Scalar: KernelScalar {
     @inlinable @inline(__always)
     public func vector(at i: Int, lanes: Int) -> V {
         let loaded = (source + i).loadLanes(lanes, V.self)
-        let e = max.map { (loaded - ($0 + i).loadVector(V.self)).vectorExpNonPositive() } ?? loaded
+        let e = max.map { (loaded - ($0 + i).loadVector(V.self)).vectorExpShifted() } ?? loaded
         return e * (inverse + i).loadVector(V.self)
     }
 }

@@ -26,7 +26,11 @@ struct CrossEntropyStreamingTests {
         let count = shape.reduce(1, *)
         let positions = count / shape[1]
         var rng = SeededGenerator(seed: 77)
-        let x = rng.gaussians(count, std: 3).map { Float($0) }
+        var x = rng.gaussians(count, std: 3).map { Float($0) }
+        // Scores far above the first two classes' (the two-pass kernel's shift) at positions 9
+        // and 10, near it at 12: both ways of pass 1 in one vector.
+        let inner = shape[2]
+        (x[3 * inner + 9], x[4 * inner + 10], x[2 * inner + 12]) = (100, 70, 20)
         var labels = (0..<positions).map { _ in Int32.random(in: 0..<5, using: &rng) }
         if let ignore = options.ignoreIndex {
             for p in stride(from: 0, to: positions, by: 7) { labels[p] = Int32(ignore) }
@@ -136,6 +140,14 @@ struct SoftmaxStreamingTests {
         x[3 * inner + 17] = .infinity
         x[7 * inner + 23] = .nan
         x[39 * inner + 29] = 200
+        // The two-pass kernel's shift is the larger of the first two classes' scores: at
+        // position 31 the first class is masked, at 37 the first two; at 41 the maximum is
+        // about 70 above the shift (lanes computed again with the maximum as the shift), at 43
+        // 60 above it (kept: exponentials up to e^60).  Lanes of one vector take both ways.
+        x[31] = -.infinity
+        (x[37], x[inner + 37]) = (-.infinity, -.infinity)
+        (x[41], x[inner + 41], x[20 * inner + 41]) = (-5, -5, 66)
+        (x[43], x[inner + 43], x[20 * inner + 43]) = (0, 0, 60)
         var want = Reference.softmax(x.map(Double.init), shape, 1)
         // SPEC's formula: exp(x − m) with m = +infinity is NaN for the whole position, as
         // NaN in is NaN out.
@@ -171,6 +183,17 @@ struct SoftmaxStreamingTests {
                 }
                 let same = inPlace.elementsEqual(first, by: { $0.bitPattern == $1.bitPattern })
                 #expect(same, "\(isa) in place")
+                // One thread: other panels and vector groupings, the same bits.
+                var serial = [Float](repeating: .nan, count: count)
+                try SoftmaxThreads.withMaximum(1) {
+                    try x.withUnsafeBufferPointer { input in
+                        try serial.withUnsafeMutableBufferPointer {
+                            try softmax(input, shape: shape, axis: 1, into: $0)
+                        }
+                    }
+                }
+                let sameSerial = serial.elementsEqual(first, by: { $0.bitPattern == $1.bitPattern })
+                #expect(sameSerial, "\(isa) one thread")
             }
         }
     }

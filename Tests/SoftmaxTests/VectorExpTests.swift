@@ -41,15 +41,45 @@ struct VectorExpTests {
     /// The kernels' variant for arguments ≤ 0 (scores minus their maximum): as accurate, and
     /// exact at the ends.
     @Test func nonPositiveVariant() {
-        var rng = SeededGenerator(seed: 5)
+        let (worstFloat, worstDouble) = Self.worstUlps(
+            seed: 5, floats: -86.5...0, doubles: -700...0, { $0.vectorExpNonPositive() }, { $0.vectorExpNonPositive() })
+        #expect(worstFloat <= 2.5)
+        #expect(worstDouble <= 2)
+        let special = SIMD4<Float>(0, -.infinity, .nan, -100).vectorExpNonPositive()
+        #expect(special[0] == 1 && special[1] == 0 && special[2].isNaN && special[3] == 0)
+    }
+
+    /// The shifted variant (arguments up to 64, for scores above a shift that is not their
+    /// maximum): as accurate over its whole range, its top included.
+    @Test func shiftedVariantUpTo64() {
+        let (worstFloat, worstDouble) = Self.worstUlps(
+            seed: 6, floats: -86.5...Double(Float.shiftedExpBound), doubles: -700...Double.shiftedExpBound,
+            { $0.vectorExpShifted() }, { $0.vectorExpShifted() })
+        #expect(worstFloat <= 2.5)
+        #expect(worstDouble <= 2)
+        let ends = SIMD4<Float>(64, 63.5, 1, 0)
+        let top = ends.vectorExpShifted()
+        for k in 0..<4 {
+            let exact = Foundation.exp(Double(ends[k]))
+            #expect(abs(Double(top[k]) - exact) <= 2.5 * Double(Float(exact).ulp))
+        }
+    }
+
+    /// The largest errors in ulps of `floatExp` and `doubleExp` over 20 000 random vectors of
+    /// arguments in `floats` and `doubles`, against Foundation's `exp` in float64.
+    static func worstUlps(
+        seed: UInt64, floats: ClosedRange<Double>, doubles: ClosedRange<Double>,
+        _ floatExp: (SIMD16<Float>) -> SIMD16<Float>, _ doubleExp: (SIMD8<Double>) -> SIMD8<Double>
+    ) -> (float: Double, double: Double) {
+        var rng = SeededGenerator(seed: seed)
         var worstFloat = 0.0
         var worstDouble = 0.0
         for _ in 0..<20_000 {
             var f = SIMD16<Float>(repeating: 0)
             var d = SIMD8<Double>(repeating: 0)
-            for k in 0..<16 { f[k] = Float(Double.random(in: -86.5...0, using: &rng)) }
-            for k in 0..<8 { d[k] = Double.random(in: -700...0, using: &rng) }
-            let (ef, ed) = (f.vectorExpNonPositive(), d.vectorExpNonPositive())
+            for k in 0..<16 { f[k] = Float(Double.random(in: floats, using: &rng)) }
+            for k in 0..<8 { d[k] = Double.random(in: doubles, using: &rng) }
+            let (ef, ed) = (floatExp(f), doubleExp(d))
             for k in 0..<16 {
                 let exact = Foundation.exp(Double(f[k]))
                 worstFloat = max(worstFloat, abs(Double(ef[k]) - exact) / Double(Float(exact).ulp))
@@ -59,10 +89,7 @@ struct VectorExpTests {
                 worstDouble = max(worstDouble, abs(ed[k] - exact) / exact.ulp)
             }
         }
-        #expect(worstFloat <= 2.5)
-        #expect(worstDouble <= 2)
-        let special = SIMD4<Float>(0, -.infinity, .nan, -100).vectorExpNonPositive()
-        #expect(special[0] == 1 && special[1] == 0 && special[2].isNaN && special[3] == 0)
+        return (worstFloat, worstDouble)
     }
 
     /// Results below 2^-125 flush to zero (documented): never a NaN or a negative value.
