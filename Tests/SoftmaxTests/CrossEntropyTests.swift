@@ -242,6 +242,51 @@ struct CrossEntropyTests {
         #expect(try loss { Float16($0) } == want)
     }
 
+    /// Integer labels without class weights are checked in a vectorised loop per chunk of
+    /// 32 768 labels; every other case in the general loop (float labels here).  Both give the
+    /// same loss and gradient bits, whatever the ignore index, and the same first bad label.
+    @Test(arguments: [nil, 255, -100, 3, 1 << 40] as [Int?])
+    func vectorisedLabelChecksAgreeWithGeneralLoop(ignore: Int?) throws {
+        let (positions, classes) = (70_001, 7)
+        var rng = SeededGenerator(seed: 83)
+        let scores = try NDArray(
+            shape: [positions, classes], scalars: rng.gaussians(positions * classes).map { Float($0) })
+        var labels = (0..<positions).map { _ in Int.random(in: 0..<classes, using: &rng) }
+        if let ignore { for p in stride(from: 5, to: positions, by: 11) { labels[p] = ignore } }
+        let options = CrossEntropyOptions(ignoreIndex: ignore)
+        func result<L: ClassLabel>(_ convert: (Int) -> L) throws -> (loss: Double, gradient: [Float]) {
+            let r = try crossEntropy(
+                scores, classIndices: NDArray(shape: [positions], scalars: labels.map(convert)), options: options)
+            return (r.loss, r.gradient!.scalars)
+        }
+        // Labels too large for Int32 (the ignore index 2^40) only as 64-bit integers and doubles.
+        let fits = ignore.map { Int32(exactly: $0) != nil } ?? true
+        let want = try result { Double($0) }
+        var got = [try result { Int64($0) }, try result { $0 }]
+        if fits { got.append(try result { Int32($0) }) }
+        for (k, g) in got.enumerated() {
+            #expect(g.loss == want.loss, "label type \(k)")
+            #expect(g.gradient == want.gradient, "label type \(k)")
+        }
+        // A bad label in the second chunk and another in the third: the first is reported.
+        for bad in [classes, -1, Int(Int32.min)] where bad != ignore {
+            var wrong = labels
+            (wrong[40_000], wrong[69_999]) = (bad, 0)
+            wrong[69_000] = classes
+            let error = SoftmaxError.labelOutOfRange(label: "\(bad)", position: [40_000], classes: classes)
+            if fits {
+                #expect(throws: error) {
+                    try crossEntropy(
+                        scores, classIndices: NDArray(shape: [positions], scalars: wrong.map { Int32($0) }),
+                        options: options)
+                }
+            }
+            #expect(throws: error) {
+                try crossEntropy(scores, classIndices: NDArray(shape: [positions], scalars: wrong), options: options)
+            }
+        }
+    }
+
     @Test func threadCountDoesNotChangeBits() throws {
         var rng = SeededGenerator(seed: 81)
         let shape = [16, 21, 1000]
