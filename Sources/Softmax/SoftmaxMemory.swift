@@ -5,8 +5,9 @@ public enum SoftmaxMemory {
     /// `docs/performance.md`.  Such an output does not stay in cache for its reader anyway,
     /// and skipping the read of each line before it is written saves a third of the memory
     /// traffic of the strided cross-entropy.  Above it the strided kernels of the 256- and
-    /// 512-bit instruction sets also switch to two passes (a running maximum and sum while reading from memory, then the exponentials
-    /// again from L2): the same results to rounding as below it, not the same bits.
+    /// 512-bit instruction sets also switch to two passes (an exp shift and sum while reading
+    /// from memory, then the exponentials again from L2): the same results to rounding as below
+    /// it, not the same bits.
     public static let defaultStreamingThreshold = 16 << 20
 
     /// The threshold set by `withStreamingThreshold` for the current task, if any.

@@ -48,12 +48,12 @@ extension StridedKernels {
         // ignored) as a scalar, for the one-hot term.
         let (sum, weighted, targetScore) = (shift + m, shift + 2 * m, shift + 3 * m)
         let (targetCoefficient, active, targetClass) = (shift + 4 * m, shift + 5 * m, shift + 6 * m)
-        // For outputs larger than the caches, each position's maximum and sum in one read
+        // For outputs larger than the caches, each position's exp shift and sum in one read
         // (`columnNormalizers`), else the maximum here and the sum in pass 2: the same
         // operations as the training kernel of that size, so asking for more outputs changes
         // no bit of the loss or gradient.
-        let online = logits && usesTwoPasses(streaming: outputs.streaming)
-        if online {
+        let onePass = logits && usesTwoPasses(streaming: outputs.streaming)
+        if onePass {
             columnNormalizers(x, classes: n, stride: stride, count: count, shift: shift, top: shift + 7 * m, sum: sum)
         } else if logits {
             columnShift(x, classes: n, stride: stride, count: count, into: shift)
@@ -77,9 +77,9 @@ extension StridedKernels {
             setLane(i, of: targetClass, to: Scalar(t))
         }
         let kept = keptExponentials(x, outputs)
-        if !online { clear(sum, count) }
+        if !onePass { clear(sum, count) }
         clear(weighted, count)
-        if (logits && !online) || (online && kept != nil) || smoothing {
+        if (logits && !onePass) || (onePass && kept != nil) || smoothing {
             for c in 0..<n {
                 let (xc, keptC, w) = (x + c * stride, kept.map { $0 + c * stride }, V(repeating: k.weight(c)))
                 var i = 0
@@ -88,7 +88,7 @@ extension StridedKernels {
                     let d = (xc + i).loadLanes(lanes, V.self) - shift[g]
                     if logits {
                         let e = d.vectorExpShifted()
-                        if !online { sum[g] += e }
+                        if !onePass { sum[g] += e }
                         if let keptC {
                             // The next class's lines are written next.
                             softmax_prefetch_write(keptC + (c + 1 < n ? stride : 0) + i)

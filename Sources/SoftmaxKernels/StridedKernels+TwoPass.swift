@@ -1,17 +1,20 @@
 import MemoryHints
 
-/// Strided kernels in two passes for outputs too large for the caches (`usesTwoPasses`): pass 1 reads the
-/// scores from memory and keeps, per position, a running maximum and the sum of exponentials
-/// below it (rescaled when the maximum grows: the online normaliser); pass 2 takes each
-/// exponential again from the scores, now in L2, and writes the output once, with streaming
-/// stores (they skip reading each line before writing it).
+/// Strided kernels in two passes for outputs too large for the caches (`usesTwoPasses`): pass 1
+/// reads the scores from memory and keeps, per position, an exp shift and the sum of the
+/// exponentials (`columnNormalizers`); pass 2 takes each exponential again from the scores,
+/// now in L2, and writes the output once, with streaming stores (they skip reading each line
+/// before writing it).
 ///
 /// Pass 1 does half of the arithmetic while it waits on memory, which a three-pass kernel (a
 /// maximum, then exponentials kept in a buffer, then the normalised output) cannot: its first
 /// pass only compares, so each core alternates between waiting on memory and computing.  On
 /// 8×21×256×256 (two threads, alternating runs) this took softmax from 38–44 to 45–47 GB/s and
 /// the cross-entropy training call from 28–30 to 30–33, although it takes two exponentials per
-/// element instead of one.  Used only above the streaming threshold: with the scores in
+/// element instead of one; pass 1 with a fixed shift instead of a running maximum then took
+/// them to 46–48 and 34–35.  Keeping pass 1's exponentials in an L2 stage for pass 2 was
+/// slower (pass 2 is bound by its stores, pass 1 by arithmetic, and the stage stores cost
+/// pass 1 a third), and so was running pass 1 of the next panel in pass 2's loop.  Used only above the streaming threshold: with the scores in
 /// cache, arithmetic is what costs, and the three-pass kernels are faster.
 ///
 /// A panel holds `panelCapacity` bytes of scores, so that they stay in L2 between the passes.

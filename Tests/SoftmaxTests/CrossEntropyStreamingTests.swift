@@ -16,7 +16,7 @@ struct CrossEntropyStreamingTests {
         CrossEntropyOptions(axis: 1),
         CrossEntropyOptions(
             axis: 1, reduction: .sum, ignoreIndex: 3, classWeights: [1, 2, 0.5, 1, 0], lossWeight: 0.5),
-        // The general kernel both times, with the online sums.
+        // The general kernel both times, with pass 1's shifted sums.
         CrossEntropyOptions(axis: 1, classWeights: [1, 2, 0.5, 1, 3], labelSmoothing: 0.1),
     ]
 
@@ -134,8 +134,8 @@ struct SoftmaxStreamingTests {
         var x = rng.gaussians(count, std: 3).map { Float($0) }
         x[5] = -.infinity
         // Position 11 fully masked, a +infinity at position 17, a NaN at position 23, and
-        // at position 29 a maximum 200 above the rest in the last class (the running sum
-        // rescaled by exp(−200) = 0).
+        // at position 29 a maximum 200 above the rest in the last class (beyond the two-pass
+        // kernel's shift: computed again with the maximum as the shift).
         for c in 0..<40 { x[c * inner + 11] = -.infinity }
         x[3 * inner + 17] = .infinity
         x[7 * inner + 23] = .nan
