@@ -49,20 +49,22 @@ extension StridedKernels {
         let twoPass = usesTwoPasses(streaming: streaming)
         let width = panelWidth(twoPass: twoPass, classes: k.classes, count: count)
         let padded = vectorCount(width) * V.scalarCount
-        // Per position: the shift (the maximum) and the sum; as scalars, the maximum; the
+        // Per position: the exp shift and the sum (and pass 1's scratch); as scalars, the shift; the
         // target score, then 1/sum; the target's coefficient, then the gradient's scale times
         // it; the target class (−1 when ignored).  The stage only for three passes.
-        let (scratch, shift, sum, top, maxScalars, stage) = allocatePanelScratch(
+        let (scratch, shift, sum, top, shiftScalars, stage) = allocatePanelScratch(
             width: width, classes: twoPass ? 0 : k.classes, scalarArrays: 4)
         defer { scratch.deallocate() }
-        let (factor, oneHot, targetClass) = (maxScalars + padded, maxScalars + 2 * padded, maxScalars + 3 * padded)
+        let (factor, oneHot, targetClass) = (
+            shiftScalars + padded, shiftScalars + 2 * padded, shiftScalars + 3 * padded
+        )
         var start = 0
         while start < count {
             let panel = Swift.min(width, count - start)
             gradientPanel(
                 x + start, targets: targets + start, stride: stride, count: panel, parameters: k,
                 gradient: gradient + start, losses: losses + start, streaming: streaming, twoPass: twoPass,
-                scratch: (shift, sum, top, maxScalars, factor, oneHot, targetClass, stage))
+                scratch: (shift, sum, top, shiftScalars, factor, oneHot, targetClass, stage))
             start += panel
         }
         if streaming { softmax_store_fence() }
@@ -76,16 +78,16 @@ extension StridedKernels {
         losses: UnsafeMutablePointer<Scalar>, streaming: Bool, twoPass: Bool,
         scratch: (
             shift: UnsafeMutablePointer<V>, sum: UnsafeMutablePointer<V>, top: UnsafeMutablePointer<V>,
-            maxScalars: UnsafeMutablePointer<Scalar>,
+            shiftScalars: UnsafeMutablePointer<Scalar>,
             factor: UnsafeMutablePointer<Scalar>, oneHot: UnsafeMutablePointer<Scalar>,
             targetClass: UnsafeMutablePointer<Scalar>, stage: UnsafeMutablePointer<Scalar>
         )
     ) {
-        let (shift, sum, top, maxScalars, factor, oneHot, targetClass, stage) = scratch
+        let (shift, sum, top, shiftScalars, factor, oneHot, targetClass, stage) = scratch
         let n = k.classes
         let w = V.scalarCount
         panelSums(
-            twoPass: twoPass, x, classes: n, stride: stride, count: count, max: shift, sum: sum, top: top,
+            twoPass: twoPass, x, classes: n, stride: stride, count: count, shift: shift, sum: sum, top: top,
             stage: stage)
         gatherTargets(
             x, targets: targets, stride: stride, count: count, parameters: k, into: (factor, oneHot, targetClass))
@@ -103,7 +105,7 @@ extension StridedKernels {
             (losses + o).storeLanes(loss, Swift.min(w, count - o))
             // gradient_c = scale·w_t·(e_c·(1/s)) − [c = t]·scale·w_t, 0 for ignored positions:
             // the general kernel's operations in its order, so both give the same bits.
-            (maxScalars + o).storeVector(shift[g])
+            (shiftScalars + o).storeVector(shift[g])
             (factor + o).storeVector(laneInverse(s))
             (oneHot + o).storeVector(active * gradientScale * coefficient)
             // A zero gradient scale zeroes the whole gradient, even where a score is NaN.
@@ -112,7 +114,8 @@ extension StridedKernels {
         for c in 0..<n {
             if !twoPass { prefetchNextPanel(x + c * stride, count: count) }
             let probability = ProbabilityRun<V>(
-                source: twoPass ? x + c * stride : UnsafePointer(stage + c * count), max: twoPass ? maxScalars : nil,
+                source: twoPass ? x + c * stride : UnsafePointer(stage + c * count),
+                shift: twoPass ? shiftScalars : nil,
                 inverse: factor)
             let run = GradientRun(
                 probability: probability, oneHot: oneHot, targetClass: targetClass, classNumber: c)

@@ -14,8 +14,9 @@ import MemoryHints
 /// element instead of one; pass 1 with a fixed shift instead of a running maximum then took
 /// them to 46–48 and 34–35.  Keeping pass 1's exponentials in an L2 stage for pass 2 was
 /// slower (pass 2 is bound by its stores, pass 1 by arithmetic, and the stage stores cost
-/// pass 1 a third), and so was running pass 1 of the next panel in pass 2's loop.  Used only above the streaming threshold: with the scores in
-/// cache, arithmetic is what costs, and the three-pass kernels are faster.
+/// pass 1 a third), and so was running pass 1 of the next panel in pass 2's loop.  Used only
+/// above the streaming threshold: with the scores in cache, arithmetic is what costs, and the
+/// three-pass kernels are faster.
 ///
 /// A panel holds `panelCapacity` bytes of scores, so that they stay in L2 between the passes.
 extension StridedKernels {
@@ -46,14 +47,14 @@ extension StridedKernels {
         twoPass ? twoPassWidth(classes: classes, count: count) : stagedWidth(classes: classes, count: count)
     }
 
-    /// Allocates the scratch of a panel kernel over panels of `width` positions: `max`, `sum`
+    /// Allocates the scratch of a panel kernel over panels of `width` positions: `shift`, `sum`
     /// and `top` (a vector per vector of positions), `scalarArrays` per-position scalar arrays of
     /// `vectorCount(width)·w` scalars each from `scalars` on, then a stage of `classes·width`
     /// scalars (none with `classes` 0).  The last pass reads the scalar arrays and the stage at
     /// any offset, so one vector of padding follows.  The caller deallocates `raw`.
     @inlinable @inline(__always)
     static func allocatePanelScratch(width: Int, classes: Int, scalarArrays: Int) -> (
-        raw: UnsafeMutableRawPointer, max: UnsafeMutablePointer<V>, sum: UnsafeMutablePointer<V>,
+        raw: UnsafeMutableRawPointer, shift: UnsafeMutablePointer<V>, sum: UnsafeMutablePointer<V>,
         top: UnsafeMutablePointer<V>, scalars: UnsafeMutablePointer<Scalar>, stage: UnsafeMutablePointer<Scalar>
     ) {
         let w = V.scalarCount
@@ -62,9 +63,9 @@ extension StridedKernels {
         let scalarCount = scalarArrays * vectors * w + width * classes + w
         let raw = UnsafeMutableRawPointer.allocate(
             byteCount: vectorBytes + scalarCount * MemoryLayout<Scalar>.stride, alignment: MemoryLayout<V>.alignment)
-        let max = raw.bindMemory(to: V.self, capacity: 3 * vectors)
+        let shift = raw.bindMemory(to: V.self, capacity: 3 * vectors)
         let scalars = (raw + vectorBytes).bindMemory(to: Scalar.self, capacity: scalarCount)
-        return (raw, max, max + vectors, max + 2 * vectors, scalars, scalars + scalarArrays * vectors * w)
+        return (raw, shift, shift + vectors, shift + 2 * vectors, scalars, scalars + scalarArrays * vectors * w)
     }
 
     /// Softmax of each position, as `softmax`, with `y` written once with streaming stores:
@@ -84,26 +85,26 @@ extension StridedKernels {
         let padded = vectorCount(width) * w
         // Per position: the exp shift, the sum and pass 1's scratch; as scalars, the shift and
         // 1/sum.  The stage only for three passes.
-        let (scratch, max, sum, top, maxScalars, stage) = allocatePanelScratch(
+        let (scratch, shift, sum, top, shiftScalars, stage) = allocatePanelScratch(
             width: width, classes: twoPass ? 0 : n, scalarArrays: 2)
         defer { scratch.deallocate() }
-        let inverse = maxScalars + padded
+        let inverse = shiftScalars + padded
         var start = 0
         while start < count {
             let panel = Swift.min(width, count - start)
             let (xp, yp) = (x + start, y + start)
             panelSums(
-                twoPass: twoPass, xp, classes: n, stride: stride, count: panel, max: max, sum: sum, top: top,
+                twoPass: twoPass, xp, classes: n, stride: stride, count: panel, shift: shift, sum: sum, top: top,
                 stage: stage)
             for g in 0..<vectorCount(panel) {
-                (maxScalars + g * w).storeVector(max[g])
+                (shiftScalars + g * w).storeVector(shift[g])
                 (inverse + g * w).storeVector(laneInverse(sum[g]))
             }
             for c in 0..<n {
                 if !twoPass { prefetchNextPanel(xp + c * stride, count: panel) }
                 let run = ProbabilityRun<V>(
                     source: twoPass ? xp + c * stride : UnsafePointer(stage + c * panel),
-                    max: twoPass ? maxScalars : nil, inverse: inverse)
+                    shift: twoPass ? shiftScalars : nil, inverse: inverse)
                 writeRun(to: yp + c * stride, count: panel, streaming: true, run)
             }
             start += panel
@@ -111,20 +112,20 @@ extension StridedKernels {
         softmax_store_fence()
     }
 
-    /// Each position's maximum (the exp shift) and sum of exponentials over a panel: in one
-    /// read (`columnNormalizers`) for two passes, else the maximum (`columnShift`) then the
+    /// Each position's exp shift and sum of exponentials over a panel: in one read
+    /// (`columnNormalizers`) for two passes, else the maximum as the shift (`columnShift`) then the
     /// exponentials summed and kept in `stage` (`stageExponentials`).
     @inlinable @inline(__always)
     static func panelSums(
         twoPass: Bool, _ x: UnsafePointer<Scalar>, classes n: Int, stride: Int, count: Int,
-        max: UnsafeMutablePointer<V>, sum: UnsafeMutablePointer<V>, top: UnsafeMutablePointer<V>,
+        shift: UnsafeMutablePointer<V>, sum: UnsafeMutablePointer<V>, top: UnsafeMutablePointer<V>,
         stage: UnsafeMutablePointer<Scalar>
     ) {
         if twoPass {
-            columnNormalizers(x, classes: n, stride: stride, count: count, shift: max, top: top, sum: sum)
+            columnNormalizers(x, classes: n, stride: stride, count: count, shift: shift, top: top, sum: sum)
         } else {
-            columnShift(x, classes: n, stride: stride, count: count, into: max)
-            stageExponentials(x, classes: n, stride: stride, count: count, shift: max, sum: sum, stage: stage)
+            columnShift(x, classes: n, stride: stride, count: count, into: shift)
+            stageExponentials(x, classes: n, stride: stride, count: count, shift: shift, sum: sum, stage: stage)
         }
     }
 
@@ -272,28 +273,28 @@ public protocol PanelRun {
     func vector(at i: Int, lanes: Int) -> Vector
 }
 
-/// Softmax output of one class run: `e · (1/sum)`, `e` being `exp(x − max)` from the scores
-/// or read from the stage.
+/// Softmax output of one class run: `e · (1/sum)`, `e` being `exp(x − shift)` from the
+/// scores or read from the stage.
 @frozen
 public struct ProbabilityRun<V: SIMD>: PanelRun where V.Scalar: KernelScalar {
-    /// The class's scores (with `max`) or exponentials (without), position 0 of the panel.
+    /// The class's scores (with `shift`) or exponentials (without), position 0 of the panel.
     @usableFromInline let source: UnsafePointer<V.Scalar>
-    /// Per position: the maximum (two passes only) and 1/sum, padded to whole vectors.
-    @usableFromInline let max: UnsafePointer<V.Scalar>?
+    /// Per position: the exp shift (two passes only) and 1/sum, padded to whole vectors.
+    @usableFromInline let shift: UnsafePointer<V.Scalar>?
     @usableFromInline let inverse: UnsafePointer<V.Scalar>
 
     @inlinable @inline(__always)
     init(
-        source: UnsafePointer<V.Scalar>, max: UnsafeMutablePointer<V.Scalar>?,
+        source: UnsafePointer<V.Scalar>, shift: UnsafeMutablePointer<V.Scalar>?,
         inverse: UnsafeMutablePointer<V.Scalar>
     ) {
-        (self.source, self.max, self.inverse) = (source, max.map { UnsafePointer($0) }, UnsafePointer(inverse))
+        (self.source, self.shift, self.inverse) = (source, shift.map { UnsafePointer($0) }, UnsafePointer(inverse))
     }
 
     @inlinable @inline(__always)
     public func vector(at i: Int, lanes: Int) -> V {
         let loaded = (source + i).loadLanes(lanes, V.self)
-        let e = max.map { (loaded - ($0 + i).loadVector(V.self)).vectorExpShifted() } ?? loaded
+        let e = shift.map { (loaded - ($0 + i).loadVector(V.self)).vectorExpShifted() } ?? loaded
         return e * (inverse + i).loadVector(V.self)
     }
 }
