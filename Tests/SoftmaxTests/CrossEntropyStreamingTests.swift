@@ -125,13 +125,13 @@ struct CrossEntropyStreamingTests {
 /// ordinary kernel does, and gives the same bits at every alignment of the output and in place.
 @Suite("Softmax streaming output")
 struct SoftmaxStreamingTests {
-    @Test(arguments: SoftmaxISA.supported)
-    func agreesWithCachedStores(isa: SoftmaxISA) throws {
-        // 7000 positions: several panels plus a partial vector; 40 classes.
+    /// 7000 positions (several panels plus a partial vector) of 40 classes, with special
+    /// values, and the float64 reference softmax along axis 1.
+    static func problem() -> (shape: [Int], x: [Double], want: [Double]) {
         let shape = [2, 40, 7000]
         let (count, inner) = (shape.reduce(1, *), shape[2])
         var rng = SeededGenerator(seed: 78)
-        var x = rng.gaussians(count, std: 3).map { Float($0) }
+        var x = rng.gaussians(count, std: 3).map { Double(Float($0)) }
         x[5] = -.infinity
         // Position 11 fully masked, a +infinity at position 17, a NaN at position 23, and
         // at position 29 a maximum 200 above the rest in the last class (beyond the two-pass
@@ -148,10 +148,18 @@ struct SoftmaxStreamingTests {
         (x[37], x[inner + 37]) = (-.infinity, -.infinity)
         (x[41], x[inner + 41], x[20 * inner + 41]) = (-5, -5, 66)
         (x[43], x[inner + 43], x[20 * inner + 43]) = (0, 0, 60)
-        var want = Reference.softmax(x.map(Double.init), shape, 1)
+        var want = Reference.softmax(x, shape, 1)
         // SPEC's formula: exp(x − m) with m = +infinity is NaN for the whole position, as
         // NaN in is NaN out.
         for c in 0..<40 { (want[c * inner + 17], want[c * inner + 23]) = (.nan, .nan) }
+        return (shape, x, want)
+    }
+
+    @Test(arguments: SoftmaxISA.supported)
+    func agreesWithCachedStores(isa: SoftmaxISA) throws {
+        let (shape, scores, want) = Self.problem()
+        let count = scores.count
+        let x = scores.map { Float($0) }
         try SoftmaxISA.withActive(isa) {
             var cached = [Float](repeating: .nan, count: count)
             try x.withUnsafeBufferPointer { input in
@@ -196,5 +204,20 @@ struct SoftmaxStreamingTests {
                 #expect(sameSerial, "\(isa) one thread")
             }
         }
+    }
+
+    /// The float64 kernels take the same two passes (the shift within 64 of the maximum too).
+    @Test(arguments: SoftmaxISA.supported)
+    func float64AgreesWithReference(isa: SoftmaxISA) throws {
+        let (shape, x, want) = Self.problem()
+        var streamed = [Double](repeating: .nan, count: x.count)
+        try SoftmaxISA.withActive(isa) {
+            try SoftmaxMemory.withStreamingThreshold(0) {
+                try x.withUnsafeBufferPointer { input in
+                    try streamed.withUnsafeMutableBufferPointer { try softmax(input, shape: shape, axis: 1, into: $0) }
+                }
+            }
+        }
+        #expect(firstMismatch(streamed, want, rel: 1e-13, abs: 1e-300) == nil, "\(isa)")
     }
 }
