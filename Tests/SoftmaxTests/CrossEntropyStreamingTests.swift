@@ -206,6 +206,39 @@ struct SoftmaxStreamingTests {
         }
     }
 
+    /// Pass 1 takes the first two classes together and the rest two at a time: every class
+    /// count from 1 to 6 (an odd one leaves a class alone), with positions that end in a
+    /// partial vector, against float64; a NaN and a far maximum at some positions.
+    @Test(arguments: SoftmaxISA.supported)
+    func everyClassCountAgrees(isa: SoftmaxISA) throws {
+        var rng = SeededGenerator(seed: 79)
+        for classes in 1...6 {
+            let shape = [3, classes, 1029]
+            let inner = shape[2]
+            var x = rng.gaussians(shape.reduce(1, *), std: 4).map { Double(Float($0)) }
+            // Outer index 0: the last class 150 at position 7; outer index 1: a NaN in the
+            // first class at position 8.
+            let second = classes * inner
+            x[(classes - 1) * inner + 7] = 150
+            x[second + 8] = .nan
+            var want = Reference.softmax(x, shape, 1)
+            for c in 0..<classes { want[second + c * inner + 8] = .nan }
+            let input = x.map { Float($0) }
+            var streamed = [Float](repeating: .nan, count: x.count)
+            try SoftmaxISA.withActive(isa) {
+                try SoftmaxMemory.withStreamingThreshold(0) {
+                    try input.withUnsafeBufferPointer { input in
+                        try streamed.withUnsafeMutableBufferPointer {
+                            try softmax(input, shape: shape, axis: 1, into: $0)
+                        }
+                    }
+                }
+            }
+            let mismatch = firstMismatch(streamed.map(Double.init), want, rel: 2e-5, abs: 1e-6)
+            #expect(mismatch == nil, "\(isa), \(classes) classes")
+        }
+    }
+
     /// The float64 kernels take the same two passes (the shift within 64 of the maximum too).
     @Test(arguments: SoftmaxISA.supported)
     func float64AgreesWithReference(isa: SoftmaxISA) throws {
