@@ -101,8 +101,8 @@ private func decodeChunks<L: ClassLabel>(
     return DecodedClassIndices(targetWeightSum: sums.reduce(0, +))
 }
 
-/// Decodes `targets[positions]` without class weights when the labels are `Int32`, `Int64` or
-/// `Int`, in a loop the compiler vectorises (`decodeIntegers`).
+/// Decodes `targets[positions]` without class weights when the labels are `Int32`, `Int64`,
+/// `Int`, `UInt8` or `Int16`, in a loop the compiler vectorises (`decodeIntegers`).
 ///
 /// - Returns: the number of labels that are not ignored, or `nil` when a label is bad or the
 ///   labels are of another type (the caller then takes the general loop, which finds the
@@ -121,6 +121,14 @@ private func decodeUnweighted<L: ClassLabel>(
         return decodeIntegers(
             labels.assumingMemoryBound(to: Int64.self), positions, into: decoded, classes: classes, ignore: ignore)
     }
+    if L.self == UInt8.self {
+        return decodeIntegers(
+            labels.assumingMemoryBound(to: UInt8.self), positions, into: decoded, classes: classes, ignore: ignore)
+    }
+    if L.self == Int16.self {
+        return decodeIntegers(
+            labels.assumingMemoryBound(to: Int16.self), positions, into: decoded, classes: classes, ignore: ignore)
+    }
     return nil
 }
 
@@ -128,23 +136,30 @@ private func decodeUnweighted<L: ClassLabel>(
 /// label's width, without branches or an early exit, so that the loop vectorises (the
 /// checking loop with its exit at the first bad label took a tenth of the fused kernel's time
 /// on a segmentation batch).
+///
+/// A label is in range when its bits, read as unsigned, are below the class count: negative
+/// labels read as huge numbers.  That needs the class count in the label's own range; with
+/// more classes than the type's largest value (`UInt8` labels and 300 classes) the general loop
+/// runs instead.
 @inline(never)
-private func decodeIntegers<L: FixedWidthInteger & SignedInteger>(
+private func decodeIntegers<L: FixedWidthInteger>(
     _ labels: UnsafePointer<L>, _ positions: Range<Int>, into decoded: UnsafeMutablePointer<Int32>,
     classes: Int, ignore: Int?
 ) -> Int? {
+    guard classes <= Int(clamping: L.max) else { return nil }
     // An ignore index that no label can equal ignores nothing.
     let ignoreLabel = ignore.flatMap { L(exactly: $0) }
-    let (ignoreValue, ignores): (L, L) = (ignoreLabel ?? 0, ignoreLabel == nil ? 0 : 1)
-    let limit = L.Magnitude(clamping: classes)
-    var (kept, bad): (L, L) = (0, 0)
+    let (ignoreValue, ignores): (L, Int32) = (ignoreLabel ?? 0, ignoreLabel == nil ? 0 : 1)
+    let limit = L.Magnitude(truncatingIfNeeded: classes)
+    // Counted in 32 bits: a chunk holds at most `labelsPerChunk` labels.
+    var (kept, bad): (Int32, Int32) = (0, 0)
     var p = positions.lowerBound
     while p < positions.upperBound {
         let t = labels[p]
-        let ignored: L = (t == ignoreValue ? 1 : 0) & ignores
-        let inRange: L = L.Magnitude(truncatingIfNeeded: t) < limit ? 1 : 0
+        let ignored: Int32 = (t == ignoreValue ? 1 : 0) & ignores
+        let inRange: Int32 = L.Magnitude(truncatingIfNeeded: t) < limit ? 1 : 0
         bad |= (ignored | inRange) ^ 1
-        decoded[p] = Int32(truncatingIfNeeded: t | (0 &- ignored))
+        decoded[p] = Int32(truncatingIfNeeded: t) | (0 &- ignored)
         kept &+= 1 &- ignored
         p &+= 1
     }

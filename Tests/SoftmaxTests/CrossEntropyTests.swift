@@ -259,11 +259,14 @@ struct CrossEntropyTests {
                 scores, classIndices: NDArray(shape: [positions], scalars: labels.map(convert)), options: options)
             return (r.loss, r.gradient!.scalars)
         }
-        // Labels too large for Int32 (the ignore index 2^40) only as 64-bit integers and doubles.
-        let fits = ignore.map { Int32(exactly: $0) != nil } ?? true
+        // Each label type where every label (the ignore index among them) fits it.
+        func fitsEvery<L: FixedWidthInteger>(_: L.Type) -> Bool { ignore.map { L(exactly: $0) != nil } ?? true }
+        let fits = fitsEvery(Int32.self)
         let want = try result { Double($0) }
         var got = [try result { Int64($0) }, try result { $0 }]
         if fits { got.append(try result { Int32($0) }) }
+        if fitsEvery(UInt8.self) { got.append(try result { UInt8($0) }) }
+        if fitsEvery(Int16.self) { got.append(try result { Int16($0) }) }
         for (k, g) in got.enumerated() {
             #expect(g.loss == want.loss, "label type \(k)")
             #expect(g.gradient == want.gradient, "label type \(k)")
@@ -285,6 +288,19 @@ struct CrossEntropyTests {
                 try crossEntropy(scores, classIndices: NDArray(shape: [positions], scalars: wrong), options: options)
             }
         }
+    }
+
+    /// More classes than a label type's largest value: the general loop, with the same result.
+    @Test func narrowLabelsWithManyClasses() throws {
+        let (positions, classes) = (40_000, 300)
+        var rng = SeededGenerator(seed: 84)
+        let scores = try NDArray(
+            shape: [positions, classes], scalars: rng.gaussians(positions * classes).map { Float($0) })
+        let labels = (0..<positions).map { UInt8(truncatingIfNeeded: $0 * 7) }  // 255 among them
+        let want = try crossEntropy(scores, classIndices: NDArray(shape: [positions], scalars: labels.map(Double.init)))
+        let got = try crossEntropy(scores, classIndices: NDArray(shape: [positions], scalars: labels))
+        #expect(got.loss == want.loss)
+        #expect(got.gradient!.scalars == want.gradient!.scalars)
     }
 
     @Test func threadCountDoesNotChangeBits() throws {
