@@ -52,7 +52,16 @@ extension RowKernels {
         var smoothingSum = V(repeating: 0)
         let targetScore = ignored ? 0 : x[target]  // read first: the gradient may overwrite the scores
 
-        if outputs.writesElements || smoothingTerm {
+        if smoothingTerm && logits && !masked && outputs.probabilities == nil && outputs.logProbabilities == nil,
+            let g = outputs.gradient
+        {
+            // Label smoothing, gradient only (the training case): the loop below without its
+            // per-vector tests, the same operations in the same order (the same bits).  With
+            // every test in the loop it ran a quarter as fast.
+            smoothingSum = smoothedGradient(
+                x, count: n, shift: shift, logSum: logSum, inverse: norm.inverseSum, gradK: gradK, scale: scale,
+                epsPerClass: epsPerClass, weights: k.weights, gradient: g)
+        } else if outputs.writesElements || smoothingTerm {
             let vShift = V(repeating: shift)
             let vLogSum = V(repeating: logSum)
             let vInverse = V(repeating: norm.inverseSum)
@@ -84,6 +93,29 @@ extension RowKernels {
         var loss: Scalar = targetCoef == 0 ? 0 : -targetCoef * targetLogp
         if smoothingTerm { loss -= epsPerClass * smoothingSum.horizontalSum() }
         return loss
+    }
+
+    /// The gradient of a row with label smoothing, `scale·(p·gradK − ε/C·w)` (the one-hot term
+    /// left to the caller), and the lane-wise sums of `w·logp` (`weightedTerm`).
+    @inlinable @inline(__always)
+    static func smoothedGradient(
+        _ x: UnsafePointer<Scalar>, count n: Int, shift: Scalar, logSum: Scalar, inverse: Scalar, gradK: Scalar,
+        scale: Scalar, epsPerClass: Scalar, weights: UnsafePointer<Scalar>?, gradient g: UnsafeMutablePointer<Scalar>
+    ) -> V {
+        let (vShift, vLogSum, vInverse) = (V(repeating: shift), V(repeating: logSum), V(repeating: inverse))
+        let (vK, vScale, vEps) = (V(repeating: gradK), V(repeating: scale), V(repeating: epsPerClass))
+        var smoothingSum = V(repeating: 0)
+        @inline(__always) func step(_ i: Int, _ lanes: Int, _ w: V) {
+            let d = (x + i).loadLanes(lanes, V.self) - vShift
+            smoothingSum += w.weightedTerm(d - vLogSum)
+            (g + i).storeLanes(vScale * (d.vectorExpNonPositive() * vInverse * vK - vEps * w), lanes)
+        }
+        if let weights {
+            forEachVector(count: n) { i, lanes in step(i, lanes, (weights + i).loadLanes(lanes, V.self)) }
+        } else {
+            forEachVector(count: n) { i, lanes in step(i, lanes, V.firstLanes(lanes, 1)) }
+        }
+        return smoothingSum
     }
 
     /// Loss and outputs of one row with a probability target `q` (`classes` values).

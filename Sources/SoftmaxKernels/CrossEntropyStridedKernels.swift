@@ -134,7 +134,9 @@ extension StridedKernels {
         if !oneHotWritten, let gradient = outputs.gradient {
             for i in 0..<count where targets[i] >= 0 {
                 let t = Int(targets[i])
-                gradient[t * stride + i] -= k.gradientScale * (1 - k.smoothing) * k.weight(t)
+                // The same product as `writeOutputs`' own one-hot term (scale times the
+                // target's coefficient), so the gradient has the same bits either way.
+                gradient[t * stride + i] -= k.gradientScale * ((1 - k.smoothing) * k.weight(t))
             }
         }
     }

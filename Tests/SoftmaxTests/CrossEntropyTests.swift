@@ -303,6 +303,30 @@ struct CrossEntropyTests {
         #expect(got.gradient!.scalars == want.gradient!.scalars)
     }
 
+    /// Label smoothing on rows, gradient only, runs its own loop (the general one tests every
+    /// output per vector): the same operations, so asking for the probabilities as well, which
+    /// takes the general loop, changes no bit of the loss or the gradient; the same for short
+    /// rows.  Both against float64 too.
+    @Test(arguments: [nil, (0..<40).map { Double($0 % 7) * 0.5 }], [7, 40])
+    func smoothedRowsTakeTheSameOperations(weights: [Double]?, classes: Int) throws {
+        // 40 classes: rows long enough for the row kernels; 7: transposed, through the strided
+        // kernels (which subtract the one-hot term in the loop or afterwards).
+        let shape = [37, classes]
+        let weights = weights.map { Array($0.prefix(classes)) }
+        let (x, labels) = problem(shape, seed: 85, ignore: 4)
+        let options = CrossEntropyOptions(ignoreIndex: 4, classWeights: weights, labelSmoothing: 0.2)
+        let scores = try NDArray(shape: shape, scalars: x.map { Float($0) })
+        let targets = try NDArray(shape: [shape[0]], scalars: labels)
+        let alone = try crossEntropy(scores, classIndices: targets, options: options)
+        let withProbabilities = try crossEntropy(
+            scores, classIndices: targets, options: options, outputs: [.gradient, .probabilities])
+        #expect(alone.loss == withProbabilities.loss)
+        #expect(alone.gradient!.scalars == withProbabilities.gradient!.scalars)
+        let want = Reference.crossEntropy(x.map { Double(Float($0)) }, shape, .indices(labels), options)
+        #expect(close(alone.loss, want.loss, rel: 2e-5, abs: 1e-6))
+        #expect(firstMismatch(alone.gradient!.scalars.map(Double.init), want.gradient, rel: 2e-5, abs: 1e-6) == nil)
+    }
+
     @Test func threadCountDoesNotChangeBits() throws {
         var rng = SeededGenerator(seed: 81)
         let shape = [16, 21, 1000]
