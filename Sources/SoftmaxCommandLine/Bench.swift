@@ -40,12 +40,21 @@ struct Bench: ParsableCommand {
     @Option(help: "Timed runs (after one warm-up run); the median is reported.")
     var repeats: Int = 20
 
+    @Option(help: "Label smoothing ε of the cross-entropy, in [0, 1) (default: 0).")
+    var labelSmoothing: Double = 0
+
     @Flag(help: "Print one JSON object per line instead of text.")
     var json = false
 
     func validate() throws {
         guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
         guard threads >= 0 else { throw ValidationError("--threads must be 0 (all cores) or more") }
+        guard labelSmoothing == 0 || op == .crossEntropy else {
+            throw ValidationError("--label-smoothing applies to --op cross-entropy only")
+        }
+        guard labelSmoothing >= 0 && labelSmoothing < 1 else {
+            throw ValidationError("--label-smoothing must be in [0, 1), got \(labelSmoothing)")
+        }
     }
 
     func run() throws {
@@ -85,14 +94,18 @@ struct Bench: ParsableCommand {
         let gbps = bytes / seconds / 1e9
         let threadCount = SoftmaxThreads.effective
         let shapeText = shape.map(String.init).joined(separator: "x")
+        let smoothed = op == .crossEntropy && labelSmoothing != 0
         if json {
+            let smoothing = smoothed ? ", \"label_smoothing\": \(labelSmoothing)" : ""
             return "{\"op\": \"\(op.rawValue)\", \"shape\": \"\(shapeText)\", \"axis\": \(axis), "
-                + "\"dtype\": \"\(dtype.rawValue)\", \"threads\": \(threadCount), \"isa\": \"\(SoftmaxISA.active.rawValue)\", "
-                + "\"median_ms\": \(String(format: "%.6g", seconds * 1e3)), \"gbps\": \(String(format: "%.6g", gbps))}"
+                + "\"dtype\": \"\(dtype.rawValue)\", \"threads\": \(threadCount), \"isa\": \"\(SoftmaxISA.active.rawValue)\""
+                + smoothing
+                + ", \"median_ms\": \(String(format: "%.6g", seconds * 1e3)), \"gbps\": \(String(format: "%.6g", gbps))}"
         }
         return String(
-            format: "%-14@ %@ axis %d %@ threads %d %@: median %.3f ms, %.2f GB/s", op.rawValue, shapeText, axis,
-            dtype.rawValue, threadCount, SoftmaxISA.active.rawValue, seconds * 1e3, gbps)
+            format: "%-14@ %@ axis %d %@ threads %d %@%@: median %.3f ms, %.2f GB/s", op.rawValue, shapeText, axis,
+            dtype.rawValue, threadCount, SoftmaxISA.active.rawValue, smoothed ? " smoothing \(labelSmoothing)" : "",
+            seconds * 1e3, gbps)
     }
 
     /// Median seconds of `repeats` runs after one warm-up.
@@ -116,7 +129,8 @@ struct Bench: ParsableCommand {
                         case .logSoftmax: try logSoftmax(x, shape: shape, axis: axis, into: y)
                         case .crossEntropy:
                             _ = try crossEntropy(
-                                scores: x, shape: shape, classIndices: t, options: CrossEntropyOptions(axis: axis),
+                                scores: x, shape: shape, classIndices: t,
+                                options: CrossEntropyOptions(axis: axis, labelSmoothing: labelSmoothing),
                                 outputs: CrossEntropyOutputs(gradient: y))
                         case .copy:
                             parallelCopy(

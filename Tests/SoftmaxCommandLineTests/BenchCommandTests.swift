@@ -31,6 +31,20 @@ struct BenchCommandTests {
         #expect(ops == [op, "copy"])
     }
 
+    /// `--label-smoothing` times the cross-entropy with it and says so (text and JSON).
+    @Test func labelSmoothing() throws {
+        let json = try runSoftmax([
+            "bench", "--op", "cross-entropy", "--shape", "64x300", "--repeats", "2", "--label-smoothing", "0.1",
+            "--json",
+        ])
+        #expect(json.status == 0, "\(json.stderr)")
+        let first = try #require(json.stdout.split(separator: "\n").first)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(first.utf8)) as? [String: Any])
+        #expect(object["label_smoothing"] as? Double == 0.1)
+        let text = try runSoftmax(["bench", "--op", "cross-entropy", "--shape", "64x300", "--label-smoothing", "0.1"])
+        #expect(text.status == 0 && text.stdout.contains("smoothing 0.1"), "\(text.stderr)")
+    }
+
     @Test(arguments: ["float64", "float16"])
     func otherTypes(dtype: String) throws {
         let result = try runSoftmax(["bench", "--shape", "2x21x8x8", "--axis", "1", "--dtype", dtype, "--repeats", "2"])
@@ -46,6 +60,9 @@ struct BenchCommandTests {
         (["bench", "--threads", "-1"], "--threads"),
         (["bench", "--op", "exp"], "exp"),
         (["bench", "--dtype", "int8"], "int8"),
+        (["bench", "--op", "softmax", "--label-smoothing", "0.1"], "--label-smoothing"),
+        (["bench", "--op", "cross-entropy", "--label-smoothing", "1"], "--label-smoothing"),
+        (["bench", "--op", "cross-entropy", "--label-smoothing", "nan"], "--label-smoothing"),
     ])
     func badInput(arguments: [String], fragment: String) throws {
         let result = try runSoftmax(arguments)
