@@ -1,8 +1,8 @@
 import MemoryHints
 
-/// The training call of the strided cross-entropy — scores as logits, class-index targets, no
-/// label smoothing, the gradient as the only element-wise output (the loss of an NCHW
-/// segmentation step) — written once per element.
+/// The training call of the strided cross-entropy — scores as logits, class-index targets, the
+/// gradient as the only element-wise output (the loss of an NCHW segmentation step), with or
+/// without label smoothing — written once per element.
 ///
 /// `crossEntropy(_:targets:…)` keeps the exponentials in the gradient buffer between its
 /// passes, so every gradient line is first read from memory (the write-allocate) and later
@@ -28,7 +28,7 @@ extension StridedKernels {
     public static func stagesGradient(
         parameters k: CrossEntropyParameters<Scalar>, outputs: CrossEntropyOutputPointers<Scalar>
     ) -> Bool {
-        !k.inputIsLogProbability && k.smoothing == 0 && outputs.gradient != nil && outputs.probabilities == nil
+        !k.inputIsLogProbability && outputs.gradient != nil && outputs.probabilities == nil
             && outputs.logProbabilities == nil && k.classes <= 1 << Scalar.significandBitCount
     }
 
@@ -52,11 +52,16 @@ extension StridedKernels {
         // Per position: the exp shift and the sum (and pass 1's scratch); as scalars, the shift; the
         // target score, then 1/sum; the target's coefficient, then the gradient's scale times
         // it; the target class (−1 when ignored).  The stage only for three passes.
+        // With label smoothing also: Σ_c w_c·(x_c − shift), the gradient's scale times the sum
+        // of the coefficients, and the gradient's scale.
         let (scratch, shift, sum, top, shiftScalars, stage) = allocatePanelScratch(
-            width: width, classes: twoPass ? 0 : k.classes, scalarArrays: 4)
+            width: width, classes: twoPass ? 0 : k.classes, scalarArrays: k.smoothing > 0 ? 7 : 4)
         defer { scratch.deallocate() }
         let (factor, oneHot, targetClass) = (
             shiftScalars + padded, shiftScalars + 2 * padded, shiftScalars + 3 * padded
+        )
+        let smoothing = (
+            weighted: shiftScalars + 4 * padded, scaledSum: shiftScalars + 5 * padded, scale: shiftScalars + 6 * padded
         )
         var start = 0
         while start < count {
@@ -64,7 +69,7 @@ extension StridedKernels {
             gradientPanel(
                 x + start, targets: targets + start, stride: stride, count: panel, parameters: k,
                 gradient: gradient + start, losses: losses + start, streaming: streaming, twoPass: twoPass,
-                scratch: (shift, sum, top, shiftScalars, factor, oneHot, targetClass, stage))
+                scratch: (shift, sum, top, shiftScalars, factor, oneHot, targetClass, stage), smoothing: smoothing)
             start += panel
         }
         if streaming { softmax_store_fence() }
@@ -81,6 +86,10 @@ extension StridedKernels {
             shiftScalars: UnsafeMutablePointer<Scalar>,
             factor: UnsafeMutablePointer<Scalar>, oneHot: UnsafeMutablePointer<Scalar>,
             targetClass: UnsafeMutablePointer<Scalar>, stage: UnsafeMutablePointer<Scalar>
+        ),
+        smoothing smoothed: (
+            weighted: UnsafeMutablePointer<Scalar>, scaledSum: UnsafeMutablePointer<Scalar>,
+            scale: UnsafeMutablePointer<Scalar>
         )
     ) {
         let (shift, sum, top, shiftScalars, factor, oneHot, targetClass, stage) = scratch
@@ -91,23 +100,45 @@ extension StridedKernels {
             stage: stage)
         gatherTargets(
             x, targets: targets, stride: stride, count: count, parameters: k, into: (factor, oneHot, targetClass))
+        let smoothing = k.smoothing > 0
+        if smoothing {
+            weightedSums(
+                x, classes: n, stride: stride, count: count, shift: shift, parameters: k, into: smoothed.weighted)
+        }
         let (zero, infinity) = (V(repeating: 0), V(repeating: Scalar.infinity))
-        let gradientScale = V(repeating: k.gradientScale)
+        let (gradientScale, weightSum) = (V(repeating: k.gradientScale), V(repeating: k.weightSum))
+        let epsPerClass = V(repeating: k.smoothingPerClass)
         for g in 0..<vectorCount(count) {
             let o = g * w
             let s = sum[g]
             let active = (targetClass + o).loadVector(V.self).selectGreater(
                 than: V(repeating: -0.5), then: V(repeating: 1), else: zero)
+            // (1 − ε)·w_t, 0 where ignored.
             let coefficient = (oneHot + o).loadVector(V.self)
-            let d = ((factor + o).loadVector(V.self) - shift[g]) - s.vectorLog()
+            let logSum = s.vectorLog()
+            let d = ((factor + o).loadVector(V.self) - shift[g]) - logSum
             let targetLogp = s.selectEqual(to: zero, then: -infinity, else: d)
-            let loss = active.selectEqual(to: zero, then: zero, else: zero - coefficient.weightedTerm(targetLogp))
+            var loss = zero - coefficient.weightedTerm(targetLogp)
+            if smoothing {
+                // − ε/C·Σ_c w_c·logp_c, with Σ_c w_c·logp_c = Σ_c w_c·(x_c − shift) − logSum·Σ_c w_c
+                // (a fully masked position: every term −infinity, already in the sum).
+                let weighted = (smoothed.weighted + o).loadVector(V.self)
+                let ws = s.selectEqual(to: zero, then: weighted, else: weighted - logSum * weightSum)
+                loss = loss - epsPerClass * ws
+            }
+            loss = active.selectEqual(to: zero, then: zero, else: loss)
             (losses + o).storeLanes(loss, Swift.min(w, count - o))
-            // gradient_c = scale·w_t·(e_c·(1/s)) − [c = t]·scale·w_t, 0 for ignored positions:
-            // the general kernel's operations in its order, so both give the same bits.
+            // gradient_c = scale·Σcoef·(e_c·(1/s)) − scale·ε/C·w_c − [c = t]·scale·(1 − ε)·w_t,
+            // 0 for ignored positions (Σcoef = (1 − ε)·w_t + ε/C·Σ_c w_c): the general kernel's
+            // operations in its order, so both give the same bits.
+            let scale = active * gradientScale
             (shiftScalars + o).storeVector(shift[g])
             (factor + o).storeVector(laneInverse(s))
-            (oneHot + o).storeVector(active * gradientScale * coefficient)
+            (oneHot + o).storeVector(scale * coefficient)
+            if smoothing {
+                (smoothed.scaledSum + o).storeVector(scale * (coefficient + epsPerClass * weightSum))
+                (smoothed.scale + o).storeVector(scale)
+            }
             // A zero gradient scale zeroes the whole gradient, even where a score is NaN.
             if k.gradientScale == 0 { (targetClass + o).storeVector(V(repeating: -1)) }
         }
@@ -119,14 +150,59 @@ extension StridedKernels {
                 inverse: factor)
             let run = GradientRun(
                 probability: probability, oneHot: oneHot, targetClass: targetClass, classNumber: c)
-            writeRun(to: gradient + c * stride, count: count, streaming: streaming, run)
+            if smoothing {
+                let smoothedRun = SmoothedGradientRun(
+                    gradient: run, scaledSum: smoothed.scaledSum, scale: smoothed.scale,
+                    classCoefficient: k.weight(c) * k.smoothingPerClass)
+                writeRun(to: gradient + c * stride, count: count, streaming: streaming, smoothedRun)
+            } else {
+                writeRun(to: gradient + c * stride, count: count, streaming: streaming, run)
+            }
+        }
+    }
+
+    /// `Σ_c w_c·(x_c − shift)` per position of a panel (in L2 after pass 1), term by term as
+    /// the general kernel takes it (`weightedTerm`: a zero weight adds 0, even for `-inf`).
+    @inlinable @inline(__always)
+    static func weightedSums(
+        _ x: UnsafePointer<Scalar>, classes n: Int, stride: Int, count: Int, shift: UnsafeMutablePointer<V>,
+        parameters k: CrossEntropyParameters<Scalar>, into weighted: UnsafeMutablePointer<Scalar>
+    ) {
+        // Four vectors of positions at a time, over the classes, so that the sums stay in
+        // registers (class by class they went through memory for every score) and four
+        // chains of additions overlap.  The same additions in the same order per position.
+        let w = V.scalarCount
+        var g = 0
+        while g + 4 <= count / w {
+            var sums = (V(repeating: 0), V(repeating: 0), V(repeating: 0), V(repeating: 0))
+            for c in 0..<n {
+                let (xc, weight) = (x + c * stride + g * w, V(repeating: k.weight(c)))
+                sums.0 += weight.weightedTerm(xc.loadVector(V.self) - shift[g])
+                sums.1 += weight.weightedTerm((xc + w).loadVector(V.self) - shift[g + 1])
+                sums.2 += weight.weightedTerm((xc + 2 * w).loadVector(V.self) - shift[g + 2])
+                sums.3 += weight.weightedTerm((xc + 3 * w).loadVector(V.self) - shift[g + 3])
+            }
+            (weighted + g * w).storeVector(sums.0)
+            (weighted + (g + 1) * w).storeVector(sums.1)
+            (weighted + (g + 2) * w).storeVector(sums.2)
+            (weighted + (g + 3) * w).storeVector(sums.3)
+            g += 4
+        }
+        while g < vectorCount(count) {
+            let (o, lanes) = (g * w, Swift.min(w, count - g * w))
+            var sum = V(repeating: 0)
+            for c in 0..<n {
+                sum += V(repeating: k.weight(c)).weightedTerm((x + c * stride + o).loadLanes(lanes, V.self) - shift[g])
+            }
+            (weighted + o).storeVector(sum)
+            g += 1
         }
     }
 }
 
 extension StridedKernels {
     /// Per position of a panel: the target's score (in L2 after pass 1), its coefficient
-    /// `w_t`, and its class number (−1 when ignored); read before anything is written, as the
+    /// `(1 − ε)·w_t`, and its class number (−1 when ignored); read before anything is written, as the
     /// gradient may be the scores' buffer.  Lanes past `count` are ignored positions.
     ///
     /// An ignored position reads its class-0 score, which the loss never takes: no branch and
@@ -146,7 +222,7 @@ extension StridedKernels {
             let ignored = t < 0
             out.targetClass[i] = ignored ? -1 : Scalar(t)
             out.score[i] = x[(ignored ? 0 : t) &* stride &+ i]
-            out.weight[i] = ignored ? 0 : k.weight(t)
+            out.weight[i] = ignored ? 0 : (1 - k.smoothing) * k.weight(t)
         }
         for i in count..<(vectorCount(count) * V.scalarCount) {
             (out.targetClass[i], out.score[i], out.weight[i]) = (-1, 0, 0)
@@ -179,10 +255,46 @@ public struct GradientRun<V: SIMD>: PanelRun where V.Scalar: KernelScalar {
 
     @inlinable @inline(__always)
     public func vector(at i: Int, lanes: Int) -> V {
-        let scaled = (oneHot + i).loadVector(V.self)
-        let g = scaled * probability.vector(at: i, lanes: lanes)
+        withOneHot((oneHot + i).loadVector(V.self) * probability.vector(at: i, lanes: lanes), at: i)
+    }
+
+    /// `value` less the one-hot term where this is the target class, 0 at ignored positions.
+    @inlinable @inline(__always)
+    func withOneHot(_ value: V, at i: Int) -> V {
         let t = (targetClass + i).loadVector(V.self)
-        let withOneHot = t.selectEqual(to: classNumber, then: g - scaled, else: g)
-        return t.selectGreater(than: V(repeating: -0.5), then: withOneHot, else: V(repeating: 0))
+        let g = t.selectEqual(to: classNumber, then: value - (oneHot + i).loadVector(V.self), else: value)
+        return t.selectGreater(than: V(repeating: -0.5), then: g, else: V(repeating: 0))
+    }
+}
+
+/// Cross-entropy gradient of one class run with label smoothing:
+/// `scale·Σcoef·p − scale·ε/C·w_c`, less the one-hot term at the target class, 0 at ignored
+/// positions (the general kernel's operations in its order).
+@frozen
+public struct SmoothedGradientRun<V: SIMD>: PanelRun where V.Scalar: KernelScalar {
+    /// The run without smoothing: its probabilities, one-hot term and target classes.
+    @usableFromInline let gradient: GradientRun<V>
+    /// Per position, padded to whole vectors: the gradient's scale times the sum of the
+    /// coefficients, and the gradient's scale.
+    @usableFromInline let scaledSum: UnsafePointer<V.Scalar>
+    @usableFromInline let scale: UnsafePointer<V.Scalar>
+    /// `ε/C·w_c` of this run's class, in every lane.
+    @usableFromInline let classCoefficient: V
+
+    @inlinable @inline(__always)
+    init(
+        gradient: GradientRun<V>, scaledSum: UnsafeMutablePointer<V.Scalar>, scale: UnsafeMutablePointer<V.Scalar>,
+        classCoefficient: V.Scalar
+    ) {
+        self.gradient = gradient
+        (self.scaledSum, self.scale) = (UnsafePointer(scaledSum), UnsafePointer(scale))
+        self.classCoefficient = V(repeating: classCoefficient)
+    }
+
+    @inlinable @inline(__always)
+    public func vector(at i: Int, lanes: Int) -> V {
+        let p = gradient.probability.vector(at: i, lanes: lanes)
+        let value = (scaledSum + i).loadVector(V.self) * p - (scale + i).loadVector(V.self) * classCoefficient
+        return gradient.withOneHot(value, at: i)
     }
 }
