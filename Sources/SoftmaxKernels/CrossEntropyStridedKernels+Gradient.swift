@@ -230,14 +230,15 @@ extension StridedKernels {
     }
 }
 
-/// Cross-entropy gradient of one class run: `scale·w_t·p`, less the one-hot term at the
-/// target class, 0 at ignored positions; `p` is the probability run's `e·(1/sum)`.
+/// Cross-entropy gradient of one class run without label smoothing: `scale·w_t·p`, less the
+/// one-hot term `scale·w_t` at the target class, 0 at ignored positions; `p` is the
+/// probability run's `e·(1/sum)`.
 @frozen
 public struct GradientRun<V: SIMD>: PanelRun where V.Scalar: KernelScalar {
     /// The class's probabilities.
     @usableFromInline let probability: ProbabilityRun<V>
-    /// Per position, padded to whole vectors: scale·w_t and the target class (−1 when
-    /// ignored).
+    /// Per position, padded to whole vectors: the one-hot term `scale·(1 − ε)·w_t` and the
+    /// target class (−1 when ignored).
     @usableFromInline let oneHot: UnsafePointer<V.Scalar>
     @usableFromInline let targetClass: UnsafePointer<V.Scalar>
     /// This run's class number, in every lane.
