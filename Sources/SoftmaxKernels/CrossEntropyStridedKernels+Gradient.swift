@@ -217,14 +217,16 @@ extension StridedKernels {
             targetClass: UnsafeMutablePointer<Scalar>
         )
     ) {
-        for i in 0..<count {
+        // With no classes every position is ignored, and there is no class-0 score to read.
+        let gathered = k.classes > 0 ? count : 0
+        for i in 0..<gathered {
             let t = Int(targets[i])
             let ignored = t < 0
             out.targetClass[i] = ignored ? -1 : Scalar(t)
             out.score[i] = x[(ignored ? 0 : t) &* stride &+ i]
             out.weight[i] = ignored ? 0 : (1 - k.smoothing) * k.weight(t)
         }
-        for i in count..<(vectorCount(count) * V.scalarCount) {
+        for i in gathered..<(vectorCount(count) * V.scalarCount) {
             (out.targetClass[i], out.score[i], out.weight[i]) = (-1, 0, 0)
         }
     }

@@ -148,6 +148,11 @@ extension StridedKernels {
         _ x: UnsafePointer<Scalar>, classes n: Int, stride: Int, count: Int, shift: UnsafeMutablePointer<V>,
         top: UnsafeMutablePointer<V>, sum: UnsafeMutablePointer<V>
     ) {
+        // No classes (possible with an empty output forced to stream): nothing to read.
+        guard n > 0 else {
+            for g in 0..<vectorCount(count) { (shift[g], sum[g]) = (V(repeating: 0), V(repeating: 0)) }
+            return
+        }
         let w = V.scalarCount
         let whole = count / w * w
         // Prefetches run two classes ahead of the sweep (see `columnShift` for the distance).

@@ -91,6 +91,43 @@ struct CrossEntropyStreamingTests {
         }
     }
 
+    /// No classes: every position must be ignored, the loss is 0 and nothing is read, streamed
+    /// or not (the training kernel's target gather once read a class-0 score that does not
+    /// exist; the fuzzer found it).
+    @Test(arguments: SoftmaxISA.supported, [0, Int.max])
+    func noClasses(isa: SoftmaxISA, threshold: Int) throws {
+        for shape in [[5, 0], [2, 0, 7], [1, 0, 40]] {
+            let positions = shape[0] * (shape.count > 2 ? shape[2] : 1)
+            let labels = [Int32](repeating: -100, count: positions)
+            var gradient = [Float]()
+            let loss = try SoftmaxISA.withActive(isa) {
+                try SoftmaxMemory.withStreamingThreshold(threshold) {
+                    try [Float]().withUnsafeBufferPointer { scores in
+                        try labels.withUnsafeBufferPointer { t in
+                            try gradient.withUnsafeMutableBufferPointer { g in
+                                try crossEntropy(
+                                    scores: scores, shape: shape, classIndices: t,
+                                    options: CrossEntropyOptions(ignoreIndex: -100, labelSmoothing: 0.1),
+                                    outputs: CrossEntropyOutputs(gradient: g))
+                            }
+                        }
+                    }
+                }
+            }
+            #expect(loss == 0, "\(isa) \(shape)")
+            var probabilities = [Float]()
+            try SoftmaxISA.withActive(isa) {
+                try SoftmaxMemory.withStreamingThreshold(threshold) {
+                    try [Float]().withUnsafeBufferPointer { x in
+                        try probabilities.withUnsafeMutableBufferPointer {
+                            try softmax(x, shape: shape, axis: 1, into: $0)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// A loss weight of 0 zeroes the gradient even where scores are NaN.
     @Test func zeroLossWeightGivesZeroGradient() throws {
         let shape = Self.shape
