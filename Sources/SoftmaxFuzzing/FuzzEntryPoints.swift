@@ -106,8 +106,33 @@ public enum FuzzEntryPoints {
             }
             let same = inPlace.withUnsafeBytes { a in probabilities.withUnsafeBytes { b in a.elementsEqual(b) } }
             if !same { violation("npy: in-place softmax differs from out-of-place for shape \(shape), axis \(axis)") }
+            checkStreamedSoftmax(scalars, shape: shape, axis: axis, against: probabilities)
             guard allFinite, layout.classes > 0 else { continue }
             checkDistributions(probabilities, logProbabilities, lse, layout: layout)
+        }
+    }
+
+    /// Softmax with the output streamed (the two-pass strided kernels, which small outputs
+    /// never reach otherwise) agrees with the cached one to rounding, NaN for NaN.
+    private static func checkStreamedSoftmax<T: SoftmaxScalar>(
+        _ scalars: [T], shape: [Int], axis: Int, against cached: [T]
+    ) {
+        var streamed = [T](repeating: 0, count: scalars.count)
+        do {
+            try SoftmaxMemory.withStreamingThreshold(0) {
+                try scalars.withUnsafeBufferPointer { x in
+                    try streamed.withUnsafeMutableBufferPointer { try softmax(x, shape: shape, axis: axis, into: $0) }
+                }
+            }
+        } catch {
+            violation("npy: streamed softmax threw on shape \(shape), axis \(axis): \(error)")
+        }
+        let tolerance: Double = T.significandBitCount > 30 ? 1e-12 : (T.significandBitCount > 15 ? 2e-6 : 2e-3)
+        for (k, (a, b)) in zip(streamed, cached).enumerated() {
+            let (a, b) = (Double(a), Double(b))
+            guard a.isNaN == b.isNaN, a.isNaN || abs(a - b) <= tolerance else {
+                violation("npy: streamed softmax \(a) against \(b) at \(k), shape \(shape), axis \(axis)")
+            }
         }
     }
 
@@ -150,17 +175,25 @@ public enum FuzzEntryPoints {
     /// - Parameter bytes: any bytes; short inputs are padded with zeros.
     public static func loss(_ bytes: [UInt8]) {
         guard bytes.count <= maximumInputLength else { return }
-        var input = FuzzInput(bytes)
-        switch input.byte() % 8 {
-        case 0...4: LossProblem<Float>(&input).run()
-        case 5: LossProblem<Double>(&input).run()
-        default:
-            #if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
-                LossProblem<Float16>(&input).run()
-            #else
-                LossProblem<Float>(&input).run()
-            #endif
+        var start = FuzzInput(bytes)
+        let selector = start.byte()
+        func run() {
+            var input = start
+            switch selector % 8 {
+            case 0...4: LossProblem<Float>(&input).run()
+            case 5: LossProblem<Double>(&input).run()
+            default:
+                #if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
+                    LossProblem<Float16>(&input).run()
+                #else
+                    LossProblem<Float>(&input).run()
+                #endif
+            }
         }
+        run()
+        // Bit 3 of the selector: the same problem again with every output streamed, which takes
+        // the two-pass strided kernels that outputs this small never reach otherwise.
+        if selector & 8 != 0 { SoftmaxMemory.withStreamingThreshold(0) { run() } }
     }
 
     /// Decodes `bytes` into a cross-entropy problem (see ``loss(_:)-([UInt8])``).
