@@ -113,22 +113,14 @@ private func decodeUnweighted<L: ClassLabel>(
     classes: Int, ignore: Int?
 ) -> Int? {
     guard let labels = UnsafeRawPointer(targets.baseAddress), !positions.isEmpty else { return 0 }
-    if L.self == Int32.self {
-        return decodeIntegers(
-            labels.assumingMemoryBound(to: Int32.self), positions, into: decoded, classes: classes, ignore: ignore)
+    @inline(__always) func decode<I: FixedWidthInteger>(as _: I.Type) -> Int? {
+        decodeIntegers(
+            labels.assumingMemoryBound(to: I.self), positions, into: decoded, classes: classes, ignore: ignore)
     }
-    if L.self == Int64.self || (L.self == Int.self && MemoryLayout<Int>.size == 8) {
-        return decodeIntegers(
-            labels.assumingMemoryBound(to: Int64.self), positions, into: decoded, classes: classes, ignore: ignore)
-    }
-    if L.self == UInt8.self {
-        return decodeIntegers(
-            labels.assumingMemoryBound(to: UInt8.self), positions, into: decoded, classes: classes, ignore: ignore)
-    }
-    if L.self == Int16.self {
-        return decodeIntegers(
-            labels.assumingMemoryBound(to: Int16.self), positions, into: decoded, classes: classes, ignore: ignore)
-    }
+    if L.self == Int32.self { return decode(as: Int32.self) }
+    if L.self == Int64.self || (L.self == Int.self && MemoryLayout<Int>.size == 8) { return decode(as: Int64.self) }
+    if L.self == UInt8.self { return decode(as: UInt8.self) }
+    if L.self == Int16.self { return decode(as: Int16.self) }
     return nil
 }
 

@@ -11,7 +11,7 @@ import MemoryHints
 /// by size:
 ///
 /// - where `usesTwoPasses` (outputs larger than the caches, vectors of 256 bits or more):
-///   two passes (`StridedKernels+TwoPass`), each position's maximum and sum in one read from
+///   two passes (`StridedKernels+TwoPass`), each position's exp shift and sum in one read from
 ///   memory, then each exponential taken again from the scores in L2.
 /// - otherwise three: the maximum, then the exponentials summed and written into a stage
 ///   (reused for every panel, so it stays in L2), then the gradient from the stage.  One

@@ -139,7 +139,7 @@ extension StridedKernels {
     /// which a shift within 64 of the maximum does for any class count.  Where a position's
     /// maximum is 64 or more above the shift, or not a finite number above it (an infinity, a
     /// NaN in the first classes, a fully masked position), its lanes are computed again the
-    /// careful way (`exactNormalizers`: the maximum as the shift, read from L2), so scores
+    /// careful way (`columnSums`: the maximum as the shift, read from L2), so scores
     /// of any spread give the same result to rounding.  Every lane depends only on its own
     /// position's scores, so no bit depends on how positions are grouped into vectors,
     /// panels or threads.
@@ -218,26 +218,17 @@ extension StridedKernels {
         for g in 0..<vectorCount(count) {
             let fast = bound.selectGreater(than: top[g] - shift[g], then: V(repeating: 1), else: V(repeating: 0))
             guard fast.horizontalSum() < Scalar(w) else { continue }
-            let (exactShift, exactSum) = exactNormalizers(
-                x + g * w, classes: n, stride: stride, lanes: Swift.min(w, count - g * w))
-            shift[g] = fast.selectEqual(to: V(repeating: 1), then: shift[g], else: exactShift)
+            // This vector's positions the staged kernels' way (`columnSums`: the maximum as the
+            // shift, 0 where fully masked; a NaN or `+infinity` score makes the sum NaN), its
+            // shift written over `top[g]`, which is no longer needed.
+            var exactSum = V(repeating: 0)
+            withUnsafeMutablePointer(to: &exactSum) {
+                columnSums(
+                    x + g * w, classes: n, stride: stride, count: Swift.min(w, count - g * w), shift: top + g, sum: $0)
+            }
+            shift[g] = fast.selectEqual(to: V(repeating: 1), then: shift[g], else: top[g])
             sum[g] = fast.selectEqual(to: V(repeating: 1), then: sum[g], else: exactSum)
         }
-    }
-
-    /// One vector of positions' shift (the maximum, 0 where fully masked, see `maskedShift`)
-    /// and `Σ_c exp(x_c − shift)`, the maximum first: the staged kernels' operations.  A NaN
-    /// score makes the sum NaN; so does a `+infinity` (`exp(infinity − infinity)`).
-    @inlinable @inline(__always)
-    static func exactNormalizers(
-        _ x: UnsafePointer<Scalar>, classes n: Int, stride: Int, lanes: Int
-    ) -> (shift: V, sum: V) {
-        var top = V(repeating: -.infinity)
-        for c in 0..<n { top = top.laneMax((x + c * stride).loadLanes(lanes, V.self)) }
-        let shift = top.maskedShift()
-        var sum = V(repeating: 0)
-        for c in 0..<n { sum += ((x + c * stride).loadLanes(lanes, V.self) - shift).vectorExpNonPositive() }
-        return (shift, sum)
     }
 
     /// Writes `run.vector(at: i, lanes:)` (positions `i…`) to `destination[0..<count]`: with
