@@ -72,7 +72,16 @@ public enum SoftmaxISA: String, CaseIterable, Comparable, Sendable {
 // equal names: were two sets to share a vector type, one set's code could run in the other's
 // place — AVX2 instructions on a CPU without AVX2.
 extension Float {
-    static let portableKernels = TileKernelSet<Float>(name: "portable", vector: SIMD4<Float>.self)
+    static let portableKernels: TileKernelSet<Float> = {
+        var kernels = TileKernelSet<Float>(name: "portable", vector: SIMD4<Float>.self)
+        #if arch(x86_64) && !((os(macOS) || targetEnvironment(macCatalyst)))
+            // Without F16C each `Float16` conversion is a runtime call: convert in integer
+            // vector arithmetic instead (the same bits as `vcvtph2ps`/`vcvtps2ph`).
+            kernels.widenHalf = { HalfBitConversion.widen($0, $1, count: $2) }
+            kernels.narrowHalf = { HalfBitConversion.narrow($0, $1, count: $2) }
+        #endif
+        return kernels
+    }()
 }
 
 extension Double {

@@ -1,7 +1,8 @@
 #if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
     /// `Float16` ↔ compute-type conversion loops, instantiated per instruction set like the
     /// kernels: with F16C (x86-64-v3 and up) the loops compile to `vcvtph2ps`/`vcvtps2ph`, 8
-    /// or 16 values per instruction; at the x86-64 baseline each value is a runtime call.
+    /// or 16 values per instruction.  At the x86-64 baseline each value would be a runtime
+    /// call, so the portable set uses `HalfBitConversion` instead.
     public enum HalfConversion<Scalar: KernelScalar> {
         /// `destination[i] = Scalar(source[i])` for `i < count`.
         @inlinable @inline(__always)
