@@ -92,9 +92,9 @@
             }
         }
 
-        @Test func portableSetUsesIt() throws {
-            // A Float16 softmax on the portable set gives the bits of the AVX2 one (the
-            // conversions are exact and the kernels agree), and of float32 softmax narrowed.
+        @Test func portableFloat16SoftmaxIsFloat32Narrowed() throws {
+            // Through the portable set's staging, a Float16 softmax has the bits of the float32
+            // softmax of the widened values, narrowed (both conversions are exact).
             var rng = SeededGenerator(seed: 3)
             let values = rng.gaussians(3 * 37, std: 3).map { Float16($0) }
             let x = try NDArray<Float16>(shape: [3, 37], scalars: values)
