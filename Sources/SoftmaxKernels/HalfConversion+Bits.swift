@@ -6,8 +6,8 @@
     /// tenth of the portable kernels' speed); these loops convert eight values per step with
     /// SSE2 integer and float operations.  Both are exact: widening is exact, narrowing rounds
     /// to nearest even with subnormals, overflow to infinity, and NaN handled as `vcvtph2ps` /
-    /// `vcvtps2ph` do (payload kept, quiet bit set), so every instruction set gives the same
-    /// bits.
+    /// `vcvtps2ph` do (payload kept, quiet bit set), so every instruction set converts to the
+    /// same bits (a Float16 result is its set's float32 result, narrowed).
     public enum HalfBitConversion {
         /// Eight lanes at a time: two SSE2 registers, independent work for the core.
         @usableFromInline typealias Lanes = SIMD8<Int32>
@@ -23,13 +23,14 @@
             var i = 0
             while i + Lanes.scalarCount <= count {
                 let h = Lanes(truncatingIfNeeded: UnsafeRawPointer(bits + i).loadUnaligned(as: SIMD8<UInt16>.self))
-                store(widened(h), to: destination + i, count: Lanes.scalarCount)
+                UnsafeMutableRawPointer(destination + i).storeBytes(of: widened(h), as: Lanes.self)
                 i += Lanes.scalarCount
             }
             if i < count {
                 var h = Lanes()
                 for j in 0..<(count - i) { h[j] = Int32(bits[i + j]) }
-                store(widened(h), to: destination + i, count: count - i)
+                let f = widened(h)
+                for j in 0..<(count - i) { destination[i + j] = Float(bitPattern: UInt32(bitPattern: f[j])) }
             }
         }
 
@@ -53,15 +54,6 @@
                 for j in 0..<(count - i) { f[j] = Int32(bitPattern: source[i + j].bitPattern) }
                 let h = narrowed(f)
                 for j in 0..<(count - i) { bits[i + j] = UInt16(truncatingIfNeeded: h[j]) }
-            }
-        }
-
-        @inlinable @inline(__always)
-        static func store(_ f: Lanes, to destination: UnsafeMutablePointer<Float>, count: Int) {
-            if count == Lanes.scalarCount {
-                UnsafeMutableRawPointer(destination).storeBytes(of: f, as: Lanes.self)
-            } else {
-                for j in 0..<count { destination[j] = Float(bitPattern: UInt32(bitPattern: f[j])) }
             }
         }
 
@@ -105,10 +97,10 @@
             return o | ((sign &>> 16) & 0x8000)
         }
 
-        /// `x` where `mask` is set, `y` elsewhere, on the bits: `replacing(with:where:)` and the
-        /// mask operators other than the comparisons `.<` and `.==` of two vectors (not a vector
-        /// and a scalar) go lane by lane (3× slower
-        /// than the runtime calls they replace).
+        /// `x` where `mask` is set, `y` elsewhere, on the bits (as in `SIMD+Select.swift`):
+        /// `replacing(with:where:)` and the mask operators other than the comparisons `.<` and
+        /// `.==` of two vectors (not a vector and a scalar) go lane by lane, which made these
+        /// loops 3× slower than the runtime calls they replace.
         @inlinable @inline(__always)
         static func select(_ mask: SIMDMask<Lanes>, _ x: Lanes, else y: Lanes) -> Lanes {
             y ^ ((x ^ y) & unsafeBitCast(mask, to: Lanes.self))
