@@ -54,6 +54,11 @@ public func logSumExp<T: SoftmaxScalar>(
     try checkCount(input.count, layout.count, "input")
     try checkCount(output.count, layout.positions, "output")
     let task = LogSumExpTask(layout: layout)
+    #if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
+        if T.format == .float16 {
+            return task.runHalf(input.rebound(to: Float16.self).address, output.rebound(to: Float16.self).address)
+        }
+    #endif
     try perform(inputs: [input], outputs: [output], float: task.run, double: task.run)
 }
 
@@ -98,6 +103,11 @@ private func forward<T: SoftmaxScalar>(
     try checkCount(input.count, layout.count, "input")
     try checkCount(output.count, layout.count, "output")
     let task = ForwardTask(logarithmic: logarithmic, layout: layout)
+    #if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
+        if T.format == .float16 {
+            return task.runHalf(input.rebound(to: Float16.self).address, output.rebound(to: Float16.self).address)
+        }
+    #endif
     try perform(inputs: [input], outputs: [output], float: task.run, double: task.run)
 }
 
@@ -110,6 +120,13 @@ private func backward<T: SoftmaxScalar>(
     try checkCount(dy.count, layout.count, "gradient")
     try checkCount(dx.count, layout.count, "input gradient")
     let task = BackwardTask(logarithmic: logarithmic, layout: layout)
+    #if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
+        if T.format == .float16 {
+            return task.runHalf(
+                y.rebound(to: Float16.self).address, dy.rebound(to: Float16.self).address,
+                dx.rebound(to: Float16.self).address)
+        }
+    #endif
     try perform(inputs: [y, dy], outputs: [dx], float: task.run, double: task.run)
 }
 
@@ -146,3 +163,49 @@ private struct BackwardTask {
         TilePlan(layout).forEachTile { _, positions in kernels.backward(logarithmic, y, dy, dx, layout, positions) }
     }
 }
+
+#if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
+    // Float16: each tile widened into its own slab, computed there in place, narrowed back
+    // (`HalfTileStaging`).  A tile reads all of its input before it writes its output, and
+    // tiles are disjoint, so the output may still be the input.
+
+    extension ForwardTask {
+        func runHalf(_ x: UnsafePointer<Float16>, _ y: UnsafeMutablePointer<Float16>) {
+            let staging = HalfTileStaging(layout: layout)
+            let (forward, logarithmic) = (staging.kernels.forward, logarithmic)
+            staging.forEachTile(slabs: 1) { slab, elements, slabLayout, positions in
+                staging.widen(x, into: slab, positions)
+                forward(logarithmic, slab, slab, slabLayout, 0..<positions.count, false)
+                staging.narrow(slab, into: y, positions)
+            }
+        }
+    }
+
+    extension LogSumExpTask {
+        func runHalf(_ x: UnsafePointer<Float16>, _ out: UnsafeMutablePointer<Float16>) {
+            let staging = HalfTileStaging(layout: layout)
+            let (logSumExp, narrowHalf) = (staging.kernels.logSumExp, staging.kernels.narrowHalf)
+            staging.forEachTile(slabs: 1) { slab, elements, slabLayout, positions in
+                let results = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(1, positions.count))
+                defer { results.deallocate() }
+                staging.widen(x, into: slab, positions)
+                logSumExp(slab, results, slabLayout, 0..<positions.count)
+                narrowHalf(results, out + positions.lowerBound, positions.count)
+            }
+        }
+    }
+
+    extension BackwardTask {
+        func runHalf(_ y: UnsafePointer<Float16>, _ dy: UnsafePointer<Float16>, _ dx: UnsafeMutablePointer<Float16>) {
+            let staging = HalfTileStaging(layout: layout)
+            let (backward, logarithmic) = (staging.kernels.backward, logarithmic)
+            staging.forEachTile(slabs: 2) { slab, elements, slabLayout, positions in
+                let gradient = slab + elements
+                staging.widen(y, into: slab, positions)
+                staging.widen(dy, into: gradient, positions)
+                backward(logarithmic, slab, gradient, gradient, slabLayout, 0..<positions.count)
+                staging.narrow(gradient, into: dx, positions)
+            }
+        }
+    }
+#endif
