@@ -48,6 +48,12 @@ public func crossEntropy<T: SoftmaxScalar, L: ClassLabel>(
             }
         let task = CrossEntropyTask(
             layout: layout, targets: UnsafePointer(decoded.address), options: options, denominator: denominator)
+        #if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
+            if T.format == .float16 {
+                let total = task.runHalf(scores.rebound(to: Float16.self).address, soft: nil, outputs: outputs.halves)
+                return denominator == 0 ? 0 : total / denominator
+            }
+        #endif
         let total = try perform(
             inputs: [scores],
             outputs: [outputs.gradient, outputs.losses, outputs.probabilities, outputs.logProbabilities],
@@ -79,6 +85,14 @@ public func crossEntropy<T: SoftmaxScalar>(
         case .batchSize: Double(layout.outer)
         }
     let task = CrossEntropyTask(layout: layout, targets: nil, options: options, denominator: denominator)
+    #if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
+        if T.format == .float16 {
+            let total = task.runHalf(
+                scores.rebound(to: Float16.self).address, soft: targets.rebound(to: Float16.self).address,
+                outputs: outputs.halves)
+            return denominator == 0 ? 0 : total / denominator
+        }
+    #endif
     let total = try perform(
         inputs: [scores, targets],
         outputs: [outputs.gradient, outputs.losses, outputs.probabilities, outputs.logProbabilities],
@@ -135,15 +149,22 @@ private struct CrossEntropyTask {
     let options: CrossEntropyOptions
     let denominator: Double
 
-    func run<S: ComputeScalar>(inputs: [UnsafeBufferPointer<S>], outputs: [UnsafeMutableBufferPointer<S>?]) -> Double {
+    /// Runs `body` with the kernels' parameters in `S` (the class weights converted).
+    func withParameters<S: ComputeScalar, R>(_: S.Type, _ body: (CrossEntropyParameters<S>) -> R) -> R {
         let weights = options.classWeights.map { $0.map { S($0) } }
         let scale = denominator == 0 ? 0 : options.lossWeight / denominator
         return (weights ?? []).withUnsafeBufferPointer { weightBuffer in
-            let parameters = CrossEntropyParameters<S>(
-                classes: layout.classes, weights: weights == nil ? nil : weightBuffer.address,
-                weightSum: weights.map { $0.reduce(0, +) } ?? S(layout.classes),
-                smoothing: S(options.labelSmoothing), inputIsLogProbability: options.input == .logProbabilities,
-                gradientScale: S(scale))
+            body(
+                CrossEntropyParameters<S>(
+                    classes: layout.classes, weights: weights == nil ? nil : weightBuffer.address,
+                    weightSum: weights.map { $0.reduce(0, +) } ?? S(layout.classes),
+                    smoothing: S(options.labelSmoothing), inputIsLogProbability: options.input == .logProbabilities,
+                    gradientScale: S(scale)))
+        }
+    }
+
+    func run<S: ComputeScalar>(inputs: [UnsafeBufferPointer<S>], outputs: [UnsafeMutableBufferPointer<S>?]) -> Double {
+        withParameters(S.self) { parameters in
             let pointers = CrossEntropyOutputPointers<S>(
                 gradient: outputs[0]?.address, probabilities: outputs[2]?.address,
                 logProbabilities: outputs[3]?.address,
@@ -194,3 +215,90 @@ private func tileSum<S: ComputeScalar>(_ losses: UnsafeMutablePointer<S>, _ posi
     }
     return (s0 + s1) + (s2 + s3)
 }
+
+#if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
+    extension CrossEntropyOutputs {
+        /// The buffers as `Float16` pointers; only called when `T` is `Float16`.
+        var halves: CrossEntropyHalfOutputs {
+            CrossEntropyHalfOutputs(
+                gradient: gradient?.rebound(to: Float16.self).address,
+                losses: losses?.rebound(to: Float16.self).address,
+                probabilities: probabilities?.rebound(to: Float16.self).address,
+                logProbabilities: logProbabilities?.rebound(to: Float16.self).address)
+        }
+    }
+
+    /// The caller's `Float16` output buffers of a cross-entropy call.
+    struct CrossEntropyHalfOutputs {
+        var gradient: UnsafeMutablePointer<Float16>?
+        var losses: UnsafeMutablePointer<Float16>?
+        var probabilities: UnsafeMutablePointer<Float16>?
+        var logProbabilities: UnsafeMutablePointer<Float16>?
+    }
+
+    extension CrossEntropyTask {
+        /// `run` for `Float16` buffers, staged tile by tile (`HalfTileStaging`): each tile
+        /// widens its scores (and probability targets), runs the `Float` kernels into slabs of
+        /// its own for every requested element-wise output, and narrows them and its losses
+        /// into the caller's buffers.  The labels were checked and the gradient scale fixed
+        /// before any tile runs, so tiles are independent; the per-position losses are kept in
+        /// `Float` and summed per tile as `run` sums them.
+        ///
+        /// Each tile reads all of its scores before it writes an output, and tiles are
+        /// disjoint, so the gradient may still be the scores' own buffer.
+        func runHalf(_ x: UnsafePointer<Float16>, soft: UnsafePointer<Float16>?, outputs: CrossEntropyHalfOutputs)
+            -> Double
+        {
+            let staging = HalfTileStaging(layout: layout)
+            let (kernels, targets) = (staging.kernels, targets)
+            let elementOutputs = [outputs.gradient, outputs.probabilities, outputs.logProbabilities]
+            let slabs = 1 + (soft == nil ? 0 : 1) + elementOutputs.compactMap { $0 }.count
+            return withParameters(Float.self) { parameters in
+                StagingPool.withBuffer(of: Float.self, count: layout.positions) { lossBuffer in
+                    let losses = lossBuffer.address
+                    var partials = [Double](repeating: 0, count: TilePlan(layout).tileCount)
+                    partials.withUnsafeMutableBufferPointer { partials in
+                        staging.forEachTile(slabs: slabs) { _, slab, elements, slabLayout, positions in
+                            // The slabs in order: scores, probability targets, then one per output.
+                            var next = slab
+                            func take() -> UnsafeMutablePointer<Float> {
+                                defer { next += elements }
+                                return next
+                            }
+                            let scores = take()
+                            staging.widen(x, into: scores, positions)
+                            let q = soft.map { soft in
+                                let q = take()
+                                staging.widen(soft, into: q, positions)
+                                return q
+                            }
+                            let slabOutputs = elementOutputs.map { $0.map { _ in take() } }
+                            let pointers = CrossEntropyOutputPointers<Float>(
+                                gradient: slabOutputs[0], probabilities: slabOutputs[1],
+                                logProbabilities: slabOutputs[2], streaming: false)
+                            let (first, count) = (positions.lowerBound, positions.count)
+                            if let targets {
+                                kernels.crossEntropyIndices(
+                                    scores, targets + first, slabLayout, 0..<count, parameters, pointers, losses + first
+                                )
+                            } else if let q {
+                                kernels.crossEntropyProbabilities(
+                                    scores, q, slabLayout, 0..<count, parameters, pointers, losses + first)
+                            }
+                            for (output, staged) in zip(elementOutputs, slabOutputs) {
+                                guard let output, let staged else { continue }
+                                staging.narrow(staged, into: output, positions)
+                            }
+                            if let perPosition = outputs.losses {
+                                kernels.narrowHalf(losses + first, perPosition + first, count)
+                            }
+                        } afterTile: { tile, positions in
+                            partials[tile] = tileSum(losses, positions)
+                        }
+                    }
+                    return partials.reduce(0, +)
+                }
+            }
+        }
+    }
+#endif

@@ -116,18 +116,3 @@ struct TilePlan: Sendable {
         }
     }
 }
-
-/// Runs `body` over `0..<count` in chunks, across threads when `count` is large (element-wise
-/// work such as format conversions, whose results do not depend on the split).
-func forEachChunk(count: Int, _ body: @Sendable (Range<Int>) -> Void) {
-    let chunk = TilePlan.elementsPerTile * 4
-    let chunks = (count + chunk - 1) / chunk
-    let threads = Swift.min(SoftmaxThreads.effective, chunks)
-    if threads <= 1 || count < TilePlan.parallelThreshold {
-        if count > 0 { body(0..<count) }
-        return
-    }
-    WorkerPool.shared.run(iterations: chunks, threads: threads) { k in
-        body((k * chunk)..<Swift.min((k + 1) * chunk, count))
-    }
-}

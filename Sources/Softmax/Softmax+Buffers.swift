@@ -173,7 +173,7 @@ private struct BackwardTask {
         func runHalf(_ x: UnsafePointer<Float16>, _ y: UnsafeMutablePointer<Float16>) {
             let staging = HalfTileStaging(layout: layout)
             let (forward, logarithmic) = (staging.kernels.forward, logarithmic)
-            staging.forEachTile(slabs: 1) { slab, elements, slabLayout, positions in
+            staging.forEachTile(slabs: 1) { _, slab, _, slabLayout, positions in
                 staging.widen(x, into: slab, positions)
                 forward(logarithmic, slab, slab, slabLayout, 0..<positions.count, false)
                 staging.narrow(slab, into: y, positions)
@@ -185,7 +185,7 @@ private struct BackwardTask {
         func runHalf(_ x: UnsafePointer<Float16>, _ out: UnsafeMutablePointer<Float16>) {
             let staging = HalfTileStaging(layout: layout)
             let (logSumExp, narrowHalf) = (staging.kernels.logSumExp, staging.kernels.narrowHalf)
-            staging.forEachTile(slabs: 1) { slab, elements, slabLayout, positions in
+            staging.forEachTile(slabs: 1) { _, slab, _, slabLayout, positions in
                 let results = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(1, positions.count))
                 defer { results.deallocate() }
                 staging.widen(x, into: slab, positions)
@@ -199,7 +199,7 @@ private struct BackwardTask {
         func runHalf(_ y: UnsafePointer<Float16>, _ dy: UnsafePointer<Float16>, _ dx: UnsafeMutablePointer<Float16>) {
             let staging = HalfTileStaging(layout: layout)
             let (backward, logarithmic) = (staging.kernels.backward, logarithmic)
-            staging.forEachTile(slabs: 2) { slab, elements, slabLayout, positions in
+            staging.forEachTile(slabs: 2) { _, slab, elements, slabLayout, positions in
                 let gradient = slab + elements
                 staging.widen(y, into: slab, positions)
                 staging.widen(dy, into: gradient, positions)

@@ -31,9 +31,12 @@
             return try op(wide).scalars.map { Float16($0).bitPattern }
         }
 
-        /// Runs `body` on every instruction set with all threads, and on the best one with one.
-        func onEverySetAndThreadCount(_ body: () throws -> Void) rethrows {
-            for isa in SoftmaxISA.supported { try SoftmaxISA.withActive(isa) { try body() } }
+        /// Runs `body` on every instruction set with all threads (or only the portable and the
+        /// best one: the staging is the same code on every set, and its conversions are tested
+        /// alike on all), and on the best one with one thread.
+        func onEverySetAndThreadCount(allSets: Bool = true, _ body: () throws -> Void) rethrows {
+            let sets = allSets ? SoftmaxISA.supported : Array(Set([SoftmaxISA.portable, SoftmaxISA.active]))
+            for isa in sets { try SoftmaxISA.withActive(isa) { try body() } }
             try SoftmaxThreads.withMaximum(1) { try body() }
         }
 
@@ -110,6 +113,79 @@
                 }
             }
             #expect(gradient.indices.first { gradient[$0].bitPattern != wantGradient[$0].bitPattern } == nil)
+        }
+
+        /// Every output of a cross-entropy call, as bit patterns, and the loss.
+        func everything<T: SoftmaxScalar>(_ result: CrossEntropyResult<T>) -> (Double, [[UInt16]]) {
+            let arrays = [result.gradient, result.losses, result.probabilities, result.logProbabilities]
+            return (result.loss, arrays.map { $0?.scalars.map { Float16(Float($0)).bitPattern } ?? [] })
+        }
+
+        static let crossEntropyCases: [([Int], Int)] = [([140, 1000], 1), ([13_200, 10], 1), ([1, 21, 7000], 1)]
+
+        @Test(arguments: crossEntropyCases)
+        func crossEntropyIsFloatNarrowed(shape: [Int], axis: Int) throws {
+            // Class indices with an ignored label, class weights and smoothing; probability
+            // targets; every output: the loss and the narrowed outputs of the Float call.
+            let count = shape.reduce(1, *)
+            let values = halves(count, seed: 21)
+            let x = try NDArray<Float16>(shape: shape, scalars: values)
+            let wide = try NDArray<Float>(shape: shape, scalars: values.map { Float($0) })
+            var targetShape = shape
+            targetShape.remove(at: axis)
+            let classes = shape[axis]
+            var rng = SeededGenerator(seed: 22)
+            let labels = try NDArray<Int32>(
+                shape: targetShape,
+                scalars: (0..<targetShape.reduce(1, *)).map { _ in Int32.random(in: -1..<Int32(classes), using: &rng) })
+            let soft = try NDArray<Float16>(
+                shape: shape, scalars: halves(count, seed: 23).map { abs($0.isFinite ? $0 : 0) / 64 })
+            let wideSoft = try NDArray<Float>(shape: shape, scalars: soft.scalars.map { Float($0) })
+            let options = [
+                CrossEntropyOptions(axis: axis, ignoreIndex: -1),
+                CrossEntropyOptions(
+                    axis: axis, ignoreIndex: -1, classWeights: (0..<classes).map { 0.5 + Double($0 % 7) / 4 },
+                    labelSmoothing: 0.1, lossWeight: 2),
+            ]
+            let all: CrossEntropyOutputSet = [.gradient, .losses, .probabilities, .logProbabilities]
+            try onEverySetAndThreadCount(allSets: false) {
+                for option in options {
+                    for outputs in [CrossEntropyOutputSet.gradient, all] {
+                        let got = everything(
+                            try crossEntropy(x, classIndices: labels, options: option, outputs: outputs))
+                        let want = everything(
+                            try crossEntropy(wide, classIndices: labels, options: option, outputs: outputs))
+                        #expect(got.0 == want.0, "\(SoftmaxISA.active) loss")
+                        #expect(got.1 == want.1, "\(SoftmaxISA.active) outputs \(outputs.rawValue)")
+                    }
+                }
+                let got = everything(try crossEntropy(x, probabilities: soft, options: options[1], outputs: all))
+                let want = everything(
+                    try crossEntropy(wide, probabilities: wideSoft, options: options[1], outputs: all))
+                #expect(got.0 == want.0, "\(SoftmaxISA.active) probability targets loss")
+                #expect(got.1 == want.1, "\(SoftmaxISA.active) probability targets outputs")
+            }
+        }
+
+        @Test func crossEntropyGradientInPlace() throws {
+            // The gradient over the scores' own buffer: the bits of the out-of-place call.
+            let shape = [1, 21, 7000]
+            var buffer = halves(shape.reduce(1, *), seed: 31)
+            var rng = SeededGenerator(seed: 32)
+            let labels = (0..<7000).map { _ in Int32.random(in: 0..<21, using: &rng) }
+            let want = try crossEntropy(
+                NDArray<Float16>(shape: shape, scalars: buffer),
+                classIndices: NDArray(shape: [1, 7000], scalars: labels))
+            let loss = try buffer.withUnsafeMutableBufferPointer { scores in
+                try labels.withUnsafeBufferPointer {
+                    try Softmax.crossEntropy(
+                        scores: UnsafeBufferPointer(scores), shape: shape, classIndices: $0,
+                        outputs: CrossEntropyOutputs(gradient: scores))
+                }
+            }
+            #expect(loss == want.loss)
+            let gradient = want.gradient!.scalars
+            #expect(buffer.indices.first { buffer[$0].bitPattern != gradient[$0].bitPattern } == nil)
         }
     }
 #endif
