@@ -3,7 +3,7 @@ import Softmax
 import Testing
 
 /// The strided training call with streaming stores (forced on with a threshold of 0 bytes;
-/// by default outputs of 16 MiB or more): the two-pass kernel's pass 2 writes the gradient with
+/// by default outputs of 4 MiB or more): the two-pass kernel's pass 2 writes the gradient with
 /// streaming stores from the first aligned address, lanes of one vector before it.  Checked
 /// against float64, at every alignment the head can meet, against the general kernel (asked
 /// for the probabilities too, so it keeps its exponentials in the output buffers) bit for bit,
