@@ -5,9 +5,9 @@
     /// a slab of the thread's own, the `Float` kernels run on the slab, and the results are
     /// narrowed into the caller's buffer.
     ///
-    /// Staging whole arrays (`perform`) writes and reads every element's `Float` copy through
-    /// memory — 20 bytes of traffic per element of a softmax against float32's 8 — and needs
-    /// a block as large as the arrays.  A tile's slab (at most a few hundred KB; larger only
+    /// Staging whole arrays, as every `Float16` call did before, wrote and read every
+    /// element's `Float` copy through memory — 20 bytes of traffic per element of a softmax
+    /// against float32's 8 — and needed a block as large as the arrays.  A tile's slab (at most a few hundred KB; larger only
     /// for rows longer than a tile) stays in L2 from the widening to the narrowing, so the
     /// traffic is the `Float16` bytes alone.  Every op's positions are independent once the
     /// cross-entropy's labels are checked and its gradient scale known, so every op stages

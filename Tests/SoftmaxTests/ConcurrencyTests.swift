@@ -19,8 +19,8 @@ struct ConcurrencyTests {
     /// Calls on every element type and entry point: large ones (at least
     /// `TilePlan.parallelThreshold` elements, so they go through the worker pool, or through
     /// `concurrentPerform` when another call holds the pool), and small ones run on the caller's
-    /// thread.  Float16 calls (whole arrays, or per-tile slabs for the softmax family) and
-    /// class-index cross-entropy take their scratch from `StagingPool`.
+    /// thread.  Float16 calls (per-tile slabs) and class-index cross-entropy take their scratch
+    /// from `StagingPool`.
     static func calls() throws -> [Call] {
         var rng = SeededGenerator(seed: 5150)
         func scores<T: SoftmaxScalar>(_: T.Type, _ shape: [Int], masked: Bool = false) throws -> NDArray<T> {

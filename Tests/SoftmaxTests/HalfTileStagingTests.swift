@@ -3,10 +3,11 @@
 
     @testable import Softmax
 
-    /// `Float16` softmax, log-softmax, logsumexp and the backward passes, staged tile by tile
-    /// (`HalfTileStaging`): the bits of the `Float` op on the widened values, narrowed, on
-    /// every instruction set, on one thread and on all, in place and not, for shapes of many
-    /// tiles (rows, strided with tiles ending inside an outer index, short rows).
+    /// `Float16` softmax, log-softmax, logsumexp, the backward passes and the cross-entropy,
+    /// staged tile by tile (`HalfTileStaging`): the bits of the `Float` op on the widened
+    /// values, narrowed, on the instruction sets, on one thread and on all, in place and not,
+    /// for shapes of many tiles (rows, strided with tiles ending inside an outer index, short
+    /// rows).
     @Suite("Float16 staged by tile")
     struct HalfTileStagingTests {
         /// Shapes and axes of several tiles each, just over the parallel threshold (the debug
