@@ -33,7 +33,7 @@ struct Evaluate: ParsableCommand {
     var plot: String?
 
     func run() throws {
-        try checkOutputs([("--plot", plot)], inputs: [model, data, dataOptions.labels].compactMap { $0 })
+        let report = try checkOutputs([("--plot", plot)], inputs: [model, data, dataOptions.labels].compactMap { $0 })
         let model = try SoftmaxModel(contentsOf: self.model)
         let predictor = try Predictor(model: model)
         var settings = model.training?.settings ?? TrainingSettings()
@@ -70,14 +70,14 @@ struct Evaluate: ParsableCommand {
         }
         try predictor.check(set, source: source)
         let evaluation = try predictor.evaluate(set, samples: samples, ignoreIndex: settings.ignoreIndex)
-        emit("\(source): \(samples.count) \(model.task == .segmentation ? "images" : "samples")")
-        for line in evaluationReport(evaluation, classNames: model.classNames, task: model.task) { emit(line) }
+        report.line("\(source): \(samples.count) \(model.task == .segmentation ? "images" : "samples")")
+        for line in evaluationReport(evaluation, classNames: model.classNames, task: model.task) { report.line(line) }
         if let plot {
             try writeText(
                 confusionMatrixSVG(
                     evaluation.confusion.counts, classNames: model.classNames, title: "confusion matrix: \(source)"),
                 to: plot)
-            emit("heat-map written to \(plot)")
+            report.line("heat-map written to \(report.name(plot))")
         }
     }
 }

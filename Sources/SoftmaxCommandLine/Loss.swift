@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Softmax
 
 /// `softmax loss SCORES TARGETS [options]`.
@@ -61,12 +62,18 @@ struct Loss: ParsableCommand {
     var logProbOutput: String?
 
     func run() throws {
-        print(try execute(), terminator: "")
+        let (text, report) = try execute()
+        if report.toStandardError {
+            FileHandle.standardError.write(Data(text.utf8))
+        } else {
+            print(text, terminator: "")
+        }
     }
 
-    /// Runs the loss, writes the requested files, and returns what goes to standard output.
-    func execute() throws -> String {
-        try checkOutputs(
+    /// Runs the loss, writes the requested files, and returns the text to print and where it
+    /// goes (standard error when an output is standard output).
+    func execute() throws -> (text: String, report: Report) {
+        let report = try checkOutputs(
             [
                 ("--loss-output", lossOutput), ("--grad-output", gradOutput), ("--prob-output", probOutput),
                 ("--log-prob-output", logProbOutput),
@@ -89,7 +96,8 @@ struct Loss: ParsableCommand {
         let working = ResourceLimits.bytes(count: scoreArray.bytes.count, size: 2 + 2 * outputs)
         let targetsWorking = ResourceLimits.bytes(count: targetArray.count, size: 8 + targetArray.dataType.itemSize)
         try ResourceLimits.check(ResourceLimits.bytes(adding: working, targetsWorking), for: "the loss of '\(scores)'")
-        return try withFloatType(scoreArray.dataType) { try run($0, scoreArray, targetArray, options) }
+        let text = try withFloatType(scoreArray.dataType) { try run($0, scoreArray, targetArray, options) }
+        return (text, report)
     }
 
     private func run<T: SoftmaxScalar & NPYElement>(

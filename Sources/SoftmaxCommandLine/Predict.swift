@@ -12,7 +12,8 @@ struct Predict: ParsableCommand {
             default last, is dropped when the file has one column more than the model's inputs). \
             --output FILE.npy writes float32 probabilities (N×K, or N×K×H×W for segmentation); \
             --output FILE.csv writes one row per sample: the predicted class, then one column per \
-            class. Without --output the predicted classes are printed, one per line.
+            class; --output - writes the .npy to standard output. Without --output the predicted \
+            classes are printed, one per line.
 
             Examples:
               softmax predict softmax-model.json new.csv --output probs.csv
@@ -36,17 +37,19 @@ struct Predict: ParsableCommand {
     var maskOutput: String?
 
     func run() throws {
-        try checkOutputs(
+        let report = try checkOutputs(
             [("--output", output), ("--mask-output", maskOutput)],
             inputs: [model, data, dataOptions.labels].compactMap { $0 })
-        if let output, !(output.hasSuffix(".npy") || output.hasSuffix(".csv")) {
+        // `-` (standard output) and devices take .npy, the binary form every other command writes.
+        let csvOutput = output?.hasSuffix(".csv") ?? false
+        if let output, !(output.hasSuffix(".npy") || csvOutput || FileIO.fileIdentity(output) == nil) {
             throw CommandLineError("--output '\(output)': the name must end in .npy or .csv")
         }
         let model = try SoftmaxModel(contentsOf: self.model)
         if model.task != .segmentation && maskOutput != nil {
             throw CommandLineError("--mask-output is for segmentation models")
         }
-        if model.task == .segmentation, let output, output.hasSuffix(".csv") {
+        if model.task == .segmentation, let output, csvOutput {
             throw CommandLineError("--output '\(output)': segmentation probabilities are written as .npy")
         }
         let predictor = try Predictor(model: model)
@@ -66,7 +69,7 @@ struct Predict: ParsableCommand {
             model.task == .segmentation ? [set.samples, classes, set.height, set.width] : [set.samples, classes]
         let (predicted, computed) = try predictor.predictions(set, withProbabilities: output != nil)
         if let output, let probabilities = computed {
-            if output.hasSuffix(".npy") {
+            if !csvOutput {
                 try NDArray(shape: shape, scalars: probabilities).write(to: output)
             } else {
                 var text = (["predicted"] + model.classNames).map(csvField).joined(separator: ",") + "\n"
@@ -77,16 +80,16 @@ struct Predict: ParsableCommand {
                 }
                 try writeText(text, to: output)
             }
-            emit(
-                "probabilities of \(set.samples) \(model.task == .segmentation ? "images" : "samples") written to \(output)"
+            report.line(
+                "probabilities of \(set.samples) \(model.task == .segmentation ? "images" : "samples") written to \(report.name(output))"
             )
         } else if model.task == .classification {
-            for n in 0..<set.samples { emit(model.classNames[Int(predicted[n])]) }
+            for n in 0..<set.samples { report.line(model.classNames[Int(predicted[n])]) }
         }
         if let maskOutput {
             let mask = Array(predicted[0..<(set.height * set.width)])
             try writeAtomically(try segmentationPanelPNG(set, sample: 0, predicted: mask, truth: nil), to: maskOutput)
-            emit("image 0 and its predicted mask written to \(maskOutput)")
+            report.line("image 0 and its predicted mask written to \(report.name(maskOutput))")
         }
     }
 }

@@ -13,8 +13,11 @@ public struct SoftmaxCommand: ParsableCommand {
             "Train softmax classifiers; softmax, log-softmax, logsumexp and the softmax cross-entropy loss over NumPy .npy files.",
         discussion: """
             Arrays are NumPy .npy files (format 1.0-3.0, either byte order). Outputs keep the \
-            input's float type (float16, float32 or float64). On bad input the tool prints one \
-            line starting 'error:' and exits with a non-zero status.
+            input's float type (float16, float32 or float64). '-' is standard input for an input \
+            file and standard output for an output (the command's report then goes to standard \
+            error). Devices, FIFOs and /dev/stdout are written through; regular files are \
+            replaced atomically, through symbolic links. On bad input the tool prints one line \
+            starting 'error:' and exits with a non-zero status.
 
             The kernels use the best instruction set of the CPU (AVX-512, AVX2, or portable); \
             the environment variable SOFTMAX_ISA=portable|avx2|avx512 asks for a lower one.
@@ -24,6 +27,7 @@ public struct SoftmaxCommand: ParsableCommand {
               softmax evaluate softmax-model.json
               softmax apply softmax logits.npy --output probs.npy
               softmax loss scores.npy labels.npy --ignore-index 255 --grad-output grad.npy
+              cat logits.npy | softmax apply softmax - --output - > probs.npy
             """,
         subcommands: [Train.self, Evaluate.self, Predict.self, Apply.self, Loss.self, Bench.self]
     )
@@ -44,6 +48,8 @@ public struct SoftmaxCommand: ParsableCommand {
         } catch let error as SoftmaxError {
             return report(error.description)
         } catch let error as NPYError {
+            return report(error.description)
+        } catch let error as FileError {
             return report(error.description)
         } catch let error as CommandLineError {
             return report(error.description)
@@ -87,29 +93,8 @@ extension NPYArray {
     }
 }
 
-/// Throws unless every output path differs from every input path and from the other outputs
-/// (after resolving `.`, `..` and symbolic links), so a run never overwrites its own input.
-func checkOutputs(_ outputs: [(option: String, path: String?)], inputs: [String]) throws {
-    func resolved(_ path: String) -> String {
-        URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
-    }
-    let inputPaths = inputs.map(resolved)
-    var seen: [String: String] = [:]
-    for (option, path) in outputs {
-        guard let path else { continue }
-        let target = resolved(path)
-        if let i = inputPaths.firstIndex(of: target) {
-            throw CommandLineError("\(option) '\(path)' would overwrite the input '\(inputs[i])'")
-        }
-        if let other = seen[target] {
-            throw CommandLineError("\(option) '\(path)' is also the \(other) file")
-        }
-        seen[target] = option
-    }
-}
-
 extension NDArray where Element: NPYElement {
-    /// Writes the array to a `.npy` file (atomically, see `NPYArray.write(to:)`).
+    /// Writes the array to a `.npy` file (see `NPYArray.write(to:)`; `-` is standard output).
     func write(to path: String) throws {
         try NPYArray(shape: shape, scalars: scalars).write(to: path)
     }

@@ -136,7 +136,7 @@ struct Train: ParsableCommand {
         guard (testData == nil) == (testLabels == nil) || dataOptions.labels == nil else {
             throw CommandLineError("--test-data and --test-labels go together for .npy / IDX data")
         }
-        try checkOutputs(
+        let report = try checkOutputs(
             [("--output", output), ("--plot", plot), ("--mask-output", maskOutput)],
             inputs: [data, dataOptions.labels, testData, testLabels].compactMap { $0 })
 
@@ -151,12 +151,12 @@ struct Train: ParsableCommand {
         }
         let prepared = try PreparedData(request, test: testRequest, settings: settings, classNames: nil)
         let dataset = prepared.dataset
-        emit(
+        report.line(
             "data: \(prepared.description.kind == "digits" ? "embedded digits (UCI, CC BY 4.0)" : prepared.description.path ?? "generated shapes"): "
                 + "\(dataset.samples) \(segmentation ? "images of \(dataset.height)x\(dataset.width), \(dataset.inputCount) channels" : "samples of \(dataset.inputCount) features"), "
                 + "\(dataset.classNames.count) classes; \(prepared.trainSamples.count) train, \(prepared.testSamples.count) test"
         )
-        emit(
+        report.line(
             "model: \(hidden.map { "\(prepared.dataset.inputCount * (segmentation ? patch * patch : 1))→\($0) ReLU→" } ?? "\(prepared.dataset.inputCount * (segmentation ? patch * patch : 1))→")\(dataset.classNames.count) softmax; "
                 + "SGD lr \(settings.learningRate), momentum \(settings.momentum), weight decay \(settings.weightDecay), batch \(settings.batchSize), seed \(seed)"
         )
@@ -182,7 +182,7 @@ struct Train: ParsableCommand {
                     record.seconds < 1
                     ? String(format: "  (%.0f ms)", record.seconds * 1000)
                     : String(format: "  (%.2f s)", record.seconds)
-                emit(line)
+                report.line(line)
             }
         }
         let seconds = Date().timeIntervalSince(started)
@@ -191,14 +191,16 @@ struct Train: ParsableCommand {
             let kind = segmentation ? "pixel accuracy" : "accuracy"
             var line = "test \(kind) \(percent(test.accuracy))"
             if segmentation { line += ", mean IoU \(String(format: "%.4f", test.confusion.meanIntersectionOverUnion))" }
-            emit(line + String(format: " after %.1f s; model written to %@", seconds, output))
+            report.line(line + String(format: " after %.1f s; model written to %@", seconds, report.name(output)))
         } else {
-            emit(String(format: "trained in %.1f s (no test samples); model written to %@", seconds, output))
+            report.line(
+                String(format: "trained in %.1f s (no test samples); model written to %@", seconds, report.name(output))
+            )
         }
         if let plot {
             let title = "softmax train: \(prepared.description.kind), \(dataset.classNames.count) classes"
             try writeText(trainingCurvesSVG(result.model.training?.history ?? [], title: title), to: plot)
-            emit("plot written to \(plot)")
+            report.line("plot written to \(report.name(plot))")
         }
         if let maskOutput {
             let first = prepared.testSamples.first ?? prepared.trainSamples[0]
@@ -208,7 +210,7 @@ struct Train: ParsableCommand {
             let truth = Array(set.labels[(first * set.positionsPerSample)..<((first + 1) * set.positionsPerSample)])
             try writeAtomically(
                 try segmentationPanelPNG(set, sample: first, predicted: mask, truth: truth), to: maskOutput)
-            emit("image \(first), its true mask and the predicted mask written to \(maskOutput)")
+            report.line("image \(first), its true mask and the predicted mask written to \(report.name(maskOutput))")
         }
     }
 }

@@ -53,12 +53,6 @@ struct ProgressBar {
     }
 }
 
-/// Writes a line to standard output at once (so progress appears while training runs, also
-/// through a pipe).
-func emit(_ line: String) {
-    FileHandle.standardOutput.write(Data((line + "\n").utf8))
-}
-
 /// `0.9667` → `96.67%`.
 func percent(_ fraction: Double) -> String { String(format: "%.2f%%", fraction * 100) }
 

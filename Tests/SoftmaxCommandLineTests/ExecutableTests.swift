@@ -70,10 +70,10 @@ func writeFixtures(_ tmp: TempDir) throws {
 let badInputs: [BadInput] = [
     BadInput(
         name: "missing file", args: ["apply", "softmax", "@nope.npy", "--output", "@out.npy"], status: 1,
-        fragments: ["cannot access", "@nope.npy"]),
+        fragments: ["cannot read", "@nope.npy", "no such file or directory"]),
     BadInput(
         name: "missing targets file", args: ["loss", "@scores.npy", "@nope.npy"], status: 1,
-        fragments: ["cannot access", "@nope.npy"]),
+        fragments: ["cannot read", "@nope.npy", "no such file or directory"]),
     BadInput(
         name: "not a .npy file", args: ["apply", "softmax", "@text.npy", "--output", "@out.npy"], status: 1,
         fragments: ["not a NumPy .npy file"]),
@@ -171,7 +171,7 @@ let badInputs: [BadInput] = [
         fragments: ["class weight", "index 1"]),
     BadInput(
         name: "missing weights file", args: ["loss", "@scores.npy", "@labels.npy", "--weights", "@nope.npy"], status: 1,
-        fragments: ["cannot access", "@nope.npy"]),
+        fragments: ["cannot read", "@nope.npy", "no such file or directory"]),
     BadInput(
         name: "label smoothing above 1", args: ["loss", "@scores.npy", "@labels.npy", "--label-smoothing", "1.5"],
         status: 1, fragments: ["label smoothing", "1.5", "[0, 1]"]),
@@ -204,7 +204,7 @@ let badInputs: [BadInput] = [
     BadInput(
         name: "output into a directory that does not exist",
         args: ["apply", "softmax", "@scores.npy", "--output", "@no-such-dir/out.npy"], status: 1,
-        fragments: ["cannot access", "@no-such-dir/out.npy"]),
+        fragments: ["cannot write", "no such file or directory", "@no-such-dir/out.npy"]),
     BadInput(
         name: "loss output into a directory that does not exist",
         args: ["loss", "@scores.npy", "@labels.npy", "--grad-output", "@no-such-dir/g.npy"], status: 1,

@@ -9,7 +9,7 @@ import Testing
 
 /// Runs `loss` with `args` and returns its standard output.
 func runLoss(_ args: [String]) throws -> String {
-    try Loss.parse(args).execute()
+    try Loss.parse(args).execute().text
 }
 
 /// The numbers printed on standard output, one per line.

@@ -151,30 +151,28 @@ struct NPYErrorTests {
         #expect(try array.scalars(as: Double.self) == [1, 2])
     }
 
-    @Test("a missing file and an unwritable path give NPYError.io naming the path")
+    @Test("a missing file, a missing directory and a directory give FileError with the reason")
     func ioErrors() throws {
         let tmp = try TempDir()
         defer { tmp.cleanUp() }
         let missing = tmp.path("missing.npy")
-        do {
-            _ = try NPYArray(contentsOf: missing)
-            Issue.record("read a missing file")
-        } catch let NPYError.io(path, reason) {
-            #expect(path == missing)
-            #expect(!reason.isEmpty)
-            #expect(NPYError.io(path: path, reason: reason).description.contains(missing))
+        #expect(throws: FileError(path: missing, operation: .read, reason: "no such file or directory")) {
+            try NPYArray(contentsOf: missing)
         }
+        #expect(
+            FileError(path: missing, operation: .read, reason: "no such file or directory").description
+                == "cannot read '\(missing)': no such file or directory")
         let array = try NPYArray(shape: [1], scalars: [Float(1)])
         let badOut = tmp.path("no/such/dir/out.npy")
-        do {
+        #expect(throws: FileError(path: badOut, operation: .write, reason: "no such file or directory")) {
             try array.write(to: badOut)
-            Issue.record("wrote into a missing directory")
-        } catch let NPYError.io(path, reason) {
-            #expect(path == badOut)
-            #expect(!reason.isEmpty)
         }
         #expect(!FileManager.default.fileExists(atPath: badOut))
-        // A directory is not a readable file either.
-        #expect(throws: NPYError.self) { try NPYArray(contentsOf: tmp.url.path) }
+        #expect(throws: FileError(path: tmp.url.path, operation: .read, reason: "is a directory")) {
+            try NPYArray(contentsOf: tmp.url.path)
+        }
+        #expect(throws: FileError(path: tmp.url.path, operation: .write, reason: "is a directory")) {
+            try array.write(to: tmp.url.path)
+        }
     }
 }

@@ -233,7 +233,7 @@ struct TrainCommandTests {
         (["train", "--patch", "4", "--task", "segmentation"], "--patch 4"),
         (["train", "--mask-output", "m.png"], "--mask-output is for --task segmentation"),
         (["train", "--header", "maybe"], "--header 'maybe'"),
-        (["evaluate", "missing-model.json"], "cannot read model 'missing-model.json'"),
+        (["evaluate", "missing-model.json"], "cannot read 'missing-model.json': no such file or directory"),
     ])
     func badArgumentsGiveOneErrorLine(arguments: [String], message: String) throws {
         let dir = try TempDir()

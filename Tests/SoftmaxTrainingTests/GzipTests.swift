@@ -1,4 +1,5 @@
 import Foundation
+import Softmax
 import Testing
 
 @testable import SoftmaxTraining
@@ -128,11 +129,13 @@ struct GzipTests {
 
     @Test func unreadableFilesThrowWithTheReason() {
         let missing = temporaryPath("missing.csv")
-        #expect(throws: DataError("cannot read '\(missing)': No such file or directory")) {
+        #expect(throws: FileError(path: missing, operation: .read, reason: "no such file or directory")) {
             try readDataFile(missing)
         }
         let directory = (missing as NSString).deletingLastPathComponent
-        #expect(throws: DataError("cannot read '\(directory)': Is a directory")) { try readDataFile(directory) }
+        #expect(throws: FileError(path: directory, operation: .read, reason: "is a directory")) {
+            try readDataFile(directory)
+        }
 
         let corrupt = temporaryPath("corrupt.gz")
         #expect(FileManager.default.createFile(atPath: corrupt, contents: Data([0x1f, 0x8b, 8, 0, 1, 2])))

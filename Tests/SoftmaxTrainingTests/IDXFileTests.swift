@@ -1,4 +1,5 @@
 import Foundation
+import Softmax
 import Testing
 
 @testable import SoftmaxTraining
@@ -105,7 +106,9 @@ struct IDXFileTests {
         let array = try IDXArray(contentsOf: path)
         #expect(array.shape == [3, 28, 28])
         #expect(array.values == pixels.map(Float.init))
-        #expect(throws: DataError("cannot read '/nonexistent/x-idx1-ubyte': No such file or directory")) {
+        #expect(
+            throws: FileError(path: "/nonexistent/x-idx1-ubyte", operation: .read, reason: "no such file or directory")
+        ) {
             try IDXArray(contentsOf: "/nonexistent/x-idx1-ubyte")
         }
     }

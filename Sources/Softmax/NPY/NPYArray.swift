@@ -1,5 +1,3 @@
-import Foundation
-
 /// An array read from or to be written to a NumPy `.npy` file: element type, shape, and the
 /// elements' bytes in native byte order and C order.
 ///
@@ -87,21 +85,19 @@ public struct NPYArray: Sendable, Equatable {
     /// The longest header `init(npyBytes:)` accepts: 1 MiB.
     public static let maximumHeaderLength = 1 << 20
 
-    /// Reads a `.npy` file.
+    /// Reads a `.npy` file: a path, or `-` for standard input (see ``FileIO/read(_:limit:)``).
     ///
     /// - Throws: `SoftmaxError.tooLarge` for a file over `ResourceLimits.maximumBytes`,
-    ///   `NPYError.io` when the file cannot be read, else as `init(npyBytes:)`.
+    ///   `FileError` when the file cannot be read, else as `init(npyBytes:)`.
     public init(contentsOf path: String) throws {
-        if let size = ResourceLimits.fileSize(path) { try ResourceLimits.check(size, for: "reading '\(path)'") }
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw NPYError.io(path: path, reason: Self.reason(error))
-        }
-        try self.init(npyBytes: [UInt8](data))
+        try self.init(npyBytes: FileIO.read(path))
     }
 
     /// The file contents: magic, version, header padded to 64 bytes, data.
-    public func npyBytes() -> [UInt8] {
+    public func npyBytes() -> [UInt8] { npyPrefix() + bytes }
+
+    /// Everything before the data: magic, version, header length and the header padded to 64 bytes.
+    func npyPrefix() -> [UInt8] {
         var header = Array(NPYHeader(descr: dataType.descr, shape: shape).text.utf8)
         let version: UInt8 = header.count + 12 > 65535 ? 2 : 1
         let prefix = version == 1 ? 10 : 12
@@ -109,17 +105,16 @@ public struct NPYArray: Sendable, Equatable {
         header += [UInt8](repeating: 0x20, count: padding) + [0x0A]
         var out: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, version, 0]
         for k in 0..<(version == 1 ? 2 : 4) { out.append(UInt8((header.count >> (8 * k)) & 0xFF)) }
-        return out + header + bytes
+        return out + header
     }
 
-    /// Writes the array to `path` atomically (a temporary file renamed into place), so a
-    /// failure never leaves a partial file.
+    /// Writes the array to `path` (`-` for standard output) with ``FileIO/write(_:to:)``: a
+    /// regular file atomically, so a failure never leaves a partial file; a device or FIFO
+    /// directly.
     ///
-    /// - Throws: `NPYError.io`.
+    /// - Throws: `FileError`.
     public func write(to path: String) throws {
-        do { try Data(npyBytes()).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
-            throw NPYError.io(path: path, reason: Self.reason(error))
-        }
+        try FileIO.write(npyPrefix(), bytes, to: path)
     }
 
     /// The elements as `T`, which must be the stored type.
@@ -205,22 +200,5 @@ public struct NPYArray: Sendable, Equatable {
             }
         }
         return out
-    }
-
-    private static func reason(_ error: Error) -> String {
-        let nsError = error as NSError
-        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain
-        {
-            return String(cString: strerror(Int32(underlying.code)))
-        }
-        if nsError.domain == NSCocoaErrorDomain {
-            switch nsError.code {
-            case NSFileReadNoSuchFileError, NSFileNoSuchFileError: return "no such file or directory"
-            case NSFileReadNoPermissionError, NSFileWriteNoPermissionError: return "permission denied"
-            case NSFileWriteOutOfSpaceError: return "no space left on device"
-            default: break
-            }
-        }
-        return nsError.localizedDescription
     }
 }

@@ -1,7 +1,5 @@
 /// Why a `.npy` file could not be read or written.
 public enum NPYError: Error, Equatable, Sendable, CustomStringConvertible {
-    /// The file could not be opened, read or written.
-    case io(path: String, reason: String)
     /// The first bytes are not `\x93NUMPY`.
     case notNPY
     /// A format version other than 1.0, 2.0 or 3.0.
@@ -18,7 +16,6 @@ public enum NPYError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The message the command-line tool prints after `error:`.
     public var description: String {
         switch self {
-        case .io(let path, let reason): "cannot access '\(path)': \(reason)"
         case .notNPY: "not a NumPy .npy file (the magic string \\x93NUMPY is missing)"
         case .unsupportedVersion(let major, let minor):
             "unsupported .npy format version \(major).\(minor) (1.0, 2.0 and 3.0 are read)"

@@ -117,47 +117,15 @@ private func initialOutputCapacity(compressed bytes: [UInt8]) -> Int {
 /// called, so `train-images-idx3-ubyte.gz` and an already unpacked `train-images-idx3-ubyte`
 /// both work.
 ///
-/// - Parameter path: the file to read; `/dev/stdin` and other non-seekable files work too.
+/// - Parameter path: the file to read; `-` (standard input), `/dev/stdin`, FIFOs and other
+///   streams work too (see ``FileIO/read(_:limit:)``).
 /// - Returns: the file's bytes, decompressed if they were gzip.
-/// - Throws: `DataError` `"cannot read '<path>': <reason>"` when the file cannot be opened or
-///   read (the reason is the system's, e.g. `No such file or directory`), and the errors of
+/// - Throws: `FileError` (`cannot read 'x': no such file or directory`) when the file cannot
+///   be opened or read, `SoftmaxError.tooLarge` over the memory limit, and the errors of
 ///   ``gunzip(_:source:)`` for a corrupt gzip file.
 public func readDataFile(_ path: String) throws -> [UInt8] {
-    let bytes = try readWholeFile(path)
+    let bytes = try FileIO.read(path)
     return isGzip(bytes) ? try gunzip(bytes, source: path) : bytes
-}
-
-/// The bytes of the file at `path`, read with C stdio so that errors carry `errno`'s reason.
-private func readWholeFile(_ path: String) throws -> [UInt8] {
-    func failure(_ code: Int32) -> DataError {
-        DataError("cannot read '\(path)': \(String(cString: strerror(code)))")
-    }
-    guard let file = fopen(path, "rb") else { throw failure(errno) }
-    defer { fclose(file) }
-
-    // The size from fstat is only a hint (pipes and /proc files report 0): read until EOF.
-    var info = stat()
-    let sizeHint = fstat(fileno(file), &info) == 0 ? Int(info.st_size) : 0
-    try ResourceLimits.check(sizeHint, for: "reading '\(path)'")
-    var bytes = [UInt8](repeating: 0, count: max(sizeHint, 0) + 1)
-    var count = 0
-    while true {
-        if count == bytes.count {
-            try ResourceLimits.check(bytes.count + max(bytes.count, 64 * 1024), for: "reading '\(path)'")
-            bytes.append(contentsOf: repeatElement(0, count: max(bytes.count, 64 * 1024)))
-        }
-        let read = bytes.withUnsafeMutableBufferPointer { buffer in
-            fread(buffer.baseAddress! + count, 1, buffer.count - count, file)
-        }
-        count += read
-        if read == 0 {
-            // Directories open fine on Linux; reading them fails with EISDIR.
-            if ferror(file) != 0 { throw failure(errno) }
-            break
-        }
-    }
-    bytes.removeLast(bytes.count - count)
-    return bytes
 }
 
 /// Compresses `bytes` into one gzip member with zlib's deflate.

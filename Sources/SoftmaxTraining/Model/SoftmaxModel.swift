@@ -93,13 +93,10 @@ public struct SoftmaxModel: Codable, Sendable, Equatable {
 
     /// Reads and checks a model file.
     ///
-    /// - Throws: `DataError` naming the file for unreadable, malformed or inconsistent models.
+    /// - Throws: `FileError` when the file cannot be read; `DataError` naming the file for
+    ///   malformed or inconsistent models.
     public init(contentsOf path: String) throws {
-        if let size = ResourceLimits.fileSize(path) { try ResourceLimits.check(size, for: "reading '\(path)'") }
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw DataError("cannot read model '\(path)': \(error.localizedDescription)")
-        }
+        let data = Data(try FileIO.read(path))
         do {
             self = try JSONDecoder().decode(SoftmaxModel.self, from: data)
         } catch let error as DecodingError {
@@ -112,9 +109,9 @@ public struct SoftmaxModel: Codable, Sendable, Equatable {
         }
     }
 
-    /// Writes the model as JSON, atomically (a temporary file renamed over `path`).
+    /// Writes the model as JSON with ``writeAtomically(_:to:)`` (`-` is standard output).
     ///
-    /// - Throws: `DataError` when the file cannot be written.
+    /// - Throws: `FileError` when the file cannot be written.
     public func write(to path: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -180,15 +177,11 @@ public struct SoftmaxModel: Codable, Sendable, Equatable {
     }
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so
-/// a failed write never leaves a partial file behind.
+/// Writes `bytes` to `path` with ``FileIO/write(_:to:)``: a regular file through a temporary
+/// file in the same directory and a rename, so a failed write never leaves a partial file
+/// behind; `-` (standard output), devices and FIFOs directly.
 ///
-/// - Throws: `DataError` naming the path.
+/// - Throws: `FileError` naming the path.
 public func writeAtomically(_ bytes: [UInt8], to path: String) throws {
-    let url = URL(fileURLWithPath: path)
-    do {
-        try Data(bytes).write(to: url, options: .atomic)
-    } catch {
-        throw DataError("cannot write '\(path)': \(error.localizedDescription)")
-    }
+    try FileIO.write(bytes, to: path)
 }
