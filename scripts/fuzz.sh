@@ -2,7 +2,8 @@
 # Builds the libFuzzer targets in Fuzz/ (with -sanitize=fuzzer,address) and runs each for a
 # bounded time on a scratch copy of its kept corpus.
 #
-#   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]     # default: 60 s, every target
+#   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]     # default: 60 s, every target; exits
+#                                                        # non-zero when any target crashed
 #   scripts/fuzz.sh --minimize [TARGET...]               # merge the last run's new inputs into
 #                                                        # Tests/SoftmaxFuzzingTests/Corpus/<target>/
 #
@@ -91,6 +92,7 @@ for t in "${targets[@]}"; do product "$t" >/dev/null; done
 build "${targets[@]}"
 
 summary=()
+failed=0
 for t in "${targets[@]}"; do
     work="$scratch/corpus/$t"
     crashes="Fuzz/crashes/$t"
@@ -124,7 +126,8 @@ for t in "${targets[@]}"; do
     new=$((after - before))
     line="$t: ${runs:-?} executions in ${elapsed} s (${rate:-?} exec/s), coverage ${cov:-?}, corpus $files files / ${size} KB, $new new crash artifacts (exit $status)"
     echo "$line"
-    if [[ $new -gt 0 ]]; then
+    if [[ $new -gt 0 || $status -ne 0 ]]; then
+        failed=1
         grep -m1 -E 'ERROR: |Fatal error|fuzz invariant' "$log" || true
         find "$crashes" -type f -newermt "@$start" | head -5
     fi
@@ -136,3 +139,6 @@ echo "== summary"
 printf '%s\n' "${summary[@]}"
 echo "Merge new coverage into the kept corpus with: scripts/fuzz.sh --minimize ${targets[*]}"
 echo "Keep a fixed crash as a regression test: cp Fuzz/crashes/<target>/crash-… $kept/<target>/crash-<what>"
+# Non-zero when any target crashed (a new artifact or libFuzzer's own failure status), so CI
+# fails the change that brought the crash.
+exit "$failed"

@@ -39,6 +39,12 @@ public func crossEntropy<T: SoftmaxScalar, L: ClassLabel>(
         let targetWeightSum = try decodeClassIndices(
             targets, into: decoded.address, classes: layout.classes, options: options, targetShape: targetShape
         ).targetWeightSum
+        // No classes: every label was the ignore index (others were refused above), so every
+        // loss and the total are 0 and there are no scores to write a gradient for.
+        if layout.classes == 0 {
+            outputs.losses?.update(repeating: 0)
+            return 0
+        }
         let denominator: Double =
             switch options.reduction {
             case .none, .sum: 1
@@ -78,6 +84,12 @@ public func crossEntropy<T: SoftmaxScalar>(
 ) throws -> Double {
     let layout = try crossEntropyLayout(scores: scores, shape: shape, options: options, outputs: outputs)
     try checkCount(targets.count, layout.count, "probability targets")
+    // No scores: each position's loss is an empty sum, 0, and nothing else is written — at
+    // once, however many positions the other dimensions count.
+    if layout.count == 0 {
+        outputs.losses?.update(repeating: 0)
+        return 0
+    }
     let denominator: Double =
         switch options.reduction {
         case .none, .sum: 1

@@ -79,6 +79,12 @@ private func withOutputs<T: SoftmaxScalar>(
     _ body: (UnsafeBufferPointer<T>, CrossEntropyOutputs<T>) throws -> Double
 ) throws -> CrossEntropyResult<T> {
     let positions = lossShape.reduce(1, *)
+    if set.contains(.losses) {
+        // Per-position losses of an empty class axis can be far more than the scores.
+        try ResourceLimits.check(
+            ResourceLimits.bytes(count: positions, size: MemoryLayout<T>.stride),
+            for: "the per-position losses of shape \(SoftmaxError.shapeText(lossShape))")
+    }
     func make(_ member: CrossEntropyOutputSet, _ count: Int) -> UnsafeMutableBufferPointer<T>? {
         guard set.contains(member) else { return nil }
         let b = UnsafeMutableBufferPointer<T>.allocate(capacity: count)

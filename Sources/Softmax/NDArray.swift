@@ -74,14 +74,18 @@ extension NDArray where Element: SoftmaxScalar {
         try mapped { try Softmax.logSoftmax($0, shape: shape, axis: axis, into: $1) }
     }
 
-    /// `logsumexp` along `axis`; the result drops that axis.
+    /// `logsumexp` along `axis`; the result drops that axis (`-infinity` where it is empty).
     ///
-    /// - Throws: `SoftmaxError.axisOutOfRange`.
-    /// - Complexity: O(n).
+    /// - Throws: `SoftmaxError.axisOutOfRange`, or `.tooLarge` when the result would exceed
+    ///   `ResourceLimits.maximumBytes` (an empty axis beside huge dimensions), before allocating.
+    /// - Complexity: O(n + positions).
     public func logSumExp(axis: Int = -1) throws -> NDArray {
         let layout = try Layout(shape: shape, axis: axis)
         var outShape = shape
         outShape.remove(at: try Layout.normalizedAxis(axis, rank: rank))
+        try ResourceLimits.check(
+            ResourceLimits.bytes(count: layout.positions, size: MemoryLayout<Element>.stride),
+            for: "the logsumexp of shape \(SoftmaxError.shapeText(shape)) along axis \(axis)")
         var out = [Element](repeating: 0, count: layout.positions)
         try scalars.withUnsafeBufferPointer { x in
             try out.withUnsafeMutableBufferPointer { try Softmax.logSumExp(x, shape: shape, axis: axis, into: $0) }

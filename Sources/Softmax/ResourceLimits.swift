@@ -32,6 +32,28 @@ public enum ResourceLimits {
         }
     }
 
+    /// How much larger than its inputs a command's output may be: 64 MiB.
+    ///
+    /// Every output of an array with a nonempty class axis is at most its input's size; only an
+    /// empty axis makes more from less (logsumexp's `-inf` per position, per-position losses
+    /// of no classes), and then from nothing: a header of 100 bytes can name 10¹⁸ positions.
+    /// Refusing those beyond the allowance keeps every command's work in proportion to the
+    /// bytes it was given.
+    public static let outputAllowance = 64 << 20
+
+    /// Throws `SoftmaxError.outOfProportion` unless `output` bytes exceed `input` bytes by at
+    /// most `outputAllowance`.
+    ///
+    /// - Parameters:
+    ///   - output: the bytes a command will write (and allocate) for its outputs.
+    ///   - input: the bytes of its input files.
+    ///   - what: names the output in the message.
+    public static func checkProportion(output: Int, input: Int, for what: String) throws {
+        guard output <= bytes(adding: input, outputAllowance) else {
+            throw SoftmaxError.outOfProportion(what: what, bytes: output, inputBytes: input)
+        }
+    }
+
     /// `count · size` in bytes, or `Int.max` when it overflows (which no check lets through).
     public static func bytes(count: Int, size: Int) -> Int {
         let (product, overflow) = count.multipliedReportingOverflow(by: size)

@@ -53,6 +53,12 @@ public func logSumExp<T: SoftmaxScalar>(
     let layout = try Layout(shape: shape, axis: axis)
     try checkCount(input.count, layout.count, "input")
     try checkCount(output.count, layout.positions, "output")
+    // Nothing to read: an empty class axis sums no exponentials (-inf, as NumPy's
+    // logaddexp.reduce), and no loop runs over positions that hold nothing.
+    if layout.count == 0 {
+        output.update(repeating: -T.infinity)
+        return
+    }
     let task = LogSumExpTask(layout: layout)
     #if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
         if T.format == .float16 {
@@ -102,6 +108,8 @@ private func forward<T: SoftmaxScalar>(
     let layout = try Layout(shape: shape, axis: axis)
     try checkCount(input.count, layout.count, "input")
     try checkCount(output.count, layout.count, "output")
+    // An empty array has nothing to write, however many positions its other dimensions count.
+    if layout.count == 0 { return }
     let task = ForwardTask(logarithmic: logarithmic, layout: layout)
     #if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
         if T.format == .float16 {
@@ -119,6 +127,7 @@ private func backward<T: SoftmaxScalar>(
     try checkCount(y.count, layout.count, "output")
     try checkCount(dy.count, layout.count, "gradient")
     try checkCount(dx.count, layout.count, "input gradient")
+    if layout.count == 0 { return }
     let task = BackwardTask(logarithmic: logarithmic, layout: layout)
     #if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
         if T.format == .float16 {

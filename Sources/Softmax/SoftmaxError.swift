@@ -17,6 +17,9 @@ public enum SoftmaxError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidOption(name: String, value: String, reason: String)
     /// An input, or the memory a request needs, is over `ResourceLimits.maximumBytes`.
     case tooLarge(what: String, bytes: Int, limit: Int)
+    /// An output would be larger than its inputs by more than `ResourceLimits.outputAllowance`
+    /// (an empty class axis beside huge dimensions: a few bytes of header, exabytes of output).
+    case outOfProportion(what: String, bytes: Int, inputBytes: Int)
 
     /// The message the command-line tool prints after `error:`.
     public var description: String {
@@ -43,6 +46,10 @@ public enum SoftmaxError: Error, Equatable, Sendable, CustomStringConvertible {
                 ResourceLimits.configured.fromEnvironment
                 ? "set by SOFTMAX_MAX_INPUT_BYTES" : "3/4 of this machine's memory; SOFTMAX_MAX_INPUT_BYTES changes it"
             return "\(what) needs \(size), more than the limit of \(ResourceLimits.text(limit)) (\(source))"
+        case .outOfProportion(let what, let bytes, let inputBytes):
+            let size = bytes == Int.max ? "more than \(ResourceLimits.text(Int.max))" : ResourceLimits.text(bytes)
+            return "\(what) would write \(size) from \(ResourceLimits.text(inputBytes)) of input; "
+                + "an output may exceed its inputs by at most \(ResourceLimits.text(ResourceLimits.outputAllowance))"
         }
     }
 

@@ -34,9 +34,19 @@ struct Apply: ParsableCommand {
     func run() throws {
         try checkOutputs([("--output", output)], inputs: [input])
         let array = try NPYArray.readFloats(input, "input")
-        // The file's bytes, the typed copy, the result and its encoded file.
+        // Sizes checked before anything is allocated: the result (logsumexp of an empty axis
+        // can name far more positions than the file holds bytes), then memory for the file's
+        // bytes and the typed copy, the result and its encoded bytes.
+        let layout = try Layout(shape: array.shape, axis: axis)
+        let resultCount = operation == .logsumexp ? layout.positions : layout.count
+        let resultBytes = ResourceLimits.bytes(count: resultCount, size: array.dataType.itemSize)
+        let what = "'\(operation.rawValue)' of shape \(SoftmaxError.shapeText(array.shape)) along axis \(axis)"
+        try ResourceLimits.checkProportion(output: resultBytes, input: array.bytes.count, for: what)
         try ResourceLimits.check(
-            ResourceLimits.bytes(count: array.bytes.count, size: 4), for: "'\(operation.rawValue)' of '\(input)'")
+            ResourceLimits.bytes(
+                adding: ResourceLimits.bytes(count: array.bytes.count, size: 2),
+                ResourceLimits.bytes(count: resultBytes, size: 2)),
+            for: what)
         try withFloatType(array.dataType) { try apply($0, array) }
     }
 

@@ -34,10 +34,10 @@ struct Bench: ParsableCommand {
     @Option(help: "float32, float64 or float16.")
     var dtype: FloatFormat = .float32
 
-    @Option(help: "Threads to use (default: all cores).")
+    @Option(parsing: .unconditional, help: "Threads to use, 1...1024 (default 0: all cores).")
     var threads: Int = 0
 
-    @Option(help: "Timed runs (after one warm-up run); the median is reported.")
+    @Option(parsing: .unconditional, help: "Timed runs, 1...10000 (after one warm-up run); the median is reported.")
     var repeats: Int = 20
 
     @Option(help: "Label smoothing ε of the cross-entropy, in [0, 1) (default: 0).")
@@ -46,23 +46,43 @@ struct Bench: ParsableCommand {
     @Flag(help: "Print one JSON object per line instead of text.")
     var json = false
 
+    /// The most timed runs: enough for any median, and a bound on the time a typo can cost.
+    static let maximumRepeats = 10_000
+    /// The most threads: far beyond any machine's cores, a bound on what a typo can start.
+    static let maximumThreads = 1024
+
     func validate() throws {
-        guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
-        guard threads >= 0 else { throw ValidationError("--threads must be 0 (all cores) or more") }
+        guard (1...Self.maximumRepeats).contains(repeats) else {
+            throw ValidationError("--repeats \(repeats): must be 1...\(Self.maximumRepeats)")
+        }
+        guard (0...Self.maximumThreads).contains(threads) else {
+            throw ValidationError("--threads \(threads): must be 0 (all cores) or 1...\(Self.maximumThreads)")
+        }
         guard labelSmoothing == 0 || op == .crossEntropy else {
             throw ValidationError("--label-smoothing applies to --op cross-entropy only")
         }
         guard labelSmoothing >= 0 && labelSmoothing < 1 else {
             throw ValidationError("--label-smoothing must be in [0, 1), got \(labelSmoothing)")
         }
+        _ = try Self.dimensions(shape)
+    }
+
+    /// `2048x32000` → `[2048, 32000]`: positive decimal dimensions separated by single `x`s,
+    /// nothing else (`10xx`, `x5`, `+3`, `0x5` are refused).
+    static func dimensions(_ text: String) throws -> [Int] {
+        let parts = text.split(separator: "x", omittingEmptySubsequences: false)
+        let dims = parts.map { part in
+            part.allSatisfy(\.isASCII) && part.allSatisfy(\.isNumber) ? Int(part) : nil
+        }
+        guard !text.isEmpty, dims.allSatisfy({ ($0 ?? 0) > 0 }) else {
+            throw ValidationError(
+                "invalid --shape '\(text)': expected positive dimensions separated by 'x', like 2048x32000")
+        }
+        return dims.map { $0! }
     }
 
     func run() throws {
-        let dims = shape.split(separator: "x").map { Int($0) }
-        guard !dims.isEmpty, dims.allSatisfy({ ($0 ?? -1) > 0 }) else {
-            throw CommandLineError("invalid --shape '\(shape)': expected positive dimensions like 2048x32000")
-        }
-        let shape = dims.map { $0! }
+        let shape = try Self.dimensions(self.shape)
         let axis = self.axis ?? (op == .crossEntropy ? (shape.count == 1 ? 0 : 1) : -1)
         let layout = try Layout(shape: shape, axis: axis)
         // Input and output (reused by the copy baseline), labels, and for float16 the Float

@@ -90,12 +90,24 @@ struct Loss: ParsableCommand {
             }
             options.classWeights = w.doubles()
         }
+        // Sizes checked before anything is allocated.  Per-position losses (`none`) of an empty
+        // class axis can be far more than the inputs (and are printed, a line each).
+        let classAxis = options.resolvedAxis(rank: scoreArray.shape.count)
+        let layout = try Layout(shape: scoreArray.shape, axis: classAxis)
+        let lossBytes =
+            reduction == .none ? ResourceLimits.bytes(count: layout.positions, size: scoreArray.dataType.itemSize) : 0
+        try ResourceLimits.checkProportion(
+            output: lossBytes, input: ResourceLimits.bytes(adding: scoreArray.bytes.count, targetArray.bytes.count),
+            for: "the per-position losses of shape \(SoftmaxError.shapeText(scoreArray.shape)) along axis \(classAxis)")
         // The scores' file bytes and typed copy, the targets (probabilities are converted
-        // through Double), and each full-size output with its encoded file.
+        // through Double), each full-size output with its encoded bytes, and the losses with
+        // their encoded bytes and printed lines.
         let outputs = [gradOutput, probOutput, logProbOutput].compactMap { $0 }.count
         let working = ResourceLimits.bytes(count: scoreArray.bytes.count, size: 2 + 2 * outputs)
         let targetsWorking = ResourceLimits.bytes(count: targetArray.count, size: 8 + targetArray.dataType.itemSize)
-        try ResourceLimits.check(ResourceLimits.bytes(adding: working, targetsWorking), for: "the loss of '\(scores)'")
+        let lossWorking = ResourceLimits.bytes(count: layout.positions, size: reduction == .none ? 48 : 0)
+        try ResourceLimits.check(
+            ResourceLimits.bytes(adding: working, targetsWorking, lossWorking), for: "the loss of '\(scores)'")
         let text = try withFloatType(scoreArray.dataType) { try run($0, scoreArray, targetArray, options) }
         return (text, report)
     }

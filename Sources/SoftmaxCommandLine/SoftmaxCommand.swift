@@ -55,6 +55,10 @@ public struct SoftmaxCommand: ParsableCommand {
             return report(error.description)
         } catch let error as DataError {
             return report(error.description)
+        } catch let error as TrainingDiverged {
+            return report(
+                "training diverged at epoch \(error.epoch) (loss \(error.loss)): lower --lr (now \(error.learningRate))"
+            )
         } catch let error as LayerError {
             return report(error.description)
         } catch {

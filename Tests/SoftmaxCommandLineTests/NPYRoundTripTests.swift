@@ -157,9 +157,11 @@ struct NPYRoundTripTests {
         }
     }
 
-    @Test("a header too long for version 1.0 is written as version 2.0 and read back")
+    @Test("a header too long for version 1.0 is written as version 2.0; over 64 dimensions it is not read back")
     func longHeaderUsesVersion2() throws {
-        // A shape of many 1s makes a long header while keeping one element.
+        // A shape of many 1s makes a long header while keeping one element.  Only shapes of
+        // more than NumPy's 64 dimensions make headers that long, and the reader refuses those
+        // as NumPy does; the version-2 reading itself is covered by the hand-built files.
         var versions: Set<UInt8> = []
         for ones in [10, 21_800, 21_820, 21_823, 21_824, 21_830, 25_000] {
             let shape = [Int](repeating: 1, count: ones)
@@ -178,11 +180,22 @@ struct NPYRoundTripTests {
                 #expect((12 + parts.headerLength) % 64 == 0)
             }
             #expect(parts.header.last == "\n")
-            let back = try NPYArray(npyBytes: file)
+            if ones > NPYArray.maximumRank {
+                #expect(
+                    throws: NPYError.malformedHeader(
+                        reason: "the shape has \(ones) dimensions; NumPy arrays have at most 64")
+                ) {
+                    try NPYArray(npyBytes: file)
+                }
+            }
+        }
+        #expect(versions == [1, 2])
+        for ones in [1, 63, 64] {
+            let shape = [Int](repeating: 1, count: ones)
+            let back = try NPYArray(npyBytes: try NPYArray(shape: shape, scalars: [Float(2.5)]).npyBytes())
             #expect(back.shape == shape)
             #expect(back.doubles() == [2.5])
         }
-        #expect(versions == [1, 2])
     }
 
     @Test("NPYArray.doubles() converts every integer type by value")

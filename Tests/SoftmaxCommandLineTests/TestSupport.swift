@@ -209,6 +209,8 @@ struct ProcessResult {
     var reason: Process.TerminationReason
     var stdout: String
     var stderr: String
+    /// Standard output as bytes (a `.npy` written to `-`).
+    var stdoutBytes: [UInt8] = []
 }
 
 /// The `softmax` executable built next to this test bundle.
@@ -218,7 +220,14 @@ func softmaxExecutable() -> URL {
 
 /// Runs the built `softmax` binary with `arguments` (and `environment` added to this
 /// process's) and collects its output.
-func runSoftmax(_ arguments: [String], environment: [String: String] = [:]) throws -> ProcessResult {
+///
+/// - Parameters:
+///   - stdin: bytes piped to standard input (none: standard input is empty).
+///   - stdout: a file handle to use as standard output instead of a pipe (then `stdout` of
+///     the result is empty).
+func runSoftmax(
+    _ arguments: [String], environment: [String: String] = [:], stdin: [UInt8]? = nil, stdout: FileHandle? = nil
+) throws -> ProcessResult {
     let process = Process()
     process.executableURL = softmaxExecutable()
     process.arguments = arguments
@@ -227,9 +236,21 @@ func runSoftmax(_ arguments: [String], environment: [String: String] = [:]) thro
     }
     let out = Pipe()
     let err = Pipe()
-    process.standardOutput = out
+    let input = Pipe()
+    process.standardOutput = stdout ?? out
     process.standardError = err
+    process.standardInput = input
     try process.run()
+    if stdout != nil { try out.fileHandleForWriting.close() }
+    // Fed from another thread: the child may write its output before it reads all its input,
+    // or exit without reading it (EPIPE then, not a signal that ends the test process).
+    signal(SIGPIPE, SIG_IGN)
+    nonisolated(unsafe) let inputBytes = stdin ?? []
+    let inputHandle = input.fileHandleForWriting
+    DispatchQueue.global().async {
+        try? inputHandle.write(contentsOf: Data(inputBytes))
+        try? inputHandle.close()
+    }
     // Read both pipes to the end before waiting so a large output cannot block the child.
     let group = DispatchGroup()
     nonisolated(unsafe) var errData = Data()
@@ -239,5 +260,6 @@ func runSoftmax(_ arguments: [String], environment: [String: String] = [:]) thro
     process.waitUntilExit()
     return ProcessResult(
         status: process.terminationStatus, reason: process.terminationReason,
-        stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+        stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self),
+        stdoutBytes: [UInt8](outData))
 }

@@ -65,12 +65,18 @@ struct ModelFileTests {
         wrong = model
         wrong.inputMean = [0]
         expectError(String(decoding: try JSONEncoder().encode(wrong), as: UTF8.self), "normalisation")
-        #expect(throws: DataError.self) { try SoftmaxModel(contentsOf: temporaryPath("missing.json")) }
+        let missing = temporaryPath("missing.json")
+        #expect(throws: FileError(path: missing, operation: .read, reason: "no such file or directory")) {
+            try SoftmaxModel(contentsOf: missing)
+        }
     }
 
     @Test func writeIsAtomicAndReportsUnwritablePaths() throws {
         let (model, _) = try trainedModel(hidden: nil)
-        #expect(throws: DataError.self) { try model.write(to: "/nonexistent-directory/m.json") }
+        #expect(
+            throws: FileError(
+                path: "/nonexistent-directory/m.json", operation: .write, reason: "no such file or directory")
+        ) { try model.write(to: "/nonexistent-directory/m.json") }
         #expect(!FileManager.default.fileExists(atPath: "/nonexistent-directory/m.json"))
     }
 }

@@ -40,7 +40,7 @@ public struct FileError: Error, Equatable, Sendable, CustomStringConvertible {
 
     /// The message the command-line tool prints after `error:`.
     public var description: String {
-        "cannot \(operation.rawValue) \(FileIO.displayName(path)): \(reason)"
+        "cannot \(operation.rawValue) \(FileIO.displayName(path, writing: operation == .write)): \(reason)"
     }
 
     /// `strerror`'s text with its first letter in lower case, as it reads after a colon.

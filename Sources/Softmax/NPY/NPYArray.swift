@@ -65,11 +65,12 @@ public struct NPYArray: Sendable, Equatable {
         do { count = try Layout.elementCount(header.shape) } catch let error as SoftmaxError {
             throw NPYError.malformedHeader(reason: error.description)
         }
-        let (byteCount, overflow) = count.multipliedReportingOverflow(by: type.itemSize)
+        try Self.checkNumPyCanHold(header.shape, itemSize: type.itemSize, type: type)
+        let byteCount = count * type.itemSize
         let dataStart = headerStart + headerLength
-        guard !overflow, file.count - dataStart >= byteCount else {
+        guard file.count - dataStart >= byteCount else {
             throw NPYError.truncated(
-                what: "data of shape \(SoftmaxError.shapeText(header.shape))", expected: overflow ? Int.max : byteCount,
+                what: "data of shape \(SoftmaxError.shapeText(header.shape))", expected: byteCount,
                 available: file.count - dataStart)
         }
         var data = Array(file[dataStart..<(dataStart + byteCount)])
@@ -80,6 +81,29 @@ public struct NPYArray: Sendable, Equatable {
         self.dataType = type
         self.shape = header.shape
         self.bytes = data
+    }
+
+    /// The most dimensions an array may have: NumPy 2's `NPY_MAXDIMS`.
+    public static let maximumRank = 64
+
+    /// Throws as NumPy refuses an array it cannot create: more than 64 dimensions, or a byte
+    /// count that overflows `Int` — checked over the nonzero dimensions, so `(0, 2⁶²)` of
+    /// float32 is refused although it holds nothing ("array is too big" in NumPy).
+    static func checkNumPyCanHold(_ shape: [Int], itemSize: Int, type: NPYDataType) throws {
+        guard shape.count <= maximumRank else {
+            throw NPYError.malformedHeader(
+                reason: "the shape has \(shape.count) dimensions; NumPy arrays have at most \(maximumRank)")
+        }
+        var bytes = itemSize
+        for d in shape where d > 0 {
+            let (product, overflow) = bytes.multipliedReportingOverflow(by: d)
+            guard !overflow else {
+                throw NPYError.malformedHeader(
+                    reason: "shape \(SoftmaxError.shapeText(shape)) of \(type.rawValue) is too big: its dimensions "
+                        + "times the item size overflow Int (NumPy refuses it too, even when a dimension is 0)")
+            }
+            bytes = product
+        }
     }
 
     /// The longest header `init(npyBytes:)` accepts: 1 MiB.

@@ -4,11 +4,28 @@ struct NPYHeader: Equatable {
     var fortranOrder: Bool
     var shape: [Int]
 
-    /// Parses the Python literal NumPy writes (and what other writers produce: either quote
-    /// style, any key order, trailing commas, `L` suffixes from Python 2).
+    /// The keys `np.load` requires, and the only ones it accepts.
+    static let keys: Set<String> = ["descr", "fortran_order", "shape"]
+
+    /// Parses the Python literal NumPy writes, and what `np.load` (`ast.literal_eval`) also
+    /// reads: either quote style, any key order, trailing commas, integers in hexadecimal,
+    /// octal or binary or with underscores, `L` suffixes from Python 2, spaces and tabs before
+    /// the brace, whitespace and `#` comments after it.  Refused as NumPy refuses them: keys
+    /// other than the three, anything else after the closing brace, a shape that is not a tuple.
     init(parsing text: String) throws {
         var parser = LiteralParser(Array(text.utf8))
+        // `ast.literal_eval` strips leading spaces and tabs only.
+        while parser.peek == 0x20 || parser.peek == 0x09 { parser.i += 1 }
+        guard parser.peek == UInt8(ascii: "{") else { throw parser.fail("the header is not a dictionary") }
         let dict = try parser.parseDictionary()
+        try parser.expectEnd()
+        let unknown = dict.keys.filter { !Self.keys.contains($0) }.sorted()
+        guard unknown.isEmpty else {
+            throw NPYError.malformedHeader(
+                reason:
+                    "unknown key\(unknown.count == 1 ? "" : "s") \(unknown.map { "'\($0)'" }.joined(separator: ", ")) "
+                    + "(a .npy header holds exactly 'descr', 'fortran_order' and 'shape')")
+        }
         guard case .string(let descr)? = dict["descr"] else {
             if dict["descr"] != nil { throw NPYError.unsupportedType(descr: "structured or non-string descr") }
             throw NPYError.malformedHeader(reason: "no 'descr' key")
@@ -17,6 +34,7 @@ struct NPYHeader: Equatable {
             throw NPYError.malformedHeader(reason: "no boolean 'fortran_order' key")
         }
         guard case .tuple(let dims)? = dict["shape"] else {
+            if dict["shape"] != nil { throw NPYError.malformedHeader(reason: "'shape' is not a tuple of integers") }
             throw NPYError.malformedHeader(reason: "no tuple 'shape' key")
         }
         self.descr = descr
@@ -89,16 +107,19 @@ private struct LiteralParser {
         case UInt8(ascii: "("):
             i += 1
             var dims: [Int] = []
+            var comma = false
             while true {
                 skipSpace()
                 if peek == UInt8(ascii: ")") {
                     i += 1
-                    return .tuple(dims)
+                    // `(2)` is the integer 2 in Python, not a tuple: NumPy refuses it as a shape.
+                    return dims.count == 1 && !comma ? .other : .tuple(dims)
                 }
                 guard case .integer(let d) = try parseValue() else { throw fail("shape entries must be integers") }
                 dims.append(d)
                 skipSpace()
-                if peek == UInt8(ascii: ",") {
+                comma = peek == UInt8(ascii: ",")
+                if comma {
                     i += 1
                 } else if peek != UInt8(ascii: ")") {
                     throw fail("expected ',' or ')'")
@@ -112,14 +133,8 @@ private struct LiteralParser {
                 i += 1
             } while depth > 0 && peek != nil
             return .other
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-            let start = i
-            i += 1
-            while let d = peek, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(d) { i += 1 }
-            let digits = String(decoding: bytes[start..<i], as: UTF8.self)
-            if peek == UInt8(ascii: "L") { i += 1 }
-            guard let n = Int(digits) else { throw fail("integer \(digits) does not fit in Int") }
-            return .integer(n)
+        case UInt8(ascii: "-"), UInt8(ascii: "+"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return .integer(try parseInteger())
         default:
             let start = i
             while let d = peek, (UInt8(ascii: "A")...UInt8(ascii: "z")).contains(d) { i += 1 }
@@ -128,6 +143,64 @@ private struct LiteralParser {
             case "False": return .bool(false)
             case "": throw fail("unexpected character '\(Character(Unicode.Scalar(c)))'")
             default: return .other
+            }
+        }
+    }
+
+    /// A Python integer literal with an optional sign: decimal, `0x`/`0o`/`0b` with
+    /// underscores between digits as Python allows them, and Python 2's `L` suffix.
+    mutating func parseInteger() throws -> Int {
+        let start = i
+        var negative = false
+        if peek == UInt8(ascii: "-") || peek == UInt8(ascii: "+") {
+            negative = peek == UInt8(ascii: "-")
+            i += 1
+            skipSpace()
+        }
+        var radix = 10
+        if peek == UInt8(ascii: "0"), i + 1 < bytes.count {
+            switch bytes[i + 1] | 0x20 {
+            case UInt8(ascii: "x"): radix = 16
+            case UInt8(ascii: "o"): radix = 8
+            case UInt8(ascii: "b"): radix = 2
+            default: break
+            }
+            if radix != 10 { i += 2 }
+        }
+        var digits = ""
+        var lastWasDigit = radix != 10  // `0x_1f` is valid Python, `1__0` and `1_` are not
+        while let c = peek {
+            if c == UInt8(ascii: "_") {
+                guard lastWasDigit else { throw fail("misplaced '_' in an integer") }
+                lastWasDigit = false
+            } else if let value = Character(Unicode.Scalar(c)).hexDigitValue, value < radix {
+                digits.append(Character(Unicode.Scalar(c)))
+                lastWasDigit = true
+            } else {
+                break
+            }
+            i += 1
+        }
+        let text = String(decoding: bytes[start..<i], as: UTF8.self)
+        guard !digits.isEmpty, lastWasDigit else { throw fail("'\(text)' is not an integer") }
+        // Python 3 refuses leading zeros in a decimal other than zero itself ("007").
+        if radix == 10, digits.count > 1, digits.first == "0", digits.contains(where: { $0 != "0" }) {
+            throw fail("'\(text)' is not an integer (leading zeros)")
+        }
+        if peek == UInt8(ascii: "L") || peek == UInt8(ascii: "l") { i += 1 }
+        guard let magnitude = Int(digits, radix: radix) else { throw fail("integer \(text) does not fit in Int") }
+        return negative ? -magnitude : magnitude
+    }
+
+    /// Throws unless only whitespace and `#` comments follow.
+    mutating func expectEnd() throws {
+        while let c = peek {
+            if c == 0x20 || c == 0x0A || c == 0x09 || c == 0x0D || c == 0x0C {
+                i += 1
+            } else if c == UInt8(ascii: "#") {
+                while let d = peek, d != 0x0A, d != 0x0D { i += 1 }
+            } else {
+                throw fail("unexpected '\(Character(Unicode.Scalar(c)))' after the dictionary")
             }
         }
     }

@@ -28,7 +28,9 @@ public struct Trainer {
     /// every epoch.
     ///
     /// - Returns: the trained model (with its training record) and the final evaluations.
-    /// - Throws: `DataError` for bad settings or labels; `SoftmaxError` from the kernels.
+    /// - Throws: `DataError` for bad settings or labels; `TrainingDiverged` when a batch's loss
+    ///   or the final parameters are not finite (no model is returned); `SoftmaxError` from
+    ///   the kernels.
     public func train(
         _ dataset: Dataset, samples trainIndices: [Int], testSet: Dataset?, testSamples testIndices: [Int],
         data: DataDescription, progress: (TrainingEvent) -> Void = { _ in }
@@ -93,7 +95,13 @@ public struct Trainer {
                 } else {
                     lossInput = scores
                 }
-                lossSum += try lossLayer.forward(bottom: [lossInput, labels], top: [lossTop])
+                let batchLoss = try lossLayer.forward(bottom: [lossInput, labels], top: [lossTop])
+                // A NaN or infinite loss only spreads: stop at once rather than train on it
+                // for the remaining epochs and fail to write the model.
+                guard batchLoss.isFinite else {
+                    throw TrainingDiverged(epoch: epoch, loss: batchLoss, learningRate: settings.learningRate)
+                }
+                lossSum += batchLoss
                 try lossLayer.backward(top: [lossTop], bottom: [lossInput, labels])
                 if segmentation {
                     transposeMatrices(
@@ -117,10 +125,15 @@ public struct Trainer {
             progress(.epoch(record))
             last = (trainEvaluation, testEvaluation)
         }
+        let layers = SoftmaxModel.layers(of: network)
+        if !layers.allSatisfy({ $0.weights.allSatisfy(\.isFinite) && $0.bias.allSatisfy(\.isFinite) }) {
+            throw TrainingDiverged(
+                epoch: settings.epochs, loss: history.last?.trainLoss ?? .nan, learningRate: settings.learningRate)
+        }
         let model = SoftmaxModel(
             task: dataset.task, classNames: dataset.classNames, inputCount: dataset.inputCount,
             inputMean: transform.mean,
-            inputScale: transform.scale, patchSize: transform.patchSize, layers: SoftmaxModel.layers(of: network),
+            inputScale: transform.scale, patchSize: transform.patchSize, layers: layers,
             training: TrainingRecord(settings: settings, data: data, history: history))
         return (model, last!.train, last!.test)
     }
