@@ -109,7 +109,7 @@ struct HugeEmptyShapeTests {
             ("{'descr': '<f4', 'fortran_order': False, 'shape': (0, 2305843009213693952)}", "is too big"),
             ("{'descr': '<f2', 'fortran_order': False, 'shape': (9223372036854775807,)}", "is too big"),
             ("{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999,)}", "does not fit in Int"),
-            ("\n{'descr': '<f4', 'fortran_order': False, 'shape': (2,)}", "not a dictionary"),
+            ("[{'descr': '<f4', 'fortran_order': False, 'shape': (2,)}]", "not a dictionary"),
         ]
         for (text, fragment) in refused {
             do {
@@ -126,6 +126,8 @@ struct HugeEmptyShapeTests {
             ("{'descr': '<f4', 'fortran_order': False, 'shape': (-0, 00)}", [0, 0]),
             ("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), 'shape': (3,)}", [3]),
             ("  \t{'descr': '<f4', 'fortran_order': False, 'shape': (2,),}", [2]),
+            ("\n {'descr': u'<f4', 'fortran_order': False, 'shape': (2,),}", [2]),
+            ("{'descr': '<' 'f4', 'fortran_order': False, 'shape': (2,),}", [2]),
             ("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), } # comment", [2]),
             ("{\"descr\": \"<f4\", \"fortran_order\": False, \"shape\": (2L, 5)}", [2, 5]),
             (

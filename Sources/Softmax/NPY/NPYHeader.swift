@@ -9,13 +9,12 @@ struct NPYHeader: Equatable {
 
     /// Parses the Python literal NumPy writes, and what `np.load` (`ast.literal_eval`) also
     /// reads: either quote style, any key order, trailing commas, integers in hexadecimal,
-    /// octal or binary or with underscores, `L` suffixes from Python 2, spaces and tabs before
-    /// the brace, whitespace and `#` comments after it.  Refused as NumPy refuses them: keys
+    /// octal or binary or with underscores, `L` suffixes from Python 2, `u'…'` and adjacent
+    /// strings, whitespace before the brace, whitespace and `#` comments after it.  Refused as NumPy refuses them: keys
     /// other than the three, anything else after the closing brace, a shape that is not a tuple.
     init(parsing text: String) throws {
         var parser = LiteralParser(Array(text.utf8))
-        // `ast.literal_eval` strips leading spaces and tabs only.
-        while parser.peek == 0x20 || parser.peek == 0x09 { parser.i += 1 }
+        parser.skipSpace()
         guard parser.peek == UInt8(ascii: "{") else { throw parser.fail("the header is not a dictionary") }
         let dict = try parser.parseDictionary()
         try parser.expectEnd()
@@ -97,13 +96,7 @@ private struct LiteralParser {
         guard let c = peek else { throw fail("unexpected end") }
         switch c {
         case UInt8(ascii: "'"), UInt8(ascii: "\""):
-            i += 1
-            let start = i
-            while let d = peek, d != c { i += 1 }
-            guard peek == c else { throw fail("unterminated string") }
-            let s = String(decoding: bytes[start..<i], as: UTF8.self)
-            i += 1
-            return .string(s)
+            return .string(try parseStrings())
         case UInt8(ascii: "("):
             i += 1
             var dims: [Int] = []
@@ -135,6 +128,12 @@ private struct LiteralParser {
             return .other
         case UInt8(ascii: "-"), UInt8(ascii: "+"), UInt8(ascii: "0")...UInt8(ascii: "9"):
             return .integer(try parseInteger())
+        case UInt8(ascii: "u"),
+            UInt8(ascii: "U")
+        where i + 1 < bytes.count && (bytes[i + 1] == UInt8(ascii: "'") || bytes[i + 1] == UInt8(ascii: "\"")):
+            // `u'<f4'`: Python 3 reads the prefix as a plain string.
+            i += 1
+            return .string(try parseStrings())
         default:
             let start = i
             while let d = peek, (UInt8(ascii: "A")...UInt8(ascii: "z")).contains(d) { i += 1 }
@@ -145,6 +144,23 @@ private struct LiteralParser {
             default: return .other
             }
         }
+    }
+
+    /// One string literal, or several side by side (`'<' 'f4'`), which Python joins.  No escapes
+    /// (no dtype string NumPy writes has any).
+    mutating func parseStrings() throws -> String {
+        var text = ""
+        repeat {
+            let quote = bytes[i]
+            i += 1
+            let start = i
+            while let d = peek, d != quote { i += 1 }
+            guard peek == quote else { throw fail("unterminated string") }
+            text += String(decoding: bytes[start..<i], as: UTF8.self)
+            i += 1
+            skipSpace()
+        } while peek == UInt8(ascii: "'") || peek == UInt8(ascii: "\"")
+        return text
     }
 
     /// A Python integer literal with an optional sign: decimal, `0x`/`0o`/`0b` with
