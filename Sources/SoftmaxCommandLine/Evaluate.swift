@@ -50,7 +50,7 @@ struct Evaluate: ParsableCommand {
         let source: String
         if let data {
             (set, samples) = try everySample(of: try dataOptions.request(path: data, task: model.task), source: data)
-            source = data
+            source = inputName(data)
         } else {
             guard let record = model.training else {
                 throw CommandLineError("the model has no training record; give the data to evaluate on")

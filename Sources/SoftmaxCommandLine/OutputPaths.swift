@@ -18,6 +18,11 @@ struct Report: Sendable {
     }
 }
 
+/// An input path as a report names it: `standard input` for `-`.
+func inputName(_ path: String) -> String {
+    path == FileIO.standardStream ? "standard input" : path
+}
+
 /// Checks a command's file arguments before anything runs, and says where its report goes.
 ///
 /// Refused: an output that is one of the inputs or another output (compared as files: `.`,

@@ -152,7 +152,7 @@ struct Train: ParsableCommand {
         let prepared = try PreparedData(request, test: testRequest, settings: settings, classNames: nil)
         let dataset = prepared.dataset
         report.line(
-            "data: \(prepared.description.kind == "digits" ? "embedded digits (UCI, CC BY 4.0)" : prepared.description.path ?? "generated shapes"): "
+            "data: \(prepared.description.kind == "digits" ? "embedded digits (UCI, CC BY 4.0)" : prepared.description.path.map(inputName) ?? "generated shapes"): "
                 + "\(dataset.samples) \(segmentation ? "images of \(dataset.height)x\(dataset.width), \(dataset.inputCount) channels" : "samples of \(dataset.inputCount) features"), "
                 + "\(dataset.classNames.count) classes; \(prepared.trainSamples.count) train, \(prepared.testSamples.count) test"
         )

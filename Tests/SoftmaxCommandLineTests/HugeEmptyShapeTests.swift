@@ -110,6 +110,9 @@ struct HugeEmptyShapeTests {
             ("{'descr': '<f2', 'fortran_order': False, 'shape': (9223372036854775807,)}", "is too big"),
             ("{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999,)}", "does not fit in Int"),
             ("[{'descr': '<f4', 'fortran_order': False, 'shape': (2,)}]", "not a dictionary"),
+            // Found by the fuzzer: a `u` that starts no string, at the end of the header.
+            ("{'descr': u", "expected ',' or '}'"),
+            ("{'descr': u|'<f4', 'fortran_order': False, 'shape': (2,)}", "expected ',' or '}'"),
         ]
         for (text, fragment) in refused {
             do {

@@ -128,10 +128,9 @@ private struct LiteralParser {
             return .other
         case UInt8(ascii: "-"), UInt8(ascii: "+"), UInt8(ascii: "0")...UInt8(ascii: "9"):
             return .integer(try parseInteger())
-        case UInt8(ascii: "u"),
-            UInt8(ascii: "U")
-        where i + 1 < bytes.count && (bytes[i + 1] == UInt8(ascii: "'") || bytes[i + 1] == UInt8(ascii: "\"")):
-            // `u'<f4'`: Python 3 reads the prefix as a plain string.
+        case UInt8(ascii: "u") where startsQuote(at: i + 1), UInt8(ascii: "U") where startsQuote(at: i + 1):
+            // `u'<f4'`: Python 3 reads the prefix as a plain string.  (A `where` clause binds to
+            // its own pattern only: each needs one.)
             i += 1
             return .string(try parseStrings())
         default:
@@ -144,6 +143,11 @@ private struct LiteralParser {
             default: return .other
             }
         }
+    }
+
+    /// Whether a quote is at `index`.
+    func startsQuote(at index: Int) -> Bool {
+        index < bytes.count && (bytes[index] == UInt8(ascii: "'") || bytes[index] == UInt8(ascii: "\""))
     }
 
     /// One string literal, or several side by side (`'<' 'f4'`), which Python joins.  No escapes
@@ -159,7 +163,7 @@ private struct LiteralParser {
             text += String(decoding: bytes[start..<i], as: UTF8.self)
             i += 1
             skipSpace()
-        } while peek == UInt8(ascii: "'") || peek == UInt8(ascii: "\"")
+        } while startsQuote(at: i)
         return text
     }
 
