@@ -30,6 +30,9 @@ public func crossEntropy<T: SoftmaxScalar, L: ClassLabel>(
     var targetShape = shape
     targetShape.remove(at: axis)
     try checkCount(targets.count, layout.positions, "targets")
+    // No positions: no labels to check, nothing to write, a loss of 0 — at once, however many
+    // classes the empty scores name.
+    if layout.positions == 0 { return 0 }
     guard layout.classes <= Int(Int32.max) else {
         throw SoftmaxError.invalidShape(shape: shape, reason: "more than \(Int32.max) classes")
     }

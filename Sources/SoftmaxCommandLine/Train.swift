@@ -138,7 +138,11 @@ struct Train: ParsableCommand {
         }
         let report = try checkOutputs(
             [("--output", output), ("--plot", plot), ("--mask-output", maskOutput)],
-            inputs: [data, dataOptions.labels, testData, testLabels].compactMap { $0 })
+            inputs: [
+                data, dataOptions.labels, testData, testLabels,
+                classWeights.flatMap { namesClassWeightsFile($0) ? $0 : nil },
+            ]
+            .compactMap { $0 })
 
         var request = try dataOptions.request(path: data, task: task)
         request.generatedCount = generatedImages

@@ -56,9 +56,14 @@ struct ProgressBar {
 /// `0.9667` → `96.67%`.
 func percent(_ fraction: Double) -> String { String(format: "%.2f%%", fraction * 100) }
 
+/// Whether a `--class-weights` argument names a `.npy` file rather than listing numbers.
+func namesClassWeightsFile(_ argument: String) -> Bool {
+    argument.hasSuffix(".npy") || argument.hasSuffix(".npy.gz")
+}
+
 /// Parses `--class-weights`: comma-separated numbers, or a `.npy` file of them.
 func parseClassWeights(_ argument: String) throws -> [Double] {
-    if argument.hasSuffix(".npy") || argument.hasSuffix(".npy.gz") {
+    if namesClassWeightsFile(argument) {
         return try NPYArray(npyBytes: readDataFile(argument)).doubles()
     }
     let parts = argument.split(separator: ",", omittingEmptySubsequences: false)

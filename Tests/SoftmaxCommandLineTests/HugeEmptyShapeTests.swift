@@ -12,7 +12,7 @@ private func emptyNPY(_ descr: String, _ shape: String) -> [UInt8] {
     handBuiltNPY(header: "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(shape), }", data: [])
 }
 
-@Suite("Empty arrays beside huge dimensions, through the command line")
+@Suite("Empty arrays beside huge dimensions, through the command line", .timeLimit(.minutes(3)))
 struct HugeEmptyShapeTests {
     static let descrs = ["<f2", "<f4", "<f8"]
 
@@ -110,6 +110,7 @@ struct HugeEmptyShapeTests {
             ("{'descr': '<f2', 'fortran_order': False, 'shape': (9223372036854775807,)}", "is too big"),
             ("{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999,)}", "does not fit in Int"),
             ("[{'descr': '<f4', 'fortran_order': False, 'shape': (2,)}]", "not a dictionary"),
+            ("{'descr': '<f4', 'fortran_order': False, 'shape': (2l,)}", "expected ',' or ')'"),
             // Found by the fuzzer: a `u` that starts no string, at the end of the header.
             ("{'descr': u", "expected ',' or '}'"),
             ("{'descr': u|'<f4', 'fortran_order': False, 'shape': (2,)}", "expected ',' or '}'"),
@@ -131,6 +132,7 @@ struct HugeEmptyShapeTests {
             ("  \t{'descr': '<f4', 'fortran_order': False, 'shape': (2,),}", [2]),
             ("\n {'descr': u'<f4', 'fortran_order': False, 'shape': (2,),}", [2]),
             ("{'descr': '<' 'f4', 'fortran_order': False, 'shape': (2,),}", [2]),
+            ("{'descr': '<f4',\u{0C} 'fortran_order': False, 'shape': (2,),}", [2]),
             ("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), } # comment", [2]),
             ("{\"descr\": \"<f4\", \"fortran_order\": False, \"shape\": (2L, 5)}", [2, 5]),
             (
@@ -140,6 +142,14 @@ struct HugeEmptyShapeTests {
         ]
         for (text, shape) in accepted {
             #expect(try NPYArray(npyBytes: header(text)).shape == shape, "\(text.debugDescription)")
+        }
+    }
+
+    @Test("a header of half a million nested parentheses is refused, not a stack overflow")
+    func deeplyNestedHeader() throws {
+        let text = "{'descr': '<f4', 'fortran_order': False, 'shape': " + String(repeating: "(", count: 500_000) + "}"
+        #expect(throws: NPYError.malformedHeader(reason: "shape entries must be integers at offset 51")) {
+            try NPYArray(npyBytes: handBuiltNPY(major: 2, header: text, data: []))
         }
     }
 

@@ -16,7 +16,7 @@ private func lstatType(_ path: String) -> mode_t {
     return lstat(path, &info) == 0 ? info.st_mode & S_IFMT : 0
 }
 
-@Suite("Streams, FIFOs, links and descriptors as inputs and outputs")
+@Suite("Streams, FIFOs, links and descriptors as inputs and outputs", .timeLimit(.minutes(3)))
 struct StreamIOTests {
     let values = randomDoubles(12, in: -3...3, seed: 7)
     var scores: NPYArray { get throws { try NPYArray(shape: [3, 4], scalars: values.map { Float($0) }) } }
@@ -102,18 +102,29 @@ struct StreamIOTests {
         #expect(mkfifo(input, 0o600) == 0 && mkfifo(output, 0o600) == 0)
         let bytes = try scores.npyBytes()
         nonisolated(unsafe) var received: [UInt8] = []
-        let group = DispatchGroup()
-        DispatchQueue.global().async(group: group) {
+        // Threads of their own, not Dispatch's pool (which also drains the child's pipes): a
+        // FIFO's open blocks until the other end opens.
+        let done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
             if let handle = FileHandle(forWritingAtPath: input) {
                 handle.write(Data(bytes))
                 try? handle.close()
             }
+            done.signal()
         }
-        DispatchQueue.global().async(group: group) {
+        Thread.detachNewThread {
             if let handle = FileHandle(forReadingAtPath: output) { received = [UInt8](handle.readDataToEndOfFile()) }
+            done.signal()
         }
         let result = try runSoftmax(["apply", "softmax", input, "--output", output])
-        group.wait()
+        for _ in 0..<2 where done.wait(timeout: .now() + 30) == .timedOut {
+            // The tool never opened a FIFO (or replaced one): unblock the helper and fail.
+            for fifo in [input, output] {
+                let fd = open(fifo, O_RDWR | O_NONBLOCK)
+                if fd >= 0 { close(fd) }
+            }
+            Issue.record("a FIFO was not opened by the tool within 30 s")
+        }
         #expect(result.status == 0, "\(result.stderr)")
         try expectSoftmax(received)
         #expect(lstatType(output) == S_IFIFO)
@@ -161,6 +172,17 @@ struct StreamIOTests {
             #expect(result.stderr.split(separator: "\n").count == 1)
         }
         #expect(!FileManager.default.fileExists(atPath: tmp.path("o.npy")))
+    }
+
+    @Test("an output that is an input given as a class-weights file is refused")
+    func classWeightsFileIsAnInput() throws {
+        let tmp = try TempDir()
+        defer { tmp.cleanUp() }
+        let weights = try tmp.write(try NPYArray(shape: [10], scalars: [Double](repeating: 1, count: 10)), "w.npy")
+        let before = try Data(contentsOf: URL(fileURLWithPath: weights))
+        let result = try runSoftmax(["train", "--epochs", "1", "--class-weights", weights, "--output", weights])
+        #expect(result.status == 1 && result.stderr.contains("would overwrite the input"), "\(result.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: weights)) == before)
     }
 
     @Test("train --output - writes the model to standard output and its report to standard error")

@@ -36,7 +36,9 @@ private func permissions(_ path: String) -> mode_t {
     return stat(path, &info) == 0 ? info.st_mode & 0o7777 : 0
 }
 
-/// Reads a FIFO to its end on another thread while `body` writes it.
+/// Reads a FIFO to its end on another thread while `body` writes it.  Were the FIFO replaced
+/// instead of written (the regression these tests guard against), the reader would wait for a
+/// writer for ever: it is given 30 s, then the test fails rather than hangs.
 private func readingFIFO(_ path: String, while body: () throws -> Void) throws -> [UInt8] {
     nonisolated(unsafe) var received: [UInt8] = []
     let done = DispatchSemaphore(value: 0)
@@ -45,11 +47,14 @@ private func readingFIFO(_ path: String, while body: () throws -> Void) throws -
         done.signal()
     }
     try body()
-    done.wait()
+    guard done.wait(timeout: .now() + 30) == .success else {
+        Issue.record("nothing reached the reader of \(path) in 30 s")
+        return []
+    }
     return received
 }
 
-@Suite("FileIO: writes replace regular files only, reads take streams")
+@Suite("FileIO: writes replace regular files only, reads take streams", .timeLimit(.minutes(2)))
 struct FileIOTests {
     let payload: [UInt8] = Array("first part|".utf8)
     let tail: [UInt8] = Array((0..<1000).map { UInt8($0 % 251) })
@@ -73,7 +78,7 @@ struct FileIOTests {
         defer { dir.cleanUp() }
         let path = dir.file("old.bin")
         try Data(repeating: 7, count: 5000).write(to: URL(fileURLWithPath: path))
-        chmod(path, 0o640)
+        chmod(path, 0o4640)  // set-user-ID is not carried over to the new file
         try FileIO.write(payload, to: path)
         #expect(try contents(path) == payload)
         #expect(permissions(path) == 0o640)
@@ -123,7 +128,7 @@ struct FileIOTests {
             writer.signal()
         }
         #expect(try FileIO.read(fifo) == big)
-        writer.wait()
+        #expect(writer.wait(timeout: .now() + 30) == .success)
         #expect(fileType(fifo) == S_IFIFO)
     }
 
@@ -199,7 +204,50 @@ struct FileIOTests {
             writer.signal()
         }
         #expect(throws: SoftmaxError.self) { try FileIO.read(fifo, limit: 150_000) }
-        writer.wait()
+        #expect(writer.wait(timeout: .now() + 30) == .success)
+    }
+
+    @Test("a file that may be written is written even where no temporary file may be made; one that may not is kept")
+    func writePermissions() throws {
+        let dir = try Scratch()
+        defer {
+            chmod(dir.path, 0o755)
+            dir.cleanUp()
+        }
+        let readOnly = dir.file("read-only.bin")
+        try FileIO.write(payload, to: readOnly)
+        chmod(readOnly, 0o444)
+        if geteuid() == 0 {
+            // Root may write any file, as `>` and np.save may: it is replaced.
+            try FileIO.write(tail, to: readOnly)
+            #expect(try contents(readOnly) == tail)
+        } else {
+            #expect(throws: FileError(path: readOnly, operation: .write, reason: "permission denied")) {
+                try FileIO.write(tail, to: readOnly)
+            }
+            #expect(try contents(readOnly) == payload)
+        }
+        // A writable file in a directory that is not (root ignores the directory's mode, and
+        // the write is atomic then): the file is written in place.
+        let writable = dir.file("writable.bin")
+        try FileIO.write(payload, to: writable)
+        chmod(dir.path, 0o555)
+        try FileIO.write(tail, to: writable)
+        #expect(try contents(writable) == tail)
+        chmod(dir.path, 0o755)
+        #expect(try dir.names() == ["read-only.bin", "writable.bin"])
+    }
+
+    @Test("a long name's temporary file fits the file system's limit of 255 bytes")
+    func longNames() throws {
+        let dir = try Scratch()
+        defer { dir.cleanUp() }
+        let name = String(repeating: "😀", count: 62) + ".npy"  // 252 bytes
+        #expect(FileIO.temporaryNameStem(dir.file(name)).utf8.count <= 100)
+        #expect(FileIO.temporaryNameStem("/a/b/short.npy") == "short.npy")
+        try FileIO.write(payload, to: dir.file(name))
+        #expect(try contents(dir.file(name)) == payload)
+        #expect(try dir.names() == [name])
     }
 
     @Test("file identity sees through links, and is nil for streams and FIFOs")

@@ -28,9 +28,21 @@ public enum FileIO {
         /// A device, FIFO or socket: opened for writing, never created or replaced.
         case special(path: String)
         /// A regular file, or a new one, at this path (symbolic links resolved): written to a
-        /// temporary file that is renamed over it.  `mode` is the permissions of the file being
+        /// temporary file that is renamed over it.  `replacing` describes the file being
         /// replaced, `nil` for a new file.
-        case regular(path: String, mode: mode_t?)
+        case regular(path: String, replacing: ReplacedFile?)
+    }
+
+    /// What a replacement keeps of the file it replaces: permissions (without set-user-ID,
+    /// set-group-ID and sticky bits) and, where the process may set them, owner and group.
+    struct ReplacedFile: Equatable {
+        var mode: mode_t
+        var owner: uid_t
+        var group: gid_t
+
+        init(_ info: stat) {
+            (mode, owner, group) = (info.st_mode & 0o777, info.st_uid, info.st_gid)
+        }
     }
 
     /// `path` in messages: quoted, or `standard input`/`standard output` for `-`.

@@ -108,7 +108,12 @@ private struct LiteralParser {
                     // `(2)` is the integer 2 in Python, not a tuple: NumPy refuses it as a shape.
                     return dims.count == 1 && !comma ? .other : .tuple(dims)
                 }
-                guard case .integer(let d) = try parseValue() else { throw fail("shape entries must be integers") }
+                // Integers only, parsed here rather than by `parseValue`: a header of nested
+                // parentheses would otherwise recurse once per byte and overflow the stack.
+                guard let c = peek, c == UInt8(ascii: "-") || c == UInt8(ascii: "+") || (0x30...0x39).contains(c) else {
+                    throw fail("shape entries must be integers")
+                }
+                let d = try parseInteger()
                 dims.append(d)
                 skipSpace()
                 comma = peek == UInt8(ascii: ",")
@@ -207,7 +212,7 @@ private struct LiteralParser {
         if radix == 10, digits.count > 1, digits.first == "0", digits.contains(where: { $0 != "0" }) {
             throw fail("'\(text)' is not an integer (leading zeros)")
         }
-        if peek == UInt8(ascii: "L") || peek == UInt8(ascii: "l") { i += 1 }
+        if peek == UInt8(ascii: "L") { i += 1 }
         guard let magnitude = Int(digits, radix: radix) else { throw fail("integer \(text) does not fit in Int") }
         return negative ? -magnitude : magnitude
     }
@@ -228,7 +233,8 @@ private struct LiteralParser {
     var peek: UInt8? { i < bytes.count ? bytes[i] : nil }
 
     mutating func skipSpace() {
-        while let c = peek, c == 0x20 || c == 0x0A || c == 0x09 || c == 0x0D { i += 1 }
+        // Space, newline, tab, carriage return, form feed: Python's whitespace between tokens.
+        while let c = peek, c == 0x20 || c == 0x0A || c == 0x09 || c == 0x0D || c == 0x0C { i += 1 }
     }
 
     mutating func expect(_ c: UInt8) throws {
