@@ -45,21 +45,12 @@ public struct SoftmaxCommand: ParsableCommand {
             var command = try parseAsRoot(arguments)
             try command.run()
             return 0
-        } catch let error as SoftmaxError {
-            return report(error.description)
-        } catch let error as NPYError {
-            return report(error.description)
-        } catch let error as FileError {
-            return report(error.description)
-        } catch let error as CommandLineError {
-            return report(error.description)
-        } catch let error as DataError {
-            return report(error.description)
         } catch let error as TrainingDiverged {
+            // The library names the setting; the tool names its flag.
             return report(
                 "training diverged at epoch \(error.epoch) (loss \(error.loss)): lower --lr (now \(error.learningRate))"
             )
-        } catch let error as LayerError {
+        } catch let error as any UserInputError {
             return report(error.description)
         } catch {
             let code = exitCode(for: error)
@@ -80,7 +71,7 @@ public struct SoftmaxCommand: ParsableCommand {
 }
 
 /// A bad-input error found by the command line itself.
-struct CommandLineError: Error, CustomStringConvertible {
+struct CommandLineError: UserInputError {
     let description: String
     init(_ description: String) { self.description = description }
 }

@@ -1,3 +1,5 @@
+import Softmax
+
 /// Why a layer refused a call.
 public enum LayerError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The layer was given the wrong number of bottom or top blobs.
@@ -35,3 +37,4 @@ func checkBlobCount<E>(_ blobs: [Blob<E>], _ allowed: ClosedRange<Int>, layer: S
         throw LayerError.blobCount(layer: layer, role: role, expected: expected, actual: blobs.count)
     }
 }
+extension LayerError: UserInputError {}

@@ -1,3 +1,5 @@
+import Softmax
+
 /// Bad input found while reading or checking a data set, a model file or training options.
 ///
 /// The description is one line that names the file, and where it helps the line, column or
@@ -10,3 +12,5 @@ public struct DataError: Error, CustomStringConvertible, Equatable, Sendable {
     /// An error with `description`.
     public init(_ description: String) { self.description = description }
 }
+
+extension DataError: UserInputError {}

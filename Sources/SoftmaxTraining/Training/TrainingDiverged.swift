@@ -1,3 +1,5 @@
+import Softmax
+
 /// Training stopped because the loss or the parameters stopped being finite numbers — almost
 /// always a learning rate too large for the data.
 ///
@@ -23,3 +25,5 @@ public struct TrainingDiverged: Error, Equatable, Sendable, CustomStringConverti
         "training diverged at epoch \(epoch) (loss \(loss)): lower the learning rate (\(learningRate))"
     }
 }
+
+extension TrainingDiverged: UserInputError {}
