@@ -71,15 +71,6 @@ public enum ResourceLimits {
         return total
     }
 
-    /// The size of the file at `path` from the file system, or `nil` when it has none (pipes).
-    public static func fileSize(_ path: String) -> Int? {
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-            let type = attributes[.type] as? FileAttributeType, type == .typeRegular,
-            let size = attributes[.size] as? NSNumber
-        else { return nil }
-        return size.intValue
-    }
-
     /// Bytes as people read them: `512 B`, `3.2 MB`, `40.0 GB`.
     static func text(_ bytes: Int) -> String {
         if bytes < 1000 { return "\(bytes) B" }

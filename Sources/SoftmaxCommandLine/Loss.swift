@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import Softmax
 
 /// `softmax loss SCORES TARGETS [options]`.
@@ -63,11 +62,7 @@ struct Loss: ParsableCommand {
 
     func run() throws {
         let (text, report) = try execute()
-        if report.toStandardError {
-            FileHandle.standardError.write(Data(text.utf8))
-        } else {
-            print(text, terminator: "")
-        }
+        report.write(text)
     }
 
     /// Runs the loss, writes the requested files, and returns the text to print and where it

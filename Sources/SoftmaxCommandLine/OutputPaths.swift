@@ -6,10 +6,14 @@ import Softmax
 struct Report: Sendable {
     let toStandardError: Bool
 
-    /// Writes `line` at once (so progress appears while training runs, also through a pipe).
-    func line(_ line: String) {
+    /// Writes `line` and a line break at once (so progress appears while training runs, also
+    /// through a pipe).
+    func line(_ line: String) { write(line + "\n") }
+
+    /// Writes `text` as it is, at once.
+    func write(_ text: String) {
         let handle = toStandardError ? FileHandle.standardError : FileHandle.standardOutput
-        handle.write(Data((line + "\n").utf8))
+        handle.write(Data(text.utf8))
     }
 
     /// `path` as the report names it: `standard output` for `-`.

@@ -245,7 +245,7 @@ func runSoftmax(
     // Fed from another thread: the child may write its output before it reads all its input,
     // or exit without reading it (EPIPE then, not a signal that ends the test process).
     signal(SIGPIPE, SIG_IGN)
-    nonisolated(unsafe) let inputBytes = stdin ?? []
+    let inputBytes = stdin ?? []
     let inputHandle = input.fileHandleForWriting
     DispatchQueue.global().async {
         try? inputHandle.write(contentsOf: Data(inputBytes))

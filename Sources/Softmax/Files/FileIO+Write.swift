@@ -91,6 +91,11 @@ extension FileIO {
         throw FileError(path: path, operation: .write, errno: ELOOP)
     }
 
+    /// The last component of `path` (the path itself when it has none, as `/`).
+    static func fileName(of path: String) -> String {
+        path.split(separator: "/").last.map(String.init) ?? path
+    }
+
     /// The directory part of `path`: `.` for a bare name, `/` for a file in the root.
     static func directory(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
@@ -166,9 +171,8 @@ extension FileIO {
     /// The target's name cut to at most 100 bytes of UTF-8 on a character boundary, so the
     /// hidden temporary name fits any file system's 255-byte limit.
     static func temporaryNameStem(_ target: String) -> String {
-        let name = target.split(separator: "/").last.map(String.init) ?? "output"
         var stem = ""
-        for character in name {
+        for character in fileName(of: target) {
             guard stem.utf8.count + character.utf8.count <= 100 else { break }
             stem.append(character)
         }

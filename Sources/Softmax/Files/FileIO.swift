@@ -94,11 +94,9 @@ public enum FileIO {
             return "file \(info.st_dev):\(info.st_ino)"
         }
         guard let target = try? danglingLinkTarget(path) else { return nil }
-        let directory = directory(of: target)
-        let name = target.split(separator: "/").last.map(String.init) ?? target
-        guard let resolved = realpath(directory, nil) else { return "path \(target)" }
+        guard let resolved = realpath(directory(of: target), nil) else { return "path \(target)" }
         defer { free(resolved) }
-        return "path \(String(cString: resolved))/\(name)"
+        return "path \(String(cString: resolved))/\(fileName(of: target))"
     }
 
     /// Retries `call` while it fails with `EINTR`.
