@@ -40,14 +40,14 @@ extension UnsafeMutableBufferPointer {
 
     /// The base address of a buffer that may be empty: a dangling but never dereferenced
     /// pointer stands in for `nil` so that kernels over zero elements need no special case.
-    var address: UnsafeMutablePointer<Element> {
+    package var address: UnsafeMutablePointer<Element> {
         baseAddress ?? UnsafeMutablePointer(bitPattern: MemoryLayout<Element>.alignment)!
     }
 }
 
 extension UnsafeBufferPointer {
     /// See `UnsafeMutableBufferPointer.address`.
-    var address: UnsafePointer<Element> {
+    package var address: UnsafePointer<Element> {
         baseAddress ?? UnsafePointer(bitPattern: MemoryLayout<Element>.alignment)!
     }
 }

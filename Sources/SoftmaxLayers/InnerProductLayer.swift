@@ -62,19 +62,16 @@ public final class InnerProductLayer {
         try checkBlobCount(top, 1...1, layer: "InnerProduct", role: "top")
         let samples = try sampleCount(bottom[0])
         try top[0].reshape([samples, outputs])
+        // Y = X · Wᵀ + b: the bias fills Y, which the product then adds to (β = 1).
         let (inputs, outputs) = (inputs, outputs)
-        bottom[0].data.withUnsafeBufferPointer { x in
-            weights.data.withUnsafeBufferPointer { w in
-                bias.data.withUnsafeBufferPointer { b in
-                    top[0].data.withUnsafeMutableBufferPointer { y in
-                        for n in 0..<samples {
-                            let row = x.baseAddress! + n * inputs
-                            for o in 0..<outputs {
-                                y[n * outputs + o] =
-                                    DenseMath.dot(row, w.baseAddress! + o * inputs, count: inputs) + b[o]
-                            }
-                        }
-                    }
+        top[0].data.withUnsafeMutableBufferPointer { y in
+            for n in 0..<samples { (y.address + n * outputs).update(from: bias.data, count: outputs) }
+            bottom[0].data.withUnsafeBufferPointer { x in
+                weights.data.withUnsafeBufferPointer { w in
+                    GEMM.multiply(
+                        m: samples, n: outputs, k: inputs, MatrixOperand(x.address, rowStride: inputs),
+                        MatrixOperand(w.address, rowStride: inputs, transpose: .transposed), beta: 1,
+                        into: y.address)
                 }
             }
         }
@@ -98,15 +95,14 @@ public final class InnerProductLayer {
         }
         let (inputs, outputs) = (inputs, outputs)
         top[0].diff.withUnsafeBufferPointer { dy in
+            let dY = MatrixOperand(dy.address, rowStride: outputs)
+            // dW += dYᵀ · X (β = 1: Caffe's layers add to the parameters' diffs).
             bottom[0].data.withUnsafeBufferPointer { x in
                 weights.diff.withUnsafeMutableBufferPointer { dw in
-                    for n in 0..<samples {
-                        for o in 0..<outputs {
-                            DenseMath.addScaled(
-                                dy[n * outputs + o], x.baseAddress! + n * inputs,
-                                to: dw.baseAddress! + o * inputs, count: inputs)
-                        }
-                    }
+                    GEMM.multiply(
+                        m: outputs, n: inputs, k: samples,
+                        MatrixOperand(dy.address, rowStride: outputs, transpose: .transposed),
+                        MatrixOperand(x.address, rowStride: inputs), beta: 1, into: dw.address)
                 }
             }
             bias.diff.withUnsafeMutableBufferPointer { db in
@@ -115,16 +111,12 @@ public final class InnerProductLayer {
                 }
             }
             guard propagateDown else { return }
+            // dX = dY · W.
             weights.data.withUnsafeBufferPointer { w in
                 bottom[0].diff.withUnsafeMutableBufferPointer { dx in
-                    for n in 0..<samples {
-                        let row = dx.baseAddress! + n * inputs
-                        row.update(repeating: 0, count: inputs)
-                        for o in 0..<outputs {
-                            DenseMath.addScaled(
-                                dy[n * outputs + o], w.baseAddress! + o * inputs, to: row, count: inputs)
-                        }
-                    }
+                    GEMM.multiply(
+                        m: samples, n: inputs, k: outputs, dY, MatrixOperand(w.address, rowStride: inputs),
+                        into: dx.address)
                 }
             }
         }

@@ -1,0 +1,100 @@
+import Testing
+
+@testable import Softmax
+
+/// The GEMM seam's built-in kernel against a float64 triple loop, for every transpose pair,
+/// α/β values, sub-matrix strides and sizes around the 16-element vector step.
+@Suite("GEMM")
+struct GEMMTests {
+    /// `α · op(A) · op(B) + β · C` in float64, `β = 0` ignoring `C`.
+    static func reference(
+        m: Int, n: Int, k: Int, alpha: Double, a: [Double], aStride: Int, aT: Bool, b: [Double], bStride: Int,
+        bT: Bool, beta: Double, c: [Double], cStride: Int
+    ) -> [Double] {
+        var result = c
+        for i in 0..<m {
+            for j in 0..<n {
+                var sum = 0.0
+                for p in 0..<k {
+                    let x = aT ? a[p * aStride + i] : a[i * aStride + p]
+                    let y = bT ? b[j * bStride + p] : b[p * bStride + j]
+                    sum += x * y
+                }
+                result[i * cStride + j] = alpha * sum + (beta == 0 ? 0 : beta * c[i * cStride + j])
+            }
+        }
+        return result
+    }
+
+    /// Runs one product in `S` and compares it with the reference; the tolerance is a few
+    /// rounding errors of `S` per term (`k · ε · Σ|terms|`).
+    func check<S: GEMMScalar>(
+        _: S.Type, m: Int, n: Int, k: Int, aT: Bool, bT: Bool, alpha: Double, beta: Double,
+        generator: inout SplitMix64
+    ) {
+        // Strided operands: each stored row has 3 spare elements after it.
+        let (aRows, aCols) = aT ? (k, m) : (m, k)
+        let (bRows, bCols) = bT ? (n, k) : (k, n)
+        let (aStride, bStride, cStride) = (aCols + 3, bCols + 3, n + 3)
+        func values(_ count: Int) -> [Double] {
+            (0..<count).map { _ in Double(S(2 * generator.uniform() - 1)) }
+        }
+        let a = values(aRows * aStride)
+        let b = values(bRows * bStride)
+        // NaN in C must not leak through β = 0.
+        let c = beta == 0 ? [Double](repeating: .nan, count: m * cStride) : values(m * cStride)
+        let want = Self.reference(
+            m: m, n: n, k: k, alpha: alpha, a: a, aStride: aStride, aT: aT, b: b, bStride: bStride, bT: bT,
+            beta: beta, c: c, cStride: cStride)
+        let (aS, bS) = (a.map { S($0) }, b.map { S($0) })
+        var cS = c.map { S($0) }
+        aS.withUnsafeBufferPointer { ap in
+            bS.withUnsafeBufferPointer { bp in
+                cS.withUnsafeMutableBufferPointer { cp in
+                    GEMM.multiply(
+                        m: m, n: n, k: k, alpha: S(alpha),
+                        MatrixOperand(ap.address, rowStride: aStride, transpose: aT ? .transposed : .none),
+                        MatrixOperand(bp.address, rowStride: bStride, transpose: bT ? .transposed : .none),
+                        beta: S(beta), into: cp.address, cRowStride: cStride)
+                }
+            }
+        }
+        let epsilon = Double(S.ulpOfOne)
+        for i in 0..<m {
+            for j in 0..<n {
+                let index = i * cStride + j
+                let got = Double(cS[index])
+                let tolerance = 2 * Double(k + 2) * epsilon * (Swift.abs(alpha) * Double(k) + Swift.abs(beta) * 1)
+                #expect(
+                    Swift.abs(got - want[index]) <= tolerance,
+                    "\(S.self) m \(m) n \(n) k \(k) aT \(aT) bT \(bT) α \(alpha) β \(beta) at (\(i), \(j)): \(got) vs \(want[index])"
+                )
+            }
+            // The spare elements after each row of C are never written.
+            for j in n..<cStride {
+                let index = i * cStride + j
+                #expect(cS[index].isNaN == c[index].isNaN && (c[index].isNaN || Double(cS[index]) == c[index]))
+            }
+        }
+    }
+
+    @Test(arguments: [(false, false), (false, true), (true, false), (true, true)])
+    func matchesFloat64Reference(transposes: (Bool, Bool)) {
+        var generator = SplitMix64(seed: 15)
+        for (m, n, k) in [(1, 1, 1), (3, 5, 7), (4, 9, 16), (5, 3, 17), (2, 33, 31), (7, 6, 40), (1, 4, 0), (0, 3, 2)] {
+            for (alpha, beta) in [(1.0, 0.0), (1.0, 1.0), (-0.5, 2.0), (0.0, 0.5)] {
+                check(
+                    Float.self, m: m, n: n, k: k, aT: transposes.0, bT: transposes.1, alpha: alpha, beta: beta,
+                    generator: &generator)
+                check(
+                    Double.self, m: m, n: n, k: k, aT: transposes.0, bT: transposes.1, alpha: alpha, beta: beta,
+                    generator: &generator)
+            }
+        }
+    }
+
+    /// Without a library to load, products run on the built-in kernel, and it says so.
+    @Test func backendIsBuiltIn() {
+        #expect(GEMM.backend.name == "built-in")
+    }
+}
