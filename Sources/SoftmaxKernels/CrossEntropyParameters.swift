@@ -4,23 +4,23 @@
 /// `gradientScale · (p_c · Σ_k coef_k − coef_c)` (logits) or `−gradientScale · coef_c`
 /// (log-probability input), with `coef = (1−ε)·w_t·onehot(t) + (ε/C)·w` for class indices and
 /// `coef = w ⊙ ((1−ε)·q + ε/C)` for probability targets.
-public struct CrossEntropyParameters<Scalar: KernelScalar>: @unchecked Sendable {
+package struct CrossEntropyParameters<Scalar: KernelScalar>: @unchecked Sendable {
     /// Number of classes `C`.
-    public var classes: Int
+    package var classes: Int
     /// Per-class weights (`classes` values), or `nil` for all ones.
-    public var weights: UnsafePointer<Scalar>?
+    package var weights: UnsafePointer<Scalar>?
     /// `Σ_c w_c` (`classes` when unweighted).
-    public var weightSum: Scalar
+    package var weightSum: Scalar
     /// Label smoothing `ε` in [0, 1].
-    public var smoothing: Scalar
+    package var smoothing: Scalar
     /// True when the scores are already log-probabilities (NLL mode).
-    public var inputIsLogProbability: Bool
+    package var inputIsLogProbability: Bool
     /// Loss weight over the reduction's denominator; 0 when the gradient must be zero.
-    public var gradientScale: Scalar
+    package var gradientScale: Scalar
 
     /// Parameters of one cross-entropy call; see the properties.
     @inlinable @inline(__always)
-    public init(
+    package init(
         classes: Int, weights: UnsafePointer<Scalar>?, weightSum: Scalar, smoothing: Scalar,
         inputIsLogProbability: Bool, gradientScale: Scalar
     ) {
@@ -33,27 +33,27 @@ public struct CrossEntropyParameters<Scalar: KernelScalar>: @unchecked Sendable 
     }
 
     /// `ε / C`, the smoothing mass each class receives.
-    @inlinable @inline(__always) public var smoothingPerClass: Scalar { smoothing / Scalar(classes) }
+    @inlinable @inline(__always) package var smoothingPerClass: Scalar { smoothing / Scalar(classes) }
 
     /// The weight of class `c`.
-    @inlinable @inline(__always) public func weight(_ c: Int) -> Scalar { weights?[c] ?? 1 }
+    @inlinable @inline(__always) package func weight(_ c: Int) -> Scalar { weights?[c] ?? 1 }
 }
 
 /// Optional per-element outputs of the fused cross-entropy kernels, laid out like the scores.
-public struct CrossEntropyOutputPointers<Scalar: KernelScalar>: @unchecked Sendable {
+package struct CrossEntropyOutputPointers<Scalar: KernelScalar>: @unchecked Sendable {
     /// Gradient of the reduced loss with respect to the scores.
-    public var gradient: UnsafeMutablePointer<Scalar>?
+    package var gradient: UnsafeMutablePointer<Scalar>?
     /// Softmax probabilities (`exp` of the input in log-probability mode).
-    public var probabilities: UnsafeMutablePointer<Scalar>?
+    package var probabilities: UnsafeMutablePointer<Scalar>?
     /// Log-probabilities (a copy of the input in log-probability mode).
-    public var logProbabilities: UnsafeMutablePointer<Scalar>?
+    package var logProbabilities: UnsafeMutablePointer<Scalar>?
     /// Whether kernels that can should write with streaming (non-temporal) stores, which skip
     /// reading each line before writing it: for outputs too large to stay in cache.
-    public var streaming: Bool
+    package var streaming: Bool
 
     /// Outputs to write; `nil` ones are skipped.
     @inlinable @inline(__always)
-    public init(
+    package init(
         gradient: UnsafeMutablePointer<Scalar>? = nil,
         probabilities: UnsafeMutablePointer<Scalar>? = nil,
         logProbabilities: UnsafeMutablePointer<Scalar>? = nil,
@@ -67,7 +67,7 @@ public struct CrossEntropyOutputPointers<Scalar: KernelScalar>: @unchecked Senda
 
     /// The same outputs moved by `offset` elements.
     @inlinable @inline(__always)
-    public func advanced(by offset: Int) -> Self {
+    package func advanced(by offset: Int) -> Self {
         Self(
             gradient: gradient.map { $0 + offset },
             probabilities: probabilities.map { $0 + offset },
@@ -75,7 +75,7 @@ public struct CrossEntropyOutputPointers<Scalar: KernelScalar>: @unchecked Senda
     }
 
     /// True when any per-element output is requested.
-    @inlinable @inline(__always) public var writesElements: Bool {
+    @inlinable @inline(__always) package var writesElements: Bool {
         gradient != nil || probabilities != nil || logProbabilities != nil
     }
 }
@@ -84,7 +84,7 @@ extension SIMD where Scalar: KernelScalar {
     /// `coefficient · logp` lane-wise, with 0 where the coefficient is 0 (so a `-infinity`
     /// log-probability of a class that carries no target mass adds nothing instead of NaN).
     @inlinable @inline(__always)
-    public func weightedTerm(_ logp: Self) -> Self {
+    package func weightedTerm(_ logp: Self) -> Self {
         selectEqual(to: Self(repeating: 0), then: Self(repeating: 0), else: self * logp)
     }
 }

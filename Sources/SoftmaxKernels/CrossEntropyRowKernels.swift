@@ -17,7 +17,7 @@ extension RowKernels {
     /// - Returns: the per-position loss (0 for an ignored position).
     /// - Complexity: O(classes), at most two reads of the row and one write per output.
     @inlinable
-    public static func crossEntropy(
+    package static func crossEntropy(
         _ x: UnsafePointer<Scalar>, target: Int, parameters k: CrossEntropyParameters<Scalar>,
         outputs: CrossEntropyOutputPointers<Scalar>
     ) -> Scalar {
@@ -123,7 +123,7 @@ extension RowKernels {
     /// - Returns: the per-position loss `−Σ_c w_c·q'_c·logp_c` with `q' = (1−ε)q + ε/C`.
     /// - Complexity: O(classes): the scores are read twice, the target twice.
     @inlinable
-    public static func crossEntropy(
+    package static func crossEntropy(
         _ x: UnsafePointer<Scalar>, probabilities q: UnsafePointer<Scalar>,
         parameters k: CrossEntropyParameters<Scalar>, outputs: CrossEntropyOutputPointers<Scalar>
     ) -> Scalar {

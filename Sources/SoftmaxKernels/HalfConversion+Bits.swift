@@ -8,7 +8,7 @@
     /// to nearest even with subnormals, overflow to infinity, and NaN handled as `vcvtph2ps` /
     /// `vcvtps2ph` do (payload kept, quiet bit set), so every instruction set converts to the
     /// same bits (a Float16 result is its set's float32 result, narrowed).
-    public enum HalfBitConversion {
+    package enum HalfBitConversion {
         /// Eight lanes at a time: two SSE2 registers, independent work for the core.
         @usableFromInline typealias Lanes = SIMD8<Int32>
 
@@ -16,7 +16,7 @@
         ///
         /// - Complexity: O(count).
         @inlinable
-        public static func widen(
+        package static func widen(
             _ source: UnsafePointer<Float16>, _ destination: UnsafeMutablePointer<Float>, count: Int
         ) {
             let bits = UnsafeRawPointer(source).assumingMemoryBound(to: UInt16.self)
@@ -38,7 +38,7 @@
         ///
         /// - Complexity: O(count).
         @inlinable
-        public static func narrow(
+        package static func narrow(
             _ source: UnsafePointer<Float>, _ destination: UnsafeMutablePointer<Float16>, count: Int
         ) {
             let bits = UnsafeMutableRawPointer(destination).assumingMemoryBound(to: UInt16.self)

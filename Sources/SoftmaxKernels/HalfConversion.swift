@@ -3,10 +3,10 @@
     /// kernels: with F16C (x86-64-v3 and up) the loops compile to `vcvtph2ps`/`vcvtps2ph`, 8
     /// or 16 values per instruction.  At the x86-64 baseline each value would be a runtime
     /// call, so the portable set uses `HalfBitConversion` instead.
-    public enum HalfConversion<Scalar: KernelScalar> {
+    package enum HalfConversion<Scalar: KernelScalar> {
         /// `destination[i] = Scalar(source[i])` for `i < count`.
         @inlinable @inline(__always)
-        public static func widen(
+        package static func widen(
             _ source: UnsafePointer<Float16>, _ destination: UnsafeMutablePointer<Scalar>, count: Int
         ) {
             for i in 0..<count { destination[i] = Scalar(source[i]) }
@@ -14,7 +14,7 @@
 
         /// `destination[i] = Float16(source[i])` (rounded to nearest even) for `i < count`.
         @inlinable @inline(__always)
-        public static func narrow(
+        package static func narrow(
             _ source: UnsafePointer<Scalar>, _ destination: UnsafeMutablePointer<Float16>, count: Int
         ) {
             for i in 0..<count { destination[i] = Float16(source[i]) }

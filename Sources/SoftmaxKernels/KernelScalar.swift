@@ -9,9 +9,11 @@
 /// A floating-point type the kernels compute in: `Float` or `Double`.
 ///
 /// The requirements are the constants and the polynomial of the vector exponential
-/// (`vectorExp`), plus the two scalar functions the per-position finalisers need.  They are
-/// public only so that `@inlinable` kernels can be specialised in other modules; they are not
-/// meant to be called directly.
+/// (`vectorExp`), plus the two scalar functions the per-position finalisers need.  Everything
+/// else in this module is `package`; this protocol stays `public` because Swift 6.3 refuses
+/// `@inlinable` code that refers to a `package` protocol's requirements, and the kernels are
+/// `@inlinable` so that each instruction-set module specialises them.  Not meant to be used
+/// outside the package.
 public protocol KernelScalar: BinaryFloatingPoint, SIMDScalar, Sendable, Codable {
     /// `log2(e)`.
     static var log2e: Self { get }

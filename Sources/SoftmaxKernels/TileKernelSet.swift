@@ -4,35 +4,35 @@
 /// Each instruction-set module fills it with closures that call `TileKernels<V>` for its
 /// vector width; the closures are formed in that module, so the kernels are compiled there with
 /// its CPU flags.
-public struct TileKernelSet<Scalar: KernelScalar>: Sendable {
+package struct TileKernelSet<Scalar: KernelScalar>: Sendable {
     /// The name of the instruction set (`portable`, `avx2`, `avx512`).
-    public var name: String
+    package var name: String
     /// `TileKernels.forward`.
-    public var forward:
+    package var forward:
         @Sendable (
             _ logarithmic: Bool, _ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, _ layout: Layout,
             _ positions: Range<Int>, _ streaming: Bool
         ) -> Void
     /// `TileKernels.logSumExp`.
-    public var logSumExp:
+    package var logSumExp:
         @Sendable (
             _ x: UnsafePointer<Scalar>, _ out: UnsafeMutablePointer<Scalar>, _ layout: Layout, _ positions: Range<Int>
         ) -> Void
     /// `TileKernels.backward`.
-    public var backward:
+    package var backward:
         @Sendable (
             _ logarithmic: Bool, _ y: UnsafePointer<Scalar>, _ dy: UnsafePointer<Scalar>,
             _ dx: UnsafeMutablePointer<Scalar>, _ layout: Layout, _ positions: Range<Int>
         ) -> Void
     /// `TileKernels.crossEntropy` with class indices.
-    public var crossEntropyIndices:
+    package var crossEntropyIndices:
         @Sendable (
             _ x: UnsafePointer<Scalar>, _ targets: UnsafePointer<Int32>, _ layout: Layout, _ positions: Range<Int>,
             _ parameters: CrossEntropyParameters<Scalar>, _ outputs: CrossEntropyOutputPointers<Scalar>,
             _ losses: UnsafeMutablePointer<Scalar>
         ) -> Void
     /// `TileKernels.crossEntropy` with probability targets.
-    public var crossEntropyProbabilities:
+    package var crossEntropyProbabilities:
         @Sendable (
             _ x: UnsafePointer<Scalar>, _ q: UnsafePointer<Scalar>, _ layout: Layout, _ positions: Range<Int>,
             _ parameters: CrossEntropyParameters<Scalar>, _ outputs: CrossEntropyOutputPointers<Scalar>,
@@ -41,11 +41,11 @@ public struct TileKernelSet<Scalar: KernelScalar>: Sendable {
 
     #if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
         /// `HalfConversion.widen`: `Float16` values into the compute type.
-        public var widenHalf:
+        package var widenHalf:
             @Sendable (_ source: UnsafePointer<Float16>, _ destination: UnsafeMutablePointer<Scalar>, _ count: Int) ->
                 Void
         /// `HalfConversion.narrow`: compute-type values into `Float16`.
-        public var narrowHalf:
+        package var narrowHalf:
             @Sendable (_ source: UnsafePointer<Scalar>, _ destination: UnsafeMutablePointer<Float16>, _ count: Int) ->
                 Void
     #endif
@@ -53,7 +53,7 @@ public struct TileKernelSet<Scalar: KernelScalar>: Sendable {
     /// The kernels of `TileKernels<V>`.  Call it from the module whose CPU flags should compile
     /// them: the body is inlined there and the closures specialise `TileKernels<V>` in place.
     @inlinable @inline(__always)
-    public init<V: SIMD & Sendable>(name: String, vector _: V.Type) where V.Scalar == Scalar {
+    package init<V: SIMD & Sendable>(name: String, vector _: V.Type) where V.Scalar == Scalar {
         self.name = name
         forward = { TileKernels<V>.forward(logarithmic: $0, $1, $2, layout: $3, positions: $4, streaming: $5) }
         logSumExp = { TileKernels<V>.logSumExp($0, $1, layout: $2, positions: $3) }
