@@ -44,6 +44,3 @@ extension UInt32: ClassLabel {}
 extension UInt64: ClassLabel {}
 extension Float: ClassLabel {}
 extension Double: ClassLabel {}
-#if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
-    extension Float16: ClassLabel {}
-#endif

@@ -1,103 +1,99 @@
-#if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
-    import SoftmaxKernels
+import SoftmaxKernels
 
-    /// `Float16` arrays computed tile by tile in `Float`: each tile's elements are widened into
-    /// a slab of the thread's own, the `Float` kernels run on the slab, and the results are
-    /// narrowed into the caller's buffer.
+/// `Float16` arrays, as bit patterns (`UInt16`), computed tile by tile in `Float`: each tile's elements are widened into
+/// a slab of the thread's own, the `Float` kernels run on the slab, and the results are
+/// narrowed into the caller's buffer.
+///
+/// Staging whole arrays, as every `Float16` call did before, wrote and read every
+/// element's `Float` copy through memory — 20 bytes of traffic per element of a softmax
+/// against float32's 8 — and needed a block as large as the arrays.  A tile's slab (at most a few hundred KB; larger only
+/// for rows longer than a tile) stays in L2 from the widening to the narrowing, so the
+/// traffic is the `Float16` bytes alone.  Every op's positions are independent once the
+/// cross-entropy's labels are checked and its gradient scale known, so every op stages
+/// this way.
+///
+/// The kernels see a tile as an array of its own: rows of it, or for `inner > 1` its
+/// classes by its positions (one outer index: tiles never cross one).  Results are those of
+/// the `Float` kernels on the widened values, narrowed — of the kernels that keep their
+/// output in cache: a strided `Float` array over the streaming threshold takes the
+/// two-pass kernels, which agree with these to rounding, not in every bit.
+struct HalfTileStaging {
+    /// The whole array's layout.
+    let layout: Layout
+    /// The active instruction set's `Float` kernels, read on the calling thread.
+    let kernels = Float.kernels
+
+    /// Bytes of slabs one piece of a tile may take, so that they stay in L2 beside the
+    /// kernels' own scratch.  A strided tile holds up to 512 KB of `Float` scores: with a
+    /// gradient slab beside it that no longer fits, so strided tiles are cut into pieces.
+    static let slabBytes = 256 * 1024
+
+    /// Runs `body(tile, slab, elements, slabLayout, positions)` for every tile of `layout`
+    /// (numbered as `TilePlan` numbers them), across threads as the `Float` ops do, in
+    /// pieces of neighbouring positions: a tile's rows, or for `inner > 1` as many of its
+    /// positions (a multiple of 16) as keep `slabs` slabs within `slabBytes`.  `slab` holds
+    /// `slabs` consecutive slabs of `elements` `Float`s each for the piece (`elements` is
+    /// the piece's element count; `slabLayout` its layout).  `afterTile(tile, positions)`
+    /// runs after the last piece of each tile, on the same thread.
     ///
-    /// Staging whole arrays, as every `Float16` call did before, wrote and read every
-    /// element's `Float` copy through memory — 20 bytes of traffic per element of a softmax
-    /// against float32's 8 — and needed a block as large as the arrays.  A tile's slab (at most a few hundred KB; larger only
-    /// for rows longer than a tile) stays in L2 from the widening to the narrowing, so the
-    /// traffic is the `Float16` bytes alone.  Every op's positions are independent once the
-    /// cross-entropy's labels are checked and its gradient scale known, so every op stages
-    /// this way.
-    ///
-    /// The kernels see a tile as an array of its own: rows of it, or for `inner > 1` its
-    /// classes by its positions (one outer index: tiles never cross one).  Results are those of
-    /// the `Float` kernels on the widened values, narrowed — of the kernels that keep their
-    /// output in cache: a strided `Float` array over the streaming threshold takes the
-    /// two-pass kernels, which agree with these to rounding, not in every bit.
-    struct HalfTileStaging {
-        /// The whole array's layout.
-        let layout: Layout
-        /// The active instruction set's `Float` kernels, read on the calling thread.
-        let kernels = Float.kernels
-
-        /// Bytes of slabs one piece of a tile may take, so that they stay in L2 (1 MiB on the
-        /// machine measured) beside the kernels' own scratch.  A strided tile holds up to 512
-        /// KB of `Float` scores; with a gradient slab beside it the strided cross-entropy ran
-        /// no faster than staging whole arrays (8×21×256×256: 8.1–13 against 8.2–11 ms).
-        static let slabBytes = 256 * 1024
-
-        /// Runs `body(tile, slab, elements, slabLayout, positions)` for every tile of `layout`
-        /// (numbered as `TilePlan` numbers them), across threads as the `Float` ops do, in
-        /// pieces of neighbouring positions: a tile's rows, or for `inner > 1` as many of its
-        /// positions (a multiple of 16) as keep `slabs` slabs within `slabBytes`.  `slab` holds
-        /// `slabs` consecutive slabs of `elements` `Float`s each for the piece (`elements` is
-        /// the piece's element count; `slabLayout` its layout).  `afterTile(tile, positions)`
-        /// runs after the last piece of each tile, on the same thread.
-        ///
-        /// Every kernel computes each position alone (no bit depends on how positions are
-        /// grouped), so the pieces give the bits of the whole array.
-        func forEachTile(
-            slabs: Int,
-            _ body: (
-                _ tile: Int, _ slab: UnsafeMutablePointer<Float>, _ elements: Int, _ slabLayout: Layout,
-                _ positions: Range<Int>
-            ) -> Void,
-            afterTile: (_ tile: Int, _ positions: Range<Int>) -> Void = { _, _ in }
-        ) {
-            let layout = self.layout
-            let classBytes = Swift.max(1, slabs * layout.classes * MemoryLayout<Float>.stride)
-            let piece = layout.inner == 1 ? Int.max : Swift.max(16, Self.slabBytes / classBytes / 16 * 16)
-            TilePlan(layout).forEachTile { tile, positions in
-                let most = Swift.min(piece, positions.count)
-                // From the pool: a slab allocated and freed per tile went back to the system
-                // each time (malloc trims its heap above 128 KB) and faulted in again, which
-                // made short rows (65536×10) 20% slower than staging the whole array.
-                StagingPool.withBuffer(of: Float.self, count: slabs * most * layout.classes) { slab in
-                    var start = positions.lowerBound
-                    while start < positions.upperBound {
-                        let part = start..<Swift.min(start + most, positions.upperBound)
-                        let slabLayout =
-                            layout.inner == 1
-                            ? Layout(outer: part.count, classes: layout.classes, inner: 1)
-                            : Layout(outer: 1, classes: layout.classes, inner: part.count)
-                        body(tile, slab.address, part.count * layout.classes, slabLayout, part)
-                        start = part.upperBound
-                    }
+    /// Every kernel computes each position alone (no bit depends on how positions are
+    /// grouped), so the pieces give the bits of the whole array.
+    func forEachTile(
+        slabs: Int,
+        _ body: (
+            _ tile: Int, _ slab: UnsafeMutablePointer<Float>, _ elements: Int, _ slabLayout: Layout,
+            _ positions: Range<Int>
+        ) -> Void,
+        afterTile: (_ tile: Int, _ positions: Range<Int>) -> Void = { _, _ in }
+    ) {
+        let layout = self.layout
+        let classBytes = Swift.max(1, slabs * layout.classes * MemoryLayout<Float>.stride)
+        let piece = layout.inner == 1 ? Int.max : Swift.max(16, Self.slabBytes / classBytes / 16 * 16)
+        TilePlan(layout).forEachTile { tile, positions in
+            let most = Swift.min(piece, positions.count)
+            // From the pool: a slab allocated and freed per tile would go back to the system
+            // each time (malloc trims its heap above 128 KB) and fault in again.
+            StagingPool.withBuffer(of: Float.self, count: slabs * most * layout.classes) { slab in
+                var start = positions.lowerBound
+                while start < positions.upperBound {
+                    let part = start..<Swift.min(start + most, positions.upperBound)
+                    let slabLayout =
+                        layout.inner == 1
+                        ? Layout(outer: part.count, classes: layout.classes, inner: 1)
+                        : Layout(outer: 1, classes: layout.classes, inner: part.count)
+                    body(tile, slab.address, part.count * layout.classes, slabLayout, part)
+                    start = part.upperBound
                 }
-                afterTile(tile, positions)
             }
-        }
-
-        /// Widens a tile's elements of `source` into `slab` (in the slab's layout).
-        func widen(_ source: UnsafePointer<Float16>, into slab: UnsafeMutablePointer<Float>, _ positions: Range<Int>) {
-            forEachRun(positions) { offset, slabOffset, count in
-                kernels.widenHalf(source + offset, slab + slabOffset, count)
-            }
-        }
-
-        /// Narrows `slab` into a tile's elements of `destination`.
-        func narrow(
-            _ slab: UnsafePointer<Float>, into destination: UnsafeMutablePointer<Float16>, _ positions: Range<Int>
-        ) {
-            forEachRun(positions) { offset, slabOffset, count in
-                kernels.narrowHalf(slab + slabOffset, destination + offset, count)
-            }
-        }
-
-        /// Calls `body(offset, slabOffset, count)` for each contiguous run of a tile's
-        /// elements: one for rows, one per class otherwise.
-        private func forEachRun(_ positions: Range<Int>, _ body: (Int, Int, Int) -> Void) {
-            if positions.isEmpty { return }
-            if layout.inner == 1 {
-                body(positions.lowerBound * layout.classes, 0, positions.count * layout.classes)
-                return
-            }
-            let base = layout.offset(ofPosition: positions.lowerBound)
-            for c in 0..<layout.classes { body(base + c * layout.inner, c * positions.count, positions.count) }
+            afterTile(tile, positions)
         }
     }
-#endif
+
+    /// Widens a tile's elements of `source` into `slab` (in the slab's layout).
+    func widen(_ source: UnsafePointer<UInt16>, into slab: UnsafeMutablePointer<Float>, _ positions: Range<Int>) {
+        forEachRun(positions) { offset, slabOffset, count in
+            kernels.widenHalf(source + offset, slab + slabOffset, count)
+        }
+    }
+
+    /// Narrows `slab` into a tile's elements of `destination`.
+    func narrow(
+        _ slab: UnsafePointer<Float>, into destination: UnsafeMutablePointer<UInt16>, _ positions: Range<Int>
+    ) {
+        forEachRun(positions) { offset, slabOffset, count in
+            kernels.narrowHalf(slab + slabOffset, destination + offset, count)
+        }
+    }
+
+    /// Calls `body(offset, slabOffset, count)` for each contiguous run of a tile's
+    /// elements: one for rows, one per class otherwise.
+    private func forEachRun(_ positions: Range<Int>, _ body: (Int, Int, Int) -> Void) {
+        if positions.isEmpty { return }
+        if layout.inner == 1 {
+            body(positions.lowerBound * layout.classes, 0, positions.count * layout.classes)
+            return
+        }
+        let base = layout.offset(ofPosition: positions.lowerBound)
+        for c in 0..<layout.classes { body(base + c * layout.inner, c * positions.count, positions.count) }
+    }
+}

@@ -42,3 +42,21 @@ extension Layout {
         return shape.contains(0) ? 0 : count
     }
 }
+
+/// Throws unless `count` is what the shape needs.
+func checkCount(_ count: Int, _ expected: Int, _ argument: String) throws {
+    guard count == expected else {
+        throw SoftmaxError.countMismatch(argument: argument, expected: expected, actual: count)
+    }
+}
+
+/// The C-order multi-index of flat index `flat` in `shape`.
+func multiIndex(_ flat: Int, in shape: [Int]) -> [Int] {
+    var index = [Int](repeating: 0, count: shape.count)
+    var rest = flat
+    for d in shape.indices.reversed() where shape[d] > 0 {
+        index[d] = rest % shape[d]
+        rest /= shape[d]
+    }
+    return index
+}

@@ -60,12 +60,10 @@ public func logSumExp<T: SoftmaxScalar>(
         return
     }
     let task = LogSumExpTask(layout: layout)
-    #if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
-        if T.format == .float16 {
-            return task.runHalf(input.rebound(to: Float16.self).address, output.rebound(to: Float16.self).address)
-        }
-    #endif
-    try perform(inputs: [input], outputs: [output], float: task.run, double: task.run)
+    dispatch(
+        T.self, float: { task.run(input.rebound(to: Float.self).address, output.rebound(to: Float.self).address) },
+        double: { task.run(input.rebound(to: Double.self).address, output.rebound(to: Double.self).address) },
+        staged: { $0.runLogSumExp(task, input: input, output: output) })
 }
 
 /// Writes the softmax backward pass: `dx = y ⊙ (dy − Σ_c dy_c·y_c)` (Caffe's formula), where
@@ -111,12 +109,10 @@ private func forward<T: SoftmaxScalar>(
     // An empty array has nothing to write, however many positions its other dimensions count.
     if layout.count == 0 { return }
     let task = ForwardTask(logarithmic: logarithmic, layout: layout)
-    #if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
-        if T.format == .float16 {
-            return task.runHalf(input.rebound(to: Float16.self).address, output.rebound(to: Float16.self).address)
-        }
-    #endif
-    try perform(inputs: [input], outputs: [output], float: task.run, double: task.run)
+    dispatch(
+        T.self, float: { task.run(input.rebound(to: Float.self).address, output.rebound(to: Float.self).address) },
+        double: { task.run(input.rebound(to: Double.self).address, output.rebound(to: Double.self).address) },
+        staged: { $0.runForward(task, input: input, output: output) })
 }
 
 private func backward<T: SoftmaxScalar>(
@@ -129,22 +125,27 @@ private func backward<T: SoftmaxScalar>(
     try checkCount(dx.count, layout.count, "input gradient")
     if layout.count == 0 { return }
     let task = BackwardTask(logarithmic: logarithmic, layout: layout)
-    #if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
-        if T.format == .float16 {
-            return task.runHalf(
-                y.rebound(to: Float16.self).address, dy.rebound(to: Float16.self).address,
-                dx.rebound(to: Float16.self).address)
-        }
-    #endif
-    try perform(inputs: [y, dy], outputs: [dx], float: task.run, double: task.run)
+    dispatch(
+        T.self,
+        float: {
+            task.run(
+                y: y.rebound(to: Float.self).address, dy: dy.rebound(to: Float.self).address,
+                dx: dx.rebound(to: Float.self).address)
+        },
+        double: {
+            task.run(
+                y: y.rebound(to: Double.self).address, dy: dy.rebound(to: Double.self).address,
+                dx: dx.rebound(to: Double.self).address)
+        },
+        staged: { $0.runBackward(task, y: y, dy: dy, dx: dx) })
 }
 
-private struct ForwardTask {
+/// Softmax or log-softmax of every position, threaded over tiles.
+struct ForwardTask {
     let logarithmic: Bool
     let layout: Layout
 
-    func run<S: ComputeScalar>(inputs: [UnsafeBufferPointer<S>], outputs: [UnsafeMutableBufferPointer<S>?]) {
-        let (x, y) = (inputs[0].address, outputs[0]!.address)
+    func run<S: KernelTableScalar>(_ x: UnsafePointer<S>, _ y: UnsafeMutablePointer<S>) {
         let kernels = S.kernels
         let streaming = SoftmaxMemory.streams(byteCount: layout.count * MemoryLayout<S>.stride)
         TilePlan(layout).forEachTile { _, positions in kernels.forward(logarithmic, x, y, layout, positions, streaming)
@@ -152,69 +153,67 @@ private struct ForwardTask {
     }
 }
 
-private struct LogSumExpTask {
+/// `logsumexp` of every position, one output per position.
+struct LogSumExpTask {
     let layout: Layout
 
-    func run<S: ComputeScalar>(inputs: [UnsafeBufferPointer<S>], outputs: [UnsafeMutableBufferPointer<S>?]) {
-        let (x, out) = (inputs[0].address, outputs[0]!.address)
+    func run<S: KernelTableScalar>(_ x: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>) {
         let kernels = S.kernels
         TilePlan(layout).forEachTile { _, positions in kernels.logSumExp(x, out, layout, positions) }
     }
 }
 
-private struct BackwardTask {
+/// The softmax or log-softmax backward pass of every position.
+struct BackwardTask {
     let logarithmic: Bool
     let layout: Layout
 
-    func run<S: ComputeScalar>(inputs: [UnsafeBufferPointer<S>], outputs: [UnsafeMutableBufferPointer<S>?]) {
-        let (y, dy, dx) = (inputs[0].address, inputs[1].address, outputs[0]!.address)
+    func run<S: KernelTableScalar>(y: UnsafePointer<S>, dy: UnsafePointer<S>, dx: UnsafeMutablePointer<S>) {
         let kernels = S.kernels
         TilePlan(layout).forEachTile { _, positions in kernels.backward(logarithmic, y, dy, dx, layout, positions) }
     }
 }
 
-#if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
-    // Float16: each tile widened into its own slab, computed there in place, narrowed back
-    // (`HalfTileStaging`).  A tile reads all of its input before it writes its output, and
-    // tiles are disjoint, so the output may still be the input.
+// Float16, as bit patterns: each tile widened into its own slab, computed there in place,
+// narrowed back (`HalfTileStaging`).  A tile reads all of its input before it writes its
+// output, and tiles are disjoint, so the output may still be the input.
 
-    extension ForwardTask {
-        func runHalf(_ x: UnsafePointer<Float16>, _ y: UnsafeMutablePointer<Float16>) {
-            let staging = HalfTileStaging(layout: layout)
-            let (forward, logarithmic) = (staging.kernels.forward, logarithmic)
-            staging.forEachTile(slabs: 1) { _, slab, _, slabLayout, positions in
-                staging.widen(x, into: slab, positions)
-                forward(logarithmic, slab, slab, slabLayout, 0..<positions.count, false)
-                staging.narrow(slab, into: y, positions)
-            }
+extension ForwardTask {
+    func runStaged(_ x: UnsafePointer<UInt16>, _ y: UnsafeMutablePointer<UInt16>) {
+        let staging = HalfTileStaging(layout: layout)
+        let (forward, logarithmic) = (staging.kernels.forward, logarithmic)
+        staging.forEachTile(slabs: 1) { _, slab, _, slabLayout, positions in
+            staging.widen(x, into: slab, positions)
+            forward(logarithmic, slab, slab, slabLayout, 0..<positions.count, false)
+            staging.narrow(slab, into: y, positions)
         }
     }
+}
 
-    extension LogSumExpTask {
-        func runHalf(_ x: UnsafePointer<Float16>, _ out: UnsafeMutablePointer<Float16>) {
-            let staging = HalfTileStaging(layout: layout)
-            let (logSumExp, narrowHalf) = (staging.kernels.logSumExp, staging.kernels.narrowHalf)
-            staging.forEachTile(slabs: 1) { _, slab, _, slabLayout, positions in
-                let results = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(1, positions.count))
-                defer { results.deallocate() }
-                staging.widen(x, into: slab, positions)
-                logSumExp(slab, results, slabLayout, 0..<positions.count)
-                narrowHalf(results, out + positions.lowerBound, positions.count)
-            }
+extension LogSumExpTask {
+    func runStaged(_ x: UnsafePointer<UInt16>, _ out: UnsafeMutablePointer<UInt16>) {
+        let staging = HalfTileStaging(layout: layout)
+        let (logSumExp, narrowHalf) = (staging.kernels.logSumExp, staging.kernels.narrowHalf)
+        staging.forEachTile(slabs: 1) { _, slab, _, slabLayout, positions in
+            let results = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(1, positions.count))
+            defer { results.deallocate() }
+            staging.widen(x, into: slab, positions)
+            logSumExp(slab, results, slabLayout, 0..<positions.count)
+            narrowHalf(results, out + positions.lowerBound, positions.count)
         }
     }
+}
 
-    extension BackwardTask {
-        func runHalf(_ y: UnsafePointer<Float16>, _ dy: UnsafePointer<Float16>, _ dx: UnsafeMutablePointer<Float16>) {
-            let staging = HalfTileStaging(layout: layout)
-            let (backward, logarithmic) = (staging.kernels.backward, logarithmic)
-            staging.forEachTile(slabs: 2) { _, slab, elements, slabLayout, positions in
-                let gradient = slab + elements
-                staging.widen(y, into: slab, positions)
-                staging.widen(dy, into: gradient, positions)
-                backward(logarithmic, slab, gradient, gradient, slabLayout, 0..<positions.count)
-                staging.narrow(gradient, into: dx, positions)
-            }
+extension BackwardTask {
+    func runStaged(_ y: UnsafePointer<UInt16>, _ dy: UnsafePointer<UInt16>, _ dx: UnsafeMutablePointer<UInt16>) {
+        let staging = HalfTileStaging(layout: layout)
+        let (backward, logarithmic) = (staging.kernels.backward, logarithmic)
+        staging.forEachTile(slabs: 2) { _, slab, elements, slabLayout, positions in
+            let gradient = slab + elements
+            staging.widen(y, into: slab, positions)
+            staging.widen(dy, into: gradient, positions)
+            backward(logarithmic, slab, gradient, gradient, slabLayout, 0..<positions.count)
+            staging.narrow(gradient, into: dx, positions)
         }
     }
-#endif
+}

@@ -74,7 +74,7 @@ public enum SoftmaxISA: String, CaseIterable, Comparable, Sendable {
 extension Float {
     static let portableKernels: TileKernelSet<Float> = {
         var kernels = TileKernelSet<Float>(name: "portable", vector: SIMD4<Float>.self)
-        #if arch(x86_64) && !((os(macOS) || targetEnvironment(macCatalyst)))
+        #if arch(x86_64)
             // Without F16C each `Float16` conversion is a runtime call: convert in integer
             // vector arithmetic instead (the same bits as `vcvtph2ps`/`vcvtps2ph`).
             kernels.widenHalf = { HalfBitConversion.widen($0, $1, count: $2) }

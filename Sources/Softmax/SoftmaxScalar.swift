@@ -27,10 +27,3 @@ extension Double: SoftmaxScalar {
     /// `.float64`.
     @inlinable public static var format: FloatFormat { .float64 }
 }
-
-#if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
-    extension Float16: SoftmaxScalar {
-        /// `.float16`.
-        @inlinable public static var format: FloatFormat { .float16 }
-    }
-#endif

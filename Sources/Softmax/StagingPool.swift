@@ -3,16 +3,14 @@ import Foundation
 /// Reusable scratch memory for staging `Float16` data through `Float`.
 ///
 /// A fresh multi-megabyte allocation per call is mapped anew by the system and every page
-/// faults on first touch, which cost more than the computation (softmax of 2048×3200 in
-/// float16 spent two thirds of its time in page faults).  Blocks are handed back after each
-/// call and reused by the next one of a similar size.
+/// faults on first touch, which can cost more than the computation.  Blocks are handed back
+/// after each call and reused by the next one of a similar size.
 ///
 /// The pool keeps at most `maximumBlocks` blocks and `maximumBytes` bytes (a sixteenth of
 /// physical memory, at least 256 MiB); larger or surplus blocks are freed at once, so a one-off
 /// huge call does not pin more than that.  The bound is that high because the calls that need
-/// big blocks are the ones that gain most from keeping them: with 256 MiB, every float16
-/// softmax of 2048×32000 (500 MiB staged) spent three quarters of its time faulting in and
-/// zeroing fresh pages (160–180 ms a call, against 40 ms once the block is reused).
+/// big blocks are the ones that gain most from keeping them (the figures: `docs/performance.md`,
+/// "Measurements behind the code").
 enum StagingPool {
     private struct Block: @unchecked Sendable {
         let pointer: UnsafeMutableRawPointer

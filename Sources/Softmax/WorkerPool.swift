@@ -14,9 +14,9 @@ import Synchronization
 /// A fixed set of worker threads that run the iterations of one parallel loop at a time, with
 /// the calling thread taking part.
 ///
-/// `DispatchQueue.concurrentPerform` wakes its threads for every call: measured here, two
-/// iterations of 13 µs each took 35 µs (longer than running them one after the other), which
-/// made every array below a few megabytes slower on two threads than on one.  These workers
+/// `DispatchQueue.concurrentPerform` wakes its threads for every call, which costs more than a
+/// short loop's iterations take (every array below a few megabytes ran slower on two threads
+/// than on one; `docs/performance.md`).  These workers
 /// spin for a short while after each loop (`spinNanoseconds`), so back-to-back calls (a
 /// training loop, a benchmark) find them awake; then they sleep on a condition variable.
 ///
@@ -25,7 +25,7 @@ import Synchronization
 /// each other.
 final class WorkerPool: @unchecked Sendable {
     /// One pool for the process, with a worker per core beyond the caller's.
-    static let shared = WorkerPool(workers: ProcessInfoCores.count - 1)
+    static let shared = WorkerPool(workers: OnlineProcessors.count - 1)
 
     /// How long an idle worker keeps polling for the next loop before it sleeps.
     static let spinNanoseconds: UInt64 = 200_000

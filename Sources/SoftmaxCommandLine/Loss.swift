@@ -153,24 +153,10 @@ struct Loss: ParsableCommand {
             let labels = try NDArray(shape: array.shape, scalars: array.scalars(as: L.self))
             return try crossEntropy(x, classIndices: labels, options: options, outputs: wanted)
         }
-        switch array.dataType {
-        case .int8: return try typed(Int8.self)
-        case .int16: return try typed(Int16.self)
-        case .int32: return try typed(Int32.self)
-        case .int64: return try typed(Int64.self)
-        case .uint8: return try typed(UInt8.self)
-        case .uint16: return try typed(UInt16.self)
-        case .uint32: return try typed(UInt32.self)
-        case .uint64: return try typed(UInt64.self)
-        case .float32: return try typed(Float.self)
-        case .float64: return try typed(Double.self)
-        case .float16:
-            #if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
-                return try typed(Float16.self)
-            #else
-                throw CommandLineError("float16 labels are not supported on this platform")
-            #endif
+        guard let labelType = array.dataType.classLabelType else {
+            throw CommandLineError("\(array.dataType.rawValue) labels are not supported on this platform")
         }
+        return try typed(labelType)
     }
 }
 

@@ -99,12 +99,8 @@ extension NDArray where Element: NPYElement {
 func withFloatType<R>(
     _ type: NPYDataType, _ body: (any (SoftmaxScalar & NPYElement).Type) throws -> R
 ) throws -> R {
-    switch type {
-    case .float32: return try body(Float.self)
-    case .float64: return try body(Double.self)
-    #if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
-        case .float16: return try body(Float16.self)
-    #endif
-    default: throw CommandLineError("\(type.rawValue) is not a supported float type")
+    guard let scalarType = type.scalarType else {
+        throw CommandLineError("\(type.rawValue) is not a supported float type")
     }
+    return try body(scalarType)
 }

@@ -17,6 +17,9 @@ package struct CrossEntropyParameters<Scalar: KernelScalar>: @unchecked Sendable
     package var inputIsLogProbability: Bool
     /// Loss weight over the reduction's denominator; 0 when the gradient must be zero.
     package var gradientScale: Scalar
+    /// The class count `C` of `ε / C`: `classes`, unless the rows are shards of longer ones
+    /// (then the whole row's count).
+    package var smoothingClasses: Int
 
     /// Parameters of one cross-entropy call; see the properties.
     @inlinable @inline(__always)
@@ -30,10 +33,11 @@ package struct CrossEntropyParameters<Scalar: KernelScalar>: @unchecked Sendable
         self.smoothing = smoothing
         self.inputIsLogProbability = inputIsLogProbability
         self.gradientScale = gradientScale
+        smoothingClasses = classes
     }
 
     /// `ε / C`, the smoothing mass each class receives.
-    @inlinable @inline(__always) package var smoothingPerClass: Scalar { smoothing / Scalar(classes) }
+    @inlinable @inline(__always) package var smoothingPerClass: Scalar { smoothing / Scalar(smoothingClasses) }
 
     /// The weight of class `c`.
     @inlinable @inline(__always) package func weight(_ c: Int) -> Scalar { weights?[c] ?? 1 }

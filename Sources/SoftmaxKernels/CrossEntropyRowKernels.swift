@@ -9,22 +9,34 @@
 extension RowKernels {
     /// Loss and outputs of one row with a class-index target.
     ///
+    /// The row may be one shard of a longer one (the vocabulary-parallel loss): the caller then
+    /// gives the whole row's `normalizer` (maximum and sum combined over the shards), the
+    /// target's weight when it lies in another shard, and `parameters.weightSum` over every
+    /// class.  Each shard's gradient is then its slice of the whole row's, and the shards'
+    /// losses add up to the whole row's.
+    ///
     /// - Parameters:
     ///   - x: `classes` scores.
-    ///   - target: the class, or a negative value for an ignored position.
+    ///   - target: the class; a negative value for an ignored position; `classes` or more for a
+    ///     target in another shard (no one-hot term and no target term here).
     ///   - parameters: weights, smoothing, mode and gradient scale.
     ///   - outputs: per-element outputs at this row.
+    ///   - given: the normaliser to use instead of this row's own (logits only), or `nil`.
+    ///   - targetWeight: the target's class weight when it lies in another shard and the
+    ///     parameters carry class weights (else ignored).
     /// - Returns: the per-position loss (0 for an ignored position).
     /// - Complexity: O(classes), at most two reads of the row and one write per output.
     @inlinable
     package static func crossEntropy(
         _ x: UnsafePointer<Scalar>, target: Int, parameters k: CrossEntropyParameters<Scalar>,
-        outputs: CrossEntropyOutputPointers<Scalar>
+        outputs: CrossEntropyOutputPointers<Scalar>, normalizer given: Normalizer<Scalar>? = nil,
+        targetWeight elsewhereWeight: Scalar = 1
     ) -> Scalar {
         let n = k.classes
         let ignored = target < 0
+        let local = !ignored && target < n
         let eps = k.smoothing
-        if !ignored && eps == 0 && !k.inputIsLogProbability && outputs.probabilities == nil
+        if given == nil && local && eps == 0 && !k.inputIsLogProbability && outputs.probabilities == nil
             && outputs.logProbabilities == nil && n >= 2 * V.scalarCount, let g = outputs.gradient
         {
             // Plain cross-entropy, gradient only (the training case): the gradient is
@@ -39,25 +51,27 @@ extension RowKernels {
         let epsPerClass = k.smoothingPerClass
         var norm = Normalizer<Scalar>(max: 0, sum: 1)
         let logits = !k.inputIsLogProbability
-        if logits && (!ignored || outputs.probabilities != nil || outputs.logProbabilities != nil) {
+        if let given, logits {
+            norm = given
+        } else if logits && (!ignored || outputs.probabilities != nil || outputs.logProbabilities != nil) {
             norm = normalizer(x, count: n)
         }
         let shift = logits ? norm.shift : 0
         let logSum = logits ? norm.logSum : 0
         let masked = norm.isFullyMasked
-        let targetWeight: Scalar = ignored ? 0 : k.weight(target)
+        let targetWeight: Scalar = ignored ? 0 : local ? k.weight(target) : k.weights == nil ? 1 : elsewhereWeight
         let gradK: Scalar = (ignored || !logits) ? 0 : (1 - eps) * targetWeight + epsPerClass * k.weightSum
         let scale: Scalar = ignored ? 0 : k.gradientScale
         let smoothingTerm = eps > 0 && !ignored
         var smoothingSum = V(repeating: 0)
-        let targetScore = ignored ? 0 : x[target]  // read first: the gradient may overwrite the scores
+        let targetScore = local ? x[target] : 0  // read first: the gradient may overwrite the scores
 
         if smoothingTerm && logits && !masked && outputs.probabilities == nil && outputs.logProbabilities == nil,
             let g = outputs.gradient
         {
             // Label smoothing, gradient only (the training case): the loop below without its
-            // per-vector tests, the same operations in the same order (the same bits).  With
-            // every test in the loop it ran a quarter as fast.
+            // per-vector tests, the same operations in the same order (the same bits): on this,
+            // the common training call, those tests are most of the general loop's time.
             smoothingSum = smoothedGradient(
                 x, count: n, shift: shift, logSum: logSum, inverse: norm.inverseSum, gradK: gradK, scale: scale,
                 epsPerClass: epsPerClass, weights: k.weights, gradient: g)
@@ -87,10 +101,13 @@ extension RowKernels {
             }
         }
         if ignored { return 0 }
-        outputs.gradient.map { $0[target] -= scale * (1 - eps) * targetWeight }
-        let targetLogp = masked ? -Scalar.infinity : (targetScore - shift) - logSum
-        let targetCoef = (1 - eps) * targetWeight
-        var loss: Scalar = targetCoef == 0 ? 0 : -targetCoef * targetLogp
+        var loss: Scalar = 0
+        if local {
+            outputs.gradient.map { $0[target] -= scale * (1 - eps) * targetWeight }
+            let targetLogp = masked ? -Scalar.infinity : (targetScore - shift) - logSum
+            let targetCoef = (1 - eps) * targetWeight
+            loss = targetCoef == 0 ? 0 : -targetCoef * targetLogp
+        }
         if smoothingTerm { loss -= epsPerClass * smoothingSum.horizontalSum() }
         return loss
     }

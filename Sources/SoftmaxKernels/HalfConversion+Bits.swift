@@ -1,9 +1,9 @@
-#if arch(x86_64) && !((os(macOS) || targetEnvironment(macCatalyst)))
+#if arch(x86_64)
     /// `Float16` ↔ `Float` conversion in integer vector arithmetic, for x86-64 without F16C
     /// (the portable set).
     ///
-    /// There, `Float(half)` and `Float16(float)` are one runtime call per value (~0.4 GB/s, a
-    /// tenth of the portable kernels' speed); these loops convert eight values per step with
+    /// There, `Float(half)` and `Float16(float)` are one runtime call per value, a tenth of the
+    /// portable kernels' speed; these loops convert eight values per step with
     /// SSE2 integer and float operations.  Both are exact: widening is exact, narrowing rounds
     /// to nearest even with subnormals, overflow to infinity, and NaN handled as `vcvtph2ps` /
     /// `vcvtps2ph` do (payload kept, quiet bit set), so every instruction set converts to the
@@ -12,14 +12,14 @@
         /// Eight lanes at a time: two SSE2 registers, independent work for the core.
         @usableFromInline typealias Lanes = SIMD8<Int32>
 
-        /// `destination[i] = Float(source[i])` for `i < count`.
+        /// `destination[i]` = the half whose bit pattern is `source[i]`, as a `Float`, for `i < count`.
         ///
         /// - Complexity: O(count).
         @inlinable
         package static func widen(
-            _ source: UnsafePointer<Float16>, _ destination: UnsafeMutablePointer<Float>, count: Int
+            _ source: UnsafePointer<UInt16>, _ destination: UnsafeMutablePointer<Float>, count: Int
         ) {
-            let bits = UnsafeRawPointer(source).assumingMemoryBound(to: UInt16.self)
+            let bits = source
             var i = 0
             while i + Lanes.scalarCount <= count {
                 let h = Lanes(truncatingIfNeeded: UnsafeRawPointer(bits + i).loadUnaligned(as: SIMD8<UInt16>.self))
@@ -34,14 +34,15 @@
             }
         }
 
-        /// `destination[i] = Float16(source[i])`, rounded to nearest even, for `i < count`.
+        /// `destination[i]` = the bit pattern of `source[i]` as a half, rounded to nearest even, for
+        /// `i < count`.
         ///
         /// - Complexity: O(count).
         @inlinable
         package static func narrow(
-            _ source: UnsafePointer<Float>, _ destination: UnsafeMutablePointer<Float16>, count: Int
+            _ source: UnsafePointer<Float>, _ destination: UnsafeMutablePointer<UInt16>, count: Int
         ) {
-            let bits = UnsafeMutableRawPointer(destination).assumingMemoryBound(to: UInt16.self)
+            let bits = destination
             var i = 0
             while i + Lanes.scalarCount <= count {
                 let h = narrowed(UnsafeRawPointer(source + i).loadUnaligned(as: Lanes.self))

@@ -10,7 +10,8 @@
 ///
 /// The requirements are the constants and the polynomial of the vector exponential
 /// (`vectorExp`), plus the two scalar functions the per-position finalisers need.  Everything
-/// else in this module is `package`; this protocol stays `public` because Swift 6.3 refuses
+/// else in this module but `Layout` (public API, re-exported by `Softmax`) is `package`; this
+/// protocol stays `public` because Swift 6.3 refuses
 /// `@inlinable` code that refers to a `package` protocol's requirements, and the kernels are
 /// `@inlinable` so that each instruction-set module specialises them.  Not meant to be used
 /// outside the package.

@@ -135,6 +135,4 @@ package enum RowKernels<V: SIMD> where V.Scalar: KernelScalar {
     static func forEachVector(count n: Int, _ body: (Int, Int) -> Void) {
         forEachVector(from: 0, to: n, body)
     }
-
-    /// Loads `lanes` scalars (a full vector when `lanes == V.scalarCount`); unused lanes are 0.
 }

@@ -8,22 +8,19 @@ import MemoryHints
 ///
 /// Pass 1 does half of the arithmetic while it waits on memory, which a three-pass kernel (a
 /// maximum, then exponentials kept in a buffer, then the normalised output) cannot: its first
-/// pass only compares, so each core alternates between waiting on memory and computing.  On
-/// 8×21×256×256 (two threads, alternating runs) this took softmax from 38–44 to 45–47 GB/s and
-/// the cross-entropy training call from 28–30 to 30–33, although it takes two exponentials per
-/// element instead of one; pass 1 with a fixed shift instead of a running maximum then took
-/// them to 46–48 and 34–35.  Keeping pass 1's exponentials in an L2 stage for pass 2 was
-/// slower (pass 2 is bound by its stores, pass 1 by arithmetic, and the stage stores cost
-/// pass 1 a third), and so was running pass 1 of the next panel in pass 2's loop.  Used only
+/// pass only compares, so each core alternates between waiting on memory and computing.  That
+/// pays for the second exponential per element.  Keeping pass 1's exponentials in an L2 stage
+/// for pass 2 does not (pass 2 is bound by its stores, pass 1 by arithmetic, and the stage's
+/// stores slow pass 1), nor does running pass 1 of the next panel in pass 2's loop.  Used only
 /// above the streaming threshold: with the scores in cache, arithmetic is what costs, and the
-/// three-pass kernels are faster.
+/// three-pass kernels are faster.  The figures: `docs/performance.md`.
 ///
 /// A panel holds `panelCapacity` bytes of scores, so that they stay in L2 between the passes.
 extension StridedKernels {
     /// Whether the strided kernels run in two passes: for outputs larger than the caches
     /// (`streaming`), with vectors of 256 bits or more (and FMA).  The 128-bit portable set is
-    /// compute-bound there already, and its second exponential cost a third of the speed
-    /// (strided softmax 14 → 9 GB/s), so it keeps the staged three-pass kernels.  Every
+    /// compute-bound there already, and a second exponential per element would cost it a
+    /// third of its speed, so it keeps the staged three-pass kernels.  Every
     /// strided kernel asks this one question, so that they take their sums the same way.
     @inlinable @inline(__always)
     static func usesTwoPasses(streaming: Bool) -> Bool { streaming && MemoryLayout<V>.size >= 32 }

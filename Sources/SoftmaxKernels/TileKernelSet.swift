@@ -39,16 +39,12 @@ package struct TileKernelSet<Scalar: KernelScalar>: Sendable {
             _ losses: UnsafeMutablePointer<Scalar>
         ) -> Void
 
-    #if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
-        /// `HalfConversion.widen`: `Float16` values into the compute type.
-        package var widenHalf:
-            @Sendable (_ source: UnsafePointer<Float16>, _ destination: UnsafeMutablePointer<Scalar>, _ count: Int) ->
-                Void
-        /// `HalfConversion.narrow`: compute-type values into `Float16`.
-        package var narrowHalf:
-            @Sendable (_ source: UnsafePointer<Scalar>, _ destination: UnsafeMutablePointer<Float16>, _ count: Int) ->
-                Void
-    #endif
+    /// `HalfConversion.widen`: `Float16` values, as bit patterns, into the compute type.
+    package var widenHalf:
+        @Sendable (_ source: UnsafePointer<UInt16>, _ destination: UnsafeMutablePointer<Scalar>, _ count: Int) -> Void
+    /// `HalfConversion.narrow`: compute-type values into `Float16` bit patterns.
+    package var narrowHalf:
+        @Sendable (_ source: UnsafePointer<Scalar>, _ destination: UnsafeMutablePointer<UInt16>, _ count: Int) -> Void
 
     /// The kernels of `TileKernels<V>`.  Call it from the module whose CPU flags should compile
     /// them: the body is inlined there and the closures specialise `TileKernels<V>` in place.
@@ -68,9 +64,7 @@ package struct TileKernelSet<Scalar: KernelScalar>: Sendable {
             TileKernels<V>.crossEntropy(
                 $0, probabilities: $1, layout: $2, positions: $3, parameters: $4, outputs: $5, losses: $6)
         }
-        #if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
-            widenHalf = { HalfConversion<Scalar>.widen($0, $1, count: $2) }
-            narrowHalf = { HalfConversion<Scalar>.narrow($0, $1, count: $2) }
-        #endif
+        widenHalf = { HalfConversion<Scalar>.widen($0, $1, count: $2) }
+        narrowHalf = { HalfConversion<Scalar>.narrow($0, $1, count: $2) }
     }
 }

@@ -37,9 +37,8 @@ extension TileKernels {
     /// `c` of row `r` at `c·rows + r`).
     ///
     /// Both transposes go row by row, so that the array in memory is walked in order and the
-    /// strided accesses stay in the L1-resident panel: class by class they were ~60% of a
-    /// 65536×10 softmax instead of ~45%.  (One function with the four strides as arguments
-    /// was 15% slower than these two, whose unit strides are constants.)
+    /// strided accesses stay in the L1-resident panel.  Two functions, not one with the four
+    /// strides as arguments, so that each one's unit strides are constants.
     @inlinable @inline(__always)
     static func transposeIn(
         _ source: UnsafePointer<Scalar>, rows: Int, classes: Int, into panel: UnsafeMutablePointer<Scalar>

@@ -26,15 +26,15 @@
         }
 
         func widen(_ halves: [Float16], using kernels: TileKernelSet<Float>? = nil) -> [Float] {
-            converted(halves, fill: .nan) {
+            converted(halves.map(\.bitPattern), fill: .nan) {
                 kernels?.widenHalf($0, $1, $2) ?? HalfBitConversion.widen($0, $1, count: $2)
             }
         }
 
         func narrow(_ floats: [Float], using kernels: TileKernelSet<Float>? = nil) -> [Float16] {
-            converted(floats, fill: .nan) {
+            converted(floats, fill: UInt16(0)) {
                 kernels?.narrowHalf($0, $1, $2) ?? HalfBitConversion.narrow($0, $1, count: $2)
-            }
+            }.map { Float16(bitPattern: $0) }
         }
 
         @Test func widensEveryHalf() {

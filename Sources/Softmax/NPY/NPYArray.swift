@@ -161,13 +161,7 @@ public struct NPYArray: Sendable, Equatable {
         }
         switch dataType {
         case .float16:
-            #if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
-                return load(Float16.self) { Double($0) }
-            #else
-                return bytes.withUnsafeBytes { raw in
-                    (0..<count).map { Self.halfToDouble(raw.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self)) }
-                }
-            #endif
+            return load(UInt16.self) { Self.halfToDouble($0) }
         case .float32: return load(Float.self) { Double($0) }
         case .float64: return load(Double.self) { $0 }
         case .int8: return load(Int8.self) { Double($0) }

@@ -17,6 +17,36 @@ public enum NPYDataType: String, Sendable, CaseIterable {
     /// True for the three floating-point types.
     public var isFloatingPoint: Bool { self == .float16 || self == .float32 || self == .float64 }
 
+    /// The Swift type the softmax family and the losses compute this element type in, for code
+    /// that picks it at run time from a file: `Float`, `Double`, `Float16` where the platform
+    /// has it; `nil` for integers and for `float16` on macOS on x86-64.
+    public var scalarType: (any (SoftmaxScalar & NPYElement).Type)? {
+        switch self {
+        case .float16: platformFloat16
+        case .float32: Float.self
+        case .float64: Double.self
+        default: nil
+        }
+    }
+
+    /// The Swift type class-index labels of this element type are read as; `nil` only for
+    /// `float16` on macOS on x86-64.
+    public var classLabelType: (any (ClassLabel & NPYElement).Type)? {
+        switch self {
+        case .float16: platformFloat16
+        case .float32: Float.self
+        case .float64: Double.self
+        case .int8: Int8.self
+        case .int16: Int16.self
+        case .int32: Int32.self
+        case .int64: Int64.self
+        case .uint8: UInt8.self
+        case .uint16: UInt16.self
+        case .uint32: UInt32.self
+        case .uint64: UInt64.self
+        }
+    }
+
     /// NumPy's type character and size, e.g. `f4` for `float32`.
     var code: String {
         switch self {
@@ -68,6 +98,3 @@ extension UInt8: NPYElement { public static var npyDataType: NPYDataType { .uint
 extension UInt16: NPYElement { public static var npyDataType: NPYDataType { .uint16 } }
 extension UInt32: NPYElement { public static var npyDataType: NPYDataType { .uint32 } }
 extension UInt64: NPYElement { public static var npyDataType: NPYDataType { .uint64 } }
-#if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
-    extension Float16: NPYElement { public static var npyDataType: NPYDataType { .float16 } }
-#endif

@@ -1,75 +1,23 @@
-import Dispatch
 import SoftmaxKernels
-import Synchronization
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#elseif canImport(Musl)
-    import Musl
-#endif
-
-/// Settings of the threaded driver.
-public enum SoftmaxThreads {
-    private static let limit = Atomic<Int>(0)
-
-    /// The most threads one call may use; 0 (the default) means one per core.
-    ///
-    /// Results are bitwise identical whatever the value: the work is cut into the same tiles
-    /// and partial sums are added in the same order.
-    public static var maximum: Int {
-        get { limit.load(ordering: .relaxed) }
-        set { limit.store(Swift.max(0, newValue), ordering: .relaxed) }
-    }
-
-    /// The cap set by `withMaximum` for the current task, if any.
-    @TaskLocal static var override: Int?
-
-    /// Runs `body` with at most `threads` threads per call (0: one per core) for calls made by
-    /// the current task only; other tasks keep `maximum`.  Read on the calling thread, as every
-    /// call does before it splits its work.
-    public static func withMaximum<R>(_ threads: Int, _ body: () throws -> R) rethrows -> R {
-        try $override.withValue(Swift.max(0, threads), operation: body)
-    }
-
-    /// The number of threads a call with enough work uses.
-    public static var effective: Int {
-        let m = override ?? maximum
-        let cores = ProcessInfoCores.count
-        return m == 0 ? cores : Swift.min(m, cores)
-    }
-}
-
-/// Number of cores, read once.
-enum ProcessInfoCores {
-    static let count: Int = {
-        #if canImport(Glibc)
-            return Swift.max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
-        #else
-            return Swift.max(1, Int(sysconf(_SC_NPROCESSORS_ONLN)))
-        #endif
-    }()
-}
 
 /// How one call's positions are cut into tiles, and who runs them.
 ///
 /// Tiles depend only on the layout (never on the thread count), so per-tile partial sums added
 /// in tile order give the same bits on one thread or many.
-struct TilePlan: Sendable {
+package struct TilePlan: Sendable {
     /// Elements per tile: large enough that dispatch costs nothing, small enough that a tile's
     /// rows stay in L2 and the cores stay balanced.
-    static let elementsPerTile = 32 * 1024
+    package static let elementsPerTile = 32 * 1024
     /// Below this many elements one thread does everything.
-    static let parallelThreshold = 128 * 1024
+    package static let parallelThreshold = 128 * 1024
 
-    let layout: Layout
+    package let layout: Layout
     /// Positions per tile (within one outer index when `inner > 1`).
-    let span: Int
-    let tilesPerOuter: Int
-    let tileCount: Int
+    package let span: Int
+    package let tilesPerOuter: Int
+    package let tileCount: Int
 
-    init(_ layout: Layout) {
+    package init(_ layout: Layout) {
         self.layout = layout
         let perTile = Swift.max(
             1, (layout.inner == 1 ? Self.elementsPerTile : 4 * Self.elementsPerTile) / Swift.max(1, layout.classes))
@@ -89,7 +37,7 @@ struct TilePlan: Sendable {
     }
 
     /// The positions of tile `k`.
-    func positions(ofTile k: Int) -> Range<Int> {
+    package func positions(ofTile k: Int) -> Range<Int> {
         if layout.inner == 1 {
             let start = k * span
             return start..<Swift.min(start + span, layout.positions)
@@ -101,7 +49,7 @@ struct TilePlan: Sendable {
     }
 
     /// Runs `body(tileIndex, positions)` for every tile, across threads when the work is large.
-    func forEachTile(_ body: (Int, Range<Int>) -> Void) {
+    package func forEachTile(_ body: (Int, Range<Int>) -> Void) {
         let threads = Swift.min(SoftmaxThreads.effective, tileCount)
         if threads <= 1 || layout.count < Self.parallelThreshold {
             for k in 0..<tileCount { body(k, positions(ofTile: k)) }

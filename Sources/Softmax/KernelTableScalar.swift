@@ -2,8 +2,14 @@ import SoftmaxKernels
 import SoftmaxKernelsAVX2
 import SoftmaxKernelsAVX512
 
-/// A type the kernels run in (`Float`, `Double`), with its kernels per instruction set.
-protocol ComputeScalar: KernelScalar, Codable {
+/// A compute type (`Float`, `Double`) together with its kernel tables, one per instruction set.
+///
+/// The package's scalar protocols, by role: `SoftmaxScalar` is what callers' buffers hold
+/// (storage: `Float16`, `Float`, `Double`); `KernelScalar` (in `SoftmaxKernels`) is what the
+/// kernels compute in, with the constants of their exponential and logarithm; this protocol
+/// adds the dispatch table, which lives here because the instruction-set modules that fill it
+/// depend on `SoftmaxKernels`.  `TileStagedStorage` marks storage computed in another type.
+protocol KernelTableScalar: KernelScalar, SoftmaxScalar, Codable {
     /// The kernels of the active instruction set (`SoftmaxISA.active`).
     ///
     /// Read it on the calling thread and pass the table to the threaded driver: the
@@ -11,7 +17,7 @@ protocol ComputeScalar: KernelScalar, Codable {
     static var kernels: TileKernelSet<Self> { get }
 }
 
-extension Float: ComputeScalar {
+extension Float: KernelTableScalar {
     static var kernels: TileKernelSet<Float> {
         switch SoftmaxISA.active {
         case .portable: portableKernels
@@ -21,7 +27,7 @@ extension Float: ComputeScalar {
     }
 }
 
-extension Double: ComputeScalar {
+extension Double: KernelTableScalar {
     static var kernels: TileKernelSet<Double> {
         switch SoftmaxISA.active {
         case .portable: portableKernels
