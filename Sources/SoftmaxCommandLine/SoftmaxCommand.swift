@@ -52,6 +52,8 @@ public struct SoftmaxCommand: ParsableCommand {
             )
         } catch let error as TrainingSettingError {
             return report(error.description(naming: error.setting.flag))
+        } catch let error as DataRequestError {
+            return report(error.description(naming: \.flag))
         } catch let error as any UserInputError {
             return report(error.description)
         } catch {

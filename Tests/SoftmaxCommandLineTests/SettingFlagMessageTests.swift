@@ -1,4 +1,5 @@
 import Foundation
+import Softmax
 import Testing
 
 /// The library names settings (`learningRate`); `softmax train` names its flags.  Every setting
@@ -29,5 +30,27 @@ struct SettingFlagMessageTests {
         #expect(result.status == 1)
         #expect(result.stderr == "error: \(message)\n")
         #expect(!FileManager.default.fileExists(atPath: dir.path("m.json")))
+    }
+
+    /// Data-request errors (labels where they cannot be used, or missing) name the data options.
+    @Test func dataRequestErrorsNameTheOptions() throws {
+        let dir = try TempDir()
+        defer { dir.cleanUp() }
+        let features = try dir.write(NPYArray(shape: [4, 2], scalars: [Float](repeating: 1, count: 8)), "x.npy")
+        let images = try dir.write(NPYArray(shape: [2, 1, 3, 3], scalars: [Float](repeating: 1, count: 18)), "i.npy")
+        let csv = try dir.writeBytes(Array("a,b\n1,0\n2,1\n".utf8), "d.csv")
+        let cases: [([String], String)] = [
+            (["--labels", features], "--labels needs a data file"),
+            (
+                [csv, "--labels", features],
+                "--labels is for .npy and IDX data; a CSV file holds its labels in --label-column"
+            ),
+            ([features], "\(features): no labels (give them with --labels LABELS.npy)"),
+            (["--task", "segmentation", images], "\(images): no masks (give them with --labels MASKS.npy)"),
+        ]
+        for (arguments, message) in cases {
+            let result = try runSoftmax(["train", "--no-progress", "-o", dir.path("m.json")] + arguments)
+            #expect(result.status == 1 && result.stderr == "error: \(message)\n", "\(arguments): \(result.stderr)")
+        }
     }
 }

@@ -126,3 +126,20 @@ struct SettingAndModelErrorTests {
                 == "model 'm.json': 3 layers; a model has 1 or 2")
     }
 }
+
+/// The loader's request errors name the `DataRequest` properties.
+@Suite("Data request errors")
+struct DataRequestErrorTests {
+    @Test func labelsWithoutDataNameTheProperty() {
+        var request = DataRequest()
+        request.labelsPath = "y.npy"
+        #expect(throws: DataRequestError.labelsWithoutData) { try DataLoader.load(request) }
+        #expect(DataRequestError.labelsWithoutData.description == "labelsPath needs a data file")
+        #expect(
+            DataRequestError.labelsForCSV.description(naming: { "<\($0.rawValue)>" })
+                == "<labelsPath> is for .npy and IDX data; a CSV file holds its labels in <labelColumn>")
+        #expect(
+            DataRequestError.missingLabels(source: "x.npy", task: .segmentation).description
+                == "x.npy: no masks (give them with labelsPath MASKS.npy)")
+    }
+}
