@@ -50,6 +50,10 @@ public struct SoftmaxCommand: ParsableCommand {
             return report(
                 "training diverged at epoch \(error.epoch) (loss \(error.loss)): lower --lr (now \(error.learningRate))"
             )
+        } catch let error as TrainingSettingError {
+            return report(error.description(naming: error.setting.flag))
+        } catch let error as DataRequestError {
+            return report(error.description(naming: \.flag))
         } catch let error as any UserInputError {
             return report(error.description)
         } catch {

@@ -221,3 +221,24 @@ struct Train: ParsableCommand {
 
 /// Writes text atomically (see `writeAtomically`).
 func writeText(_ text: String, to path: String) throws { try writeAtomically(Array(text.utf8), to: path) }
+
+extension TrainingSettings.Setting {
+    /// The `softmax train` option that sets it: how the tool names the setting in errors
+    /// (the library names the property).
+    var flag: String {
+        switch self {
+        case .epochs: "--epochs"
+        case .batchSize: "--batch-size"
+        case .learningRate: "--lr"
+        case .momentum: "--momentum"
+        case .weightDecay: "--weight-decay"
+        case .learningRateStepEpochs: "--lr-step"
+        case .learningRateGamma: "--lr-gamma"
+        case .labelSmoothing: "--label-smoothing"
+        case .classWeights: "--class-weights"
+        case .hidden: "--hidden"
+        case .patchSize: "--patch"
+        case .testSplit: "--test-split"
+        }
+    }
+}

@@ -32,6 +32,17 @@ struct DataArguments: ParsableArguments {
     }
 }
 
+extension DataRequestError.Setting {
+    /// The data option that sets it: how the tool names the setting in errors (the library
+    /// names the property).
+    var flag: String {
+        switch self {
+        case .labelsPath: "--labels"
+        case .labelColumn: "--label-column"
+        }
+    }
+}
+
 /// Writes progress to standard error: a bar redrawn in place on a terminal, nothing otherwise
 /// (the per-epoch lines on standard output carry the same information).
 struct ProgressBar {

@@ -57,27 +57,25 @@ public final class SGDSolver {
 
     /// A solver over `parameters`.
     ///
-    /// - Throws: `LayerError.invalidSolverSetting` for a non-finite or negative rate, a momentum
-    ///   outside `[0, 1)`, or a negative weight decay.
+    /// - Throws: `LayerError.invalidSolverSetting` for a value that breaks its `Setting` rule
+    ///   (a rate that is not positive, a momentum outside `[0, 1)`, a negative weight decay, a
+    ///   step policy with a step that is not positive or a gamma that is not positive) or an
+    ///   `inverse` policy with a negative gamma or an infinite power.
     public init(
         parameters: [Parameter], learningRate: Double, momentum: Double = 0.9, weightDecay: Double = 0,
         policy: LearningRatePolicy = .fixed
     ) throws {
-        guard learningRate.isFinite, learningRate > 0 else {
-            throw LayerError.invalidSolverSetting(
-                name: "learning rate", value: learningRate, reason: "it must be positive")
-        }
-        guard momentum.isFinite, momentum >= 0, momentum < 1 else {
-            throw LayerError.invalidSolverSetting(name: "momentum", value: momentum, reason: "it must be in [0, 1)")
-        }
-        guard weightDecay.isFinite, weightDecay >= 0 else {
-            throw LayerError.invalidSolverSetting(
-                name: "weight decay", value: weightDecay, reason: "it must be 0 or positive")
+        for (setting, value) in [
+            (Setting.learningRate, learningRate), (.momentum, momentum), (.weightDecay, weightDecay),
+        ] {
+            if let requirement = setting.requirement(violatedBy: value) {
+                throw LayerError.invalidSolverSetting(name: setting.name, value: value, reason: "it " + requirement)
+            }
         }
         switch policy {
         case .fixed: break
         case .step(let stepSize, let gamma):
-            guard stepSize > 0, gamma.isFinite, gamma > 0 else {
+            guard stepSize > 0, Setting.stepGamma.requirement(violatedBy: gamma) == nil else {
                 throw LayerError.invalidSolverSetting(
                     name: "step policy", value: gamma, reason: "step size must be positive and gamma positive")
             }

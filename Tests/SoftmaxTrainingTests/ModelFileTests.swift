@@ -45,7 +45,7 @@ struct ModelFileTests {
                 try json.write(toFile: path, atomically: true, encoding: .utf8)
                 _ = try SoftmaxModel(contentsOf: path)
                 Issue.record("accepted: \(fragment)")
-            } catch let error as DataError {
+            } catch let error as ModelError {
                 #expect(error.description.contains(fragment), "\(error.description)")
             } catch {
                 Issue.record("unexpected \(error)")

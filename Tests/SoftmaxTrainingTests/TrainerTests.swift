@@ -172,7 +172,7 @@ struct TrainerTests {
         ] {
             var settings = TrainingSettings()
             change(&settings)
-            #expect(throws: DataError.self) {
+            #expect(throws: TrainingSettingError.self) {
                 try Trainer(settings: settings).train(
                     data, samples: Array(0..<20), testSet: nil, testSamples: [],
                     data: DataDescription(kind: "t", samples: 20))

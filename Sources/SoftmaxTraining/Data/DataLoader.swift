@@ -58,10 +58,11 @@ public struct LoadedData: Sendable {
     /// or, when `classNames` is `nil`, classes made from the labels found (sorted numerically
     /// when every label is a whole number, else alphabetically; masks: `0...max`).
     ///
-    /// - Throws: `DataError` for missing labels or a label that is not one of `classNames`.
+    /// - Throws: `DataRequestError.missingLabels` without labels; `DataError` for a label that is
+    ///   not one of `classNames`.
     public func dataset(classNames given: [String]?, ignoreIndex: Int?, source: String) throws -> Dataset {
         if task == .segmentation {
-            guard let masks else { throw DataError("\(source): no masks (give them with --labels MASKS.npy)") }
+            guard let masks else { throw DataRequestError.missingLabels(source: source, task: task) }
             let classNames =
                 given ?? maskClassNames
                 ?? {
@@ -74,7 +75,7 @@ public struct LoadedData: Sendable {
             try dataset.checkLabels(ignoreIndex: ignoreIndex, source: source)
             return dataset
         }
-        guard let labelNames else { throw DataError("\(source): no labels (give them with --labels LABELS.npy)") }
+        guard let labelNames else { throw DataRequestError.missingLabels(source: source, task: task) }
         let classNames = given ?? Self.classNames(of: labelNames)
         var index: [String: Int32] = [:]
         for (i, name) in classNames.enumerated() { index[name] = Int32(i) }
@@ -123,17 +124,18 @@ public enum DataLoader {
     /// Loads what `request` names.  Labels are optional (`predict` has none) but must match
     /// the samples when present.
     ///
-    /// - Throws: `DataError` (or `NPYError`) naming the file and what is wrong.
+    /// - Throws: `DataRequestError` when labels are given where they cannot be used;
+    ///   `DataError` (or `NPYError`) naming the file and what is wrong.
     public static func load(_ request: DataRequest) throws -> LoadedData {
         guard let path = request.path else {
-            guard request.labelsPath == nil else { throw DataError("--labels needs a data file") }
+            guard request.labelsPath == nil else { throw DataRequestError.labelsWithoutData }
             return request.task == .classification ? try digits() : generatedShapes(request)
         }
         let bytes = try readDataFile(path)
         switch (request.task, format(of: path, bytes: bytes)) {
         case (.classification, .csv):
             guard request.labelsPath == nil else {
-                throw DataError("--labels is for .npy and IDX data; a CSV file holds its labels in --label-column")
+                throw DataRequestError.labelsForCSV
             }
             return try csv(bytes, path: path, request: request)
         case (.classification, let format):

@@ -8,7 +8,7 @@ public struct Predictor {
 
     /// A predictor for `model`.
     ///
-    /// - Throws: `DataError` when the model is inconsistent.
+    /// - Throws: `ModelError` when the model is inconsistent.
     public init(model: SoftmaxModel) throws {
         try model.validate()
         self.model = model

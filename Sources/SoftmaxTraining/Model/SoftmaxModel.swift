@@ -76,7 +76,8 @@ public struct SoftmaxModel: Codable, Sendable, Equatable {
 
     /// The network the layers describe.
     ///
-    /// - Throws: `DataError` when the layer sizes are inconsistent.
+    /// - Throws: `ModelError` when the layer sizes are inconsistent; `SoftmaxError` when a
+    ///   layer's parameter counts do not match its sizes.
     public func network() throws -> Network {
         try Network(
             layers: layers.map {
@@ -93,19 +94,19 @@ public struct SoftmaxModel: Codable, Sendable, Equatable {
 
     /// Reads and checks a model file.
     ///
-    /// - Throws: `FileError` when the file cannot be read; `DataError` naming the file for
-    ///   malformed or inconsistent models.
+    /// - Throws: `FileError` when the file cannot be read; `ModelError` naming the file for
+    ///   malformed (`.notAModelFile`) or inconsistent (`.inFile`) models.
     public init(contentsOf path: String) throws {
         let data = Data(try FileIO.read(path))
         do {
             self = try JSONDecoder().decode(SoftmaxModel.self, from: data)
         } catch let error as DecodingError {
-            throw DataError("'\(path)' is not a swift-softmax model file: \(Self.describe(error))")
+            throw ModelError.notAModelFile(path: path, reason: Self.describe(error))
         } catch {
-            throw DataError("'\(path)' is not a swift-softmax model file: \(error)")
+            throw ModelError.notAModelFile(path: path, reason: "\(error)")
         }
-        do { try validate() } catch let error as DataError {
-            throw DataError("model '\(path)': \(error.description)")
+        do { try validate() } catch let error as ModelError {
+            throw ModelError.inFile(path: path, error)
         }
     }
 
@@ -120,42 +121,40 @@ public struct SoftmaxModel: Codable, Sendable, Equatable {
     }
 
     /// Throws unless the parts agree with each other.
+    ///
+    /// - Throws: `ModelError` naming the first part that does not fit.
+    /// - Complexity: O(parameters).
     public func validate() throws {
-        guard format == Self.formatName else { throw DataError("format is '\(format)', expected '\(Self.formatName)'") }
-        guard version == 1 else { throw DataError("format version \(version) is not supported (this tool reads 1)") }
-        guard classNames.count >= 2 else { throw DataError("\(classNames.count) classes; a model needs at least 2") }
+        guard format == Self.formatName else { throw ModelError.format(format) }
+        guard version == 1 else { throw ModelError.version(version) }
+        guard classNames.count >= 2 else { throw ModelError.classCount(classNames.count) }
         guard inputCount > 0, inputMean.count == inputCount, inputScale.count == inputCount else {
-            throw DataError(
-                "input normalisation has \(inputMean.count)/\(inputScale.count) values for \(inputCount) inputs")
+            throw ModelError.inputNormalization(means: inputMean.count, scales: inputScale.count, inputs: inputCount)
         }
         if let patchSize {
-            guard patchSize > 0, patchSize % 2 == 1, patchSize <= 15 else {
-                throw DataError("patch size \(patchSize) must be odd, 1...15")
-            }
+            guard patchSize > 0, patchSize % 2 == 1, patchSize <= 15 else { throw ModelError.patchSize(patchSize) }
         }
-        guard task == .classification || patchSize != nil else {
-            throw DataError("a segmentation model needs a patch size")
-        }
+        guard task == .classification || patchSize != nil else { throw ModelError.missingPatchSize }
         guard let first = layers.first, let last = layers.last, layers.count <= 2 else {
-            throw DataError("\(layers.count) layers; a model has 1 or 2")
+            throw ModelError.layerCount(layers.count)
         }
         guard first.inputs == rowFeatures else {
-            throw DataError("the first layer takes \(first.inputs) inputs, the model gives it \(rowFeatures)")
+            throw ModelError.firstLayerInputs(first.inputs, rowFeatures: rowFeatures)
         }
         guard last.outputs == classNames.count else {
-            throw DataError("the last layer has \(last.outputs) outputs for \(classNames.count) classes")
+            throw ModelError.lastLayerOutputs(last.outputs, classes: classNames.count)
         }
         for layer in layers {
             let (count, overflow) = layer.inputs.multipliedReportingOverflow(by: layer.outputs)
             guard layer.inputs > 0, layer.outputs > 0, !overflow, layer.weights.count == count,
                 layer.bias.count == layer.outputs
             else {
-                throw DataError(
-                    "a \(layer.inputs)→\(layer.outputs) layer has \(layer.weights.count) weights and \(layer.bias.count) biases"
-                )
+                throw ModelError.layerParameters(
+                    inputs: layer.inputs, outputs: layer.outputs, weights: layer.weights.count,
+                    biases: layer.bias.count)
             }
             guard layer.weights.allSatisfy(\.isFinite), layer.bias.allSatisfy(\.isFinite) else {
-                throw DataError("a layer holds non-finite parameters")
+                throw ModelError.nonFiniteParameters
             }
         }
         // Checked here rather than by building the network, which copies every weight.

@@ -14,11 +14,6 @@ public struct ConfusionMatrix: Sendable, Equatable {
     /// Counts one position.
     public mutating func add(truth: Int, predicted: Int) { counts[truth][predicted] += 1 }
 
-    /// Adds another matrix's counts.
-    public mutating func merge(_ other: ConfusionMatrix) {
-        for t in 0..<classes { for p in 0..<classes { counts[t][p] += other.counts[t][p] } }
-    }
-
     /// Positions counted.
     public var total: Int { counts.reduce(0) { $0 + $1.reduce(0, +) } }
     /// Correct positions.

@@ -9,28 +9,45 @@ public enum TrainingEvent: Sendable {
     case epoch(EpochRecord)
 }
 
-/// Mini-batch SGD on the package's layers: inner product (→ ReLU → inner product) →
-/// `SoftmaxWithLossLayer`, with Caffe's solver.
+/// Mini-batch SGD on the package's layers: `Network` (inner product → ReLU → inner product)
+/// under a `LossHead` (`SoftmaxWithLossLayer`), with Caffe's solver.
 ///
-/// Classification feeds the loss `[batch, classes]` scores (class axis 1).  Segmentation
-/// computes the scores of every pixel as rows, lays them out as `[batch, classes, height,
-/// width]` and runs `SoftmaxWithLossLayer` with `axis: 1` over the images — the per-pixel
-/// loss of a segmentation network, averaged over the non-ignored pixels — then takes the
-/// gradient back to rows.
+/// Each step is forward → backward → reduce gradients → solver step; the reduce step is
+/// `gradientReducer`, which does nothing in one process (see `GradientReducer`).
 public struct Trainer {
     /// The hyper-parameters.
     public var settings: TrainingSettings
+    /// Combines each step's gradients before the solver's update (the data-parallel seam).
+    public var gradientReducer: any GradientReducer
 
     /// A trainer.
-    public init(settings: TrainingSettings) { self.settings = settings }
+    ///
+    /// - Parameters:
+    ///   - settings: The hyper-parameters.
+    ///   - gradientReducer: Called once per mini-batch with every parameter's gradient;
+    ///     `SingleProcessReducer()` (the default) leaves them as they are.
+    public init(settings: TrainingSettings, gradientReducer: any GradientReducer = SingleProcessReducer()) {
+        self.settings = settings
+        self.gradientReducer = gradientReducer
+    }
 
     /// Trains on `trainIndices` of `dataset`, evaluating on `testIndices` of `testSet` after
     /// every epoch.
     ///
+    /// - Parameters:
+    ///   - dataset: The training set.
+    ///   - trainIndices: The samples to train on.
+    ///   - testSet: The set to evaluate on after each epoch, or `nil`.
+    ///   - testIndices: Its samples to evaluate (none: no test figures).
+    ///   - data: Where the data came from, stored in the model's training record.
+    ///   - progress: Called after every mini-batch and every epoch.
     /// - Returns: the trained model (with its training record) and the final evaluations.
-    /// - Throws: `DataError` for bad settings or labels; `TrainingDiverged` when a batch's loss
-    ///   or the final parameters are not finite (no model is returned); `SoftmaxError` from
-    ///   the kernels.
+    /// - Throws: `TrainingSettingError` for bad settings (also class weights that are not one
+    ///   per class); `DataError` for fewer than 2 classes or no samples; `TrainingDiverged`
+    ///   when a batch's loss or the final parameters are not finite (no model is returned);
+    ///   `SoftmaxError` from the kernels (a label outside the classes, a size too large);
+    ///   what `gradientReducer` throws.
+    /// - Complexity: O(epochs · samples · positions · Σ inputs · outputs of the layers).
     public func train(
         _ dataset: Dataset, samples trainIndices: [Int], testSet: Dataset?, testSamples testIndices: [Int],
         data: DataDescription, progress: (TrainingEvent) -> Void = { _ in }
@@ -40,7 +57,8 @@ public struct Trainer {
         guard classes >= 2 else { throw DataError("the training data has \(classes) class; at least 2 are needed") }
         guard !trainIndices.isEmpty else { throw DataError("no training samples") }
         if let weights = settings.classWeights, weights.count != classes {
-            throw DataError("--class-weights has \(weights.count) values for \(classes) classes")
+            throw TrainingSettingError(
+                .classWeights, .wrongCount(count: weights.count, expected: classes, unit: "classes"))
         }
         var generator = SplitMix64(seed: settings.seed)
         let transform = InputTransform(fitting: dataset, samples: trainIndices, patchSize: settings.patchSize)
@@ -55,15 +73,9 @@ public struct Trainer {
         let solver = try SGDSolver(
             parameters: network.solverParameters, learningRate: settings.learningRate, momentum: settings.momentum,
             weightDecay: settings.weightDecay, policy: policy)
-        let segmentation = dataset.task == .segmentation
-        let lossLayer = try SoftmaxWithLossLayer<Float>(
-            axis: 1, ignoreLabel: settings.ignoreIndex, normalization: .valid, classWeights: settings.classWeights,
-            labelSmoothing: settings.labelSmoothing)
-        let scoresNCHW = try Blob<Float>(shape: [0])
-        let labels = try Blob<Float>(shape: [0])
-        let lossTop = try Blob<Float>(shape: [])
+        let gradients = ParameterGradients(network.parameters)
+        let loss = try LossHead(dataset: dataset, settings: settings)
         let scorer = Scorer(network: network, transform: transform)
-        let perSample = dataset.positionsPerSample
         var history: [EpochRecord] = []
         var order = trainIndices
         var last: (train: Evaluation, test: Evaluation?)?
@@ -77,37 +89,20 @@ public struct Trainer {
                 let members = order[
                     (batch * settings.batchSize)..<Swift.min((batch + 1) * settings.batchSize, order.count)]
                 let rows = transform.rows(of: dataset, samples: members)
-                let scores = try network.forward(rows[...], rows: members.count * perSample)
-                try labels.reshape(segmentation ? [members.count, dataset.height, dataset.width] : [members.count])
-                var position = 0
-                for n in members {
-                    for p in 0..<perSample {
-                        labels.data[position] = Float(dataset.labels[n * perSample + p])
-                        position += 1
-                    }
-                }
-                let lossInput: Blob<Float>
-                if segmentation {
-                    try scoresNCHW.reshape([members.count, classes, dataset.height, dataset.width])
-                    transposeMatrices(
-                        scores.data, into: &scoresNCHW.data, count: members.count, rows: perSample, columns: classes)
-                    lossInput = scoresNCHW
-                } else {
-                    lossInput = scores
-                }
-                let batchLoss = try lossLayer.forward(bottom: [lossInput, labels], top: [lossTop])
+                // Forward.
+                let scores = try network.forward(rows[...], rows: members.count * dataset.positionsPerSample)
+                let batchLoss = try loss.forward(scores: scores, samples: members)
                 // A NaN or infinite loss only spreads: stop at once rather than train on it
                 // for the remaining epochs and fail to write the model.
                 guard batchLoss.isFinite else {
                     throw TrainingDiverged(epoch: epoch, loss: batchLoss, learningRate: settings.learningRate)
                 }
                 lossSum += batchLoss
-                try lossLayer.backward(top: [lossTop], bottom: [lossInput, labels])
-                if segmentation {
-                    transposeMatrices(
-                        scoresNCHW.diff, into: &scores.diff, count: members.count, rows: classes, columns: perSample)
-                }
+                // Backward.
+                try loss.backward(scores: scores, samples: members.count)
                 try network.backward()
+                // Reduce gradients (a no-op in one process), then the solver's step.
+                try gradientReducer.reduce(gradients)
                 solver.step()
                 progress(.batch(epoch: epoch, done: batch + 1, total: batchesPerEpoch))
             }
@@ -157,20 +152,5 @@ extension Trainer {
             adding: ResourceLimits.bytes(count: parameters, size: 12),
             ResourceLimits.bytes(count: rows, size: 4 * perRow))
         try ResourceLimits.check(total, for: "training (\(features) features per row, batch \(settings.batchSize))")
-    }
-}
-
-/// Transposes each of `count` consecutive `rows × columns` matrices of `source` into
-/// `columns × rows` in `destination`: `[images, positions, classes]` (a row of scores per pixel)
-/// to `[images, classes, positions]` (NCHW) with `rows: positions, columns: classes`, and back
-/// with the two swapped.
-func transposeMatrices(_ source: [Float], into destination: inout [Float], count: Int, rows: Int, columns: Int) {
-    source.withUnsafeBufferPointer { src in
-        destination.withUnsafeMutableBufferPointer { dst in
-            for n in 0..<count {
-                let base = n * rows * columns
-                for r in 0..<rows { for c in 0..<columns { dst[base + c * rows + r] = src[base + r * columns + c] } }
-            }
-        }
     }
 }

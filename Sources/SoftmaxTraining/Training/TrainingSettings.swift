@@ -1,3 +1,5 @@
+import SoftmaxLayers
+
 /// The hyper-parameters of a training run (the `softmax train` options), stored in the model.
 public struct TrainingSettings: Codable, Sendable, Equatable {
     /// Passes over the training set.
@@ -33,37 +35,73 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
     /// The defaults.
     public init() {}
 
-    /// Throws a `DataError` naming the first setting out of range.
+    /// The settings `validate()` checks, named as the properties (what `TrainingSettingError`
+    /// names; a front end maps them to its own spelling).
+    public enum Setting: String, Sendable, CaseIterable {
+        /// `epochs`.
+        case epochs
+        /// `batchSize`.
+        case batchSize
+        /// `learningRate`.
+        case learningRate
+        /// `momentum`.
+        case momentum
+        /// `weightDecay`.
+        case weightDecay
+        /// `learningRateStepEpochs`.
+        case learningRateStepEpochs
+        /// `learningRateGamma`.
+        case learningRateGamma
+        /// `labelSmoothing`.
+        case labelSmoothing
+        /// `classWeights` (also their count against the classes, checked by `Trainer`).
+        case classWeights
+        /// `hidden`.
+        case hidden
+        /// `patchSize`.
+        case patchSize
+        /// `testSplit`.
+        case testSplit
+    }
+
+    /// Throws for the first setting out of range.  The solver's own settings (learning rate,
+    /// momentum, weight decay, the step policy's gamma) are checked by `SGDSolver.Setting`'s
+    /// rules — the ones `SGDSolver.init` applies — so that a bad value is reported here, before
+    /// any data is read, and the two checks cannot disagree.
+    ///
+    /// - Throws: `TrainingSettingError` naming the setting.
+    /// - Complexity: O(classes) for the class weights, O(1) otherwise.
     public func validate() throws {
-        guard epochs >= 1, epochs <= 100_000 else { throw DataError("--epochs \(epochs): must be 1...100000") }
-        guard batchSize >= 1 else { throw DataError("--batch-size \(batchSize): must be at least 1") }
-        guard learningRate.isFinite, learningRate > 0 else { throw DataError("--lr \(learningRate): must be positive") }
-        guard momentum.isFinite, momentum >= 0, momentum < 1 else {
-            throw DataError("--momentum \(momentum): must be in [0, 1)")
+        func check(_ isValid: Bool, _ setting: Setting, _ value: Any, _ requirement: String) throws {
+            guard isValid else {
+                throw TrainingSettingError(setting, .outOfRange(value: "\(value)", requirement: requirement))
+            }
         }
-        guard weightDecay.isFinite, weightDecay >= 0 else {
-            throw DataError("--weight-decay \(weightDecay): must be 0 or more")
+        func checkSolver(_ rule: SGDSolver.Setting, _ setting: Setting, _ value: Double) throws {
+            if let requirement = rule.requirement(violatedBy: value) {
+                throw TrainingSettingError(setting, .outOfRange(value: "\(value)", requirement: requirement))
+            }
         }
-        guard labelSmoothing.isFinite, labelSmoothing >= 0, labelSmoothing <= 1 else {
-            throw DataError("--label-smoothing \(labelSmoothing): must be in [0, 1]")
-        }
+        try check(epochs >= 1 && epochs <= 100_000, .epochs, epochs, "must be 1...100000")
+        try check(batchSize >= 1, .batchSize, batchSize, "must be at least 1")
+        try checkSolver(.learningRate, .learningRate, learningRate)
+        try checkSolver(.momentum, .momentum, momentum)
+        try checkSolver(.weightDecay, .weightDecay, weightDecay)
+        try check(
+            labelSmoothing.isFinite && labelSmoothing >= 0 && labelSmoothing <= 1, .labelSmoothing, labelSmoothing,
+            "must be in [0, 1]")
         if let step = learningRateStepEpochs {
-            guard step >= 1 else { throw DataError("--lr-step \(step): must be at least 1") }
+            try check(step >= 1, .learningRateStepEpochs, step, "must be at least 1")
         }
-        guard learningRateGamma.isFinite, learningRateGamma > 0 else {
-            throw DataError("--lr-gamma \(learningRateGamma): must be positive")
-        }
+        try checkSolver(.stepGamma, .learningRateGamma, learningRateGamma)
         if let hidden {
-            guard hidden >= 1, hidden <= 65536 else { throw DataError("--hidden \(hidden): must be 1...65536") }
+            try check(hidden >= 1 && hidden <= 65536, .hidden, hidden, "must be 1...65536")
         }
-        guard patchSize >= 1, patchSize <= 15, patchSize % 2 == 1 else {
-            throw DataError("--patch \(patchSize): must be odd, 1...15")
-        }
-        guard testSplit.isFinite, testSplit >= 0, testSplit < 1 else {
-            throw DataError("--test-split \(testSplit): must be in [0, 1)")
-        }
+        try check(patchSize >= 1 && patchSize <= 15 && patchSize % 2 == 1, .patchSize, patchSize, "must be odd, 1...15")
+        try check(testSplit.isFinite && testSplit >= 0 && testSplit < 1, .testSplit, testSplit, "must be in [0, 1)")
         if let weights = classWeights, let bad = weights.first(where: { !$0.isFinite || $0 < 0 }) {
-            throw DataError("--class-weights: \(bad) is not a finite non-negative weight")
+            throw TrainingSettingError(
+                .classWeights, .badElement(value: "\(bad)", problem: "is not a finite non-negative weight"))
         }
     }
 }
