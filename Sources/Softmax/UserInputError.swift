@@ -4,7 +4,8 @@
 ///
 /// Every error type of the package that bad input can cause conforms (`SoftmaxError`,
 /// `NPYError`, `FileError`, and in the other modules `LayerError`, `DataError`,
-/// `TrainingDiverged`), so a caller reports them all with one `catch`:
+/// `DataRequestError`, `TrainingSettingError`, `ModelError`, `TrainingDiverged`), so a caller
+/// reports them all with one `catch`:
 ///
 /// ```swift
 /// do { try run() } catch let error as any UserInputError { print("error: \(error)") }

@@ -19,6 +19,9 @@ struct UserInputErrorTests {
             LayerError.cannotBackpropagateToLabels,
             DataError("bad.csv line 2: 'x' is not a number"),
             TrainingDiverged(epoch: 2, loss: .infinity, learningRate: 10),
+            TrainingSettingError(.epochs, .outOfRange(value: "0", requirement: "must be 1...100000")),
+            DataRequestError.labelsWithoutData,
+            ModelError.nonFiniteParameters,
             CommandLineError("--output: nope"),
         ]
         for error in errors {
