@@ -4,26 +4,26 @@
 /// `gradientScale · (p_c · Σ_k coef_k − coef_c)` (logits) or `−gradientScale · coef_c`
 /// (log-probability input), with `coef = (1−ε)·w_t·onehot(t) + (ε/C)·w` for class indices and
 /// `coef = w ⊙ ((1−ε)·q + ε/C)` for probability targets.
-package struct CrossEntropyParameters<Scalar: KernelScalar>: @unchecked Sendable {
+public struct CrossEntropyParameters<Scalar: KernelScalar>: @unchecked Sendable {
     /// Number of classes `C`.
-    package var classes: Int
+    public var classes: Int
     /// Per-class weights (`classes` values), or `nil` for all ones.
-    package var weights: UnsafePointer<Scalar>?
+    public var weights: UnsafePointer<Scalar>?
     /// `Σ_c w_c` (`classes` when unweighted).
-    package var weightSum: Scalar
+    public var weightSum: Scalar
     /// Label smoothing `ε` in [0, 1].
-    package var smoothing: Scalar
+    public var smoothing: Scalar
     /// True when the scores are already log-probabilities (NLL mode).
-    package var inputIsLogProbability: Bool
+    public var inputIsLogProbability: Bool
     /// Loss weight over the reduction's denominator; 0 when the gradient must be zero.
-    package var gradientScale: Scalar
+    public var gradientScale: Scalar
     /// The class count `C` of `ε / C`: `classes`, unless the rows are shards of longer ones
     /// (then the whole row's count).
-    package var smoothingClasses: Int
+    public var smoothingClasses: Int
 
     /// Parameters of one cross-entropy call; see the properties.
     @inlinable @inline(__always)
-    package init(
+    public init(
         classes: Int, weights: UnsafePointer<Scalar>?, weightSum: Scalar, smoothing: Scalar,
         inputIsLogProbability: Bool, gradientScale: Scalar
     ) {
@@ -37,27 +37,27 @@ package struct CrossEntropyParameters<Scalar: KernelScalar>: @unchecked Sendable
     }
 
     /// `ε / C`, the smoothing mass each class receives.
-    @inlinable @inline(__always) package var smoothingPerClass: Scalar { smoothing / Scalar(smoothingClasses) }
+    @inlinable @inline(__always) public var smoothingPerClass: Scalar { smoothing / Scalar(smoothingClasses) }
 
     /// The weight of class `c`.
-    @inlinable @inline(__always) package func weight(_ c: Int) -> Scalar { weights?[c] ?? 1 }
+    @inlinable @inline(__always) public func weight(_ c: Int) -> Scalar { weights?[c] ?? 1 }
 }
 
 /// Optional per-element outputs of the fused cross-entropy kernels, laid out like the scores.
-package struct CrossEntropyOutputPointers<Scalar: KernelScalar>: @unchecked Sendable {
+public struct CrossEntropyOutputPointers<Scalar: KernelScalar>: @unchecked Sendable {
     /// Gradient of the reduced loss with respect to the scores.
-    package var gradient: UnsafeMutablePointer<Scalar>?
+    public var gradient: UnsafeMutablePointer<Scalar>?
     /// Softmax probabilities (`exp` of the input in log-probability mode).
-    package var probabilities: UnsafeMutablePointer<Scalar>?
+    public var probabilities: UnsafeMutablePointer<Scalar>?
     /// Log-probabilities (a copy of the input in log-probability mode).
-    package var logProbabilities: UnsafeMutablePointer<Scalar>?
+    public var logProbabilities: UnsafeMutablePointer<Scalar>?
     /// Whether kernels that can should write with streaming (non-temporal) stores, which skip
     /// reading each line before writing it: for outputs too large to stay in cache.
-    package var streaming: Bool
+    public var streaming: Bool
 
     /// Outputs to write; `nil` ones are skipped.
     @inlinable @inline(__always)
-    package init(
+    public init(
         gradient: UnsafeMutablePointer<Scalar>? = nil,
         probabilities: UnsafeMutablePointer<Scalar>? = nil,
         logProbabilities: UnsafeMutablePointer<Scalar>? = nil,
@@ -71,7 +71,7 @@ package struct CrossEntropyOutputPointers<Scalar: KernelScalar>: @unchecked Send
 
     /// The same outputs moved by `offset` elements.
     @inlinable @inline(__always)
-    package func advanced(by offset: Int) -> Self {
+    public func advanced(by offset: Int) -> Self {
         Self(
             gradient: gradient.map { $0 + offset },
             probabilities: probabilities.map { $0 + offset },
@@ -79,7 +79,7 @@ package struct CrossEntropyOutputPointers<Scalar: KernelScalar>: @unchecked Send
     }
 
     /// True when any per-element output is requested.
-    @inlinable @inline(__always) package var writesElements: Bool {
+    @inlinable @inline(__always) public var writesElements: Bool {
         gradient != nil || probabilities != nil || logProbabilities != nil
     }
 }
@@ -88,7 +88,7 @@ extension SIMD where Scalar: KernelScalar {
     /// `coefficient · logp` lane-wise, with 0 where the coefficient is 0 (so a `-infinity`
     /// log-probability of a class that carries no target mass adds nothing instead of NaN).
     @inlinable @inline(__always)
-    package func weightedTerm(_ logp: Self) -> Self {
+    public func weightedTerm(_ logp: Self) -> Self {
         selectEqual(to: Self(repeating: 0), then: Self(repeating: 0), else: self * logp)
     }
 }

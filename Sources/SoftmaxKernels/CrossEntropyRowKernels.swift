@@ -27,7 +27,7 @@ extension RowKernels {
     /// - Returns: the per-position loss (0 for an ignored position).
     /// - Complexity: O(classes), at most two reads of the row and one write per output.
     @inlinable
-    package static func crossEntropy(
+    public static func crossEntropy(
         _ x: UnsafePointer<Scalar>, target: Int, parameters k: CrossEntropyParameters<Scalar>,
         outputs: CrossEntropyOutputPointers<Scalar>, normalizer given: Normalizer<Scalar>? = nil,
         targetWeight elsewhereWeight: Scalar = 1
@@ -140,7 +140,7 @@ extension RowKernels {
     /// - Returns: the per-position loss `−Σ_c w_c·q'_c·logp_c` with `q' = (1−ε)q + ε/C`.
     /// - Complexity: O(classes): the scores are read twice, the target twice.
     @inlinable
-    package static func crossEntropy(
+    public static func crossEntropy(
         _ x: UnsafePointer<Scalar>, probabilities q: UnsafePointer<Scalar>,
         parameters k: CrossEntropyParameters<Scalar>, outputs: CrossEntropyOutputPointers<Scalar>
     ) -> Scalar {

@@ -25,7 +25,7 @@ extension StridedKernels {
     /// Whether `crossEntropyGradient` computes this call (the training call of
     /// `crossEntropy(_:targets:…)`; class numbers exact in `Scalar`).
     @inlinable @inline(__always)
-    package static func stagesGradient(
+    public static func stagesGradient(
         parameters k: CrossEntropyParameters<Scalar>, outputs: CrossEntropyOutputPointers<Scalar>
     ) -> Bool {
         !k.inputIsLogProbability && outputs.gradient != nil && outputs.probabilities == nil
@@ -41,7 +41,7 @@ extension StridedKernels {
     /// - Complexity: O(classes · count): the scores read from memory once, the gradient
     ///   written once; one exponential per element (two in two passes).
     @inlinable
-    package static func crossEntropyGradient(
+    public static func crossEntropyGradient(
         _ x: UnsafePointer<Scalar>, targets: UnsafePointer<Int32>, stride: Int, count: Int,
         parameters k: CrossEntropyParameters<Scalar>, gradient: UnsafeMutablePointer<Scalar>,
         losses: UnsafeMutablePointer<Scalar>, streaming: Bool
@@ -236,7 +236,7 @@ extension StridedKernels {
 /// one-hot term `scale·w_t` at the target class, 0 at ignored positions; `p` is the
 /// probability run's `e·(1/sum)`.
 @frozen
-package struct GradientRun<V: SIMD>: PanelRun where V.Scalar: KernelScalar {
+public struct GradientRun<V: SIMD>: PanelRun where V.Scalar: KernelScalar {
     /// The class's probabilities.
     @usableFromInline let probability: ProbabilityRun<V>
     /// Per position, padded to whole vectors: the one-hot term `scale·(1 − ε)·w_t` and the
@@ -257,7 +257,7 @@ package struct GradientRun<V: SIMD>: PanelRun where V.Scalar: KernelScalar {
     }
 
     @inlinable @inline(__always)
-    package func vector(at i: Int, lanes: Int) -> V {
+    public func vector(at i: Int, lanes: Int) -> V {
         withOneHot((oneHot + i).loadVector(V.self) * probability.vector(at: i, lanes: lanes), at: i)
     }
 
@@ -274,7 +274,7 @@ package struct GradientRun<V: SIMD>: PanelRun where V.Scalar: KernelScalar {
 /// `scale·Σcoef·p − scale·ε/C·w_c`, less the one-hot term at the target class, 0 at ignored
 /// positions (the general kernel's operations in its order).
 @frozen
-package struct SmoothedGradientRun<V: SIMD>: PanelRun where V.Scalar: KernelScalar {
+public struct SmoothedGradientRun<V: SIMD>: PanelRun where V.Scalar: KernelScalar {
     /// The run without smoothing: its probabilities, one-hot term and target classes.
     @usableFromInline let gradient: GradientRun<V>
     /// Per position, padded to whole vectors: the gradient's scale times the sum of the
@@ -295,7 +295,7 @@ package struct SmoothedGradientRun<V: SIMD>: PanelRun where V.Scalar: KernelScal
     }
 
     @inlinable @inline(__always)
-    package func vector(at i: Int, lanes: Int) -> V {
+    public func vector(at i: Int, lanes: Int) -> V {
         let p = gradient.probability.vector(at: i, lanes: lanes)
         let value = (scaledSum + i).loadVector(V.self) * p - (scale + i).loadVector(V.self) * classCoefficient
         return gradient.withOneHot(value, at: i)

@@ -24,7 +24,7 @@ extension StridedKernels {
     /// - Complexity: O(classes · count), one exponential per element (two when the gradient
     ///   overwrites the scores and no probabilities are requested).
     @inlinable
-    package static func crossEntropy(
+    public static func crossEntropy(
         _ x: UnsafePointer<Scalar>, targets: UnsafePointer<Int32>, stride: Int, count: Int,
         parameters k: CrossEntropyParameters<Scalar>, outputs: CrossEntropyOutputPointers<Scalar>,
         losses: UnsafeMutablePointer<Scalar>
@@ -147,7 +147,7 @@ extension StridedKernels {
     /// - Complexity: O(classes · count), one exponential per element; the targets are read
     ///   twice (the second time from cache).
     @inlinable
-    package static func crossEntropy(
+    public static func crossEntropy(
         _ x: UnsafePointer<Scalar>, probabilities q: UnsafePointer<Scalar>, stride: Int, count: Int,
         parameters k: CrossEntropyParameters<Scalar>, outputs: CrossEntropyOutputPointers<Scalar>,
         losses: UnsafeMutablePointer<Scalar>

@@ -8,7 +8,7 @@
     /// to nearest even with subnormals, overflow to infinity, and NaN handled as `vcvtph2ps` /
     /// `vcvtps2ph` do (payload kept, quiet bit set), so every instruction set converts to the
     /// same bits (a Float16 result is its set's float32 result, narrowed).
-    package enum HalfBitConversion {
+    public enum HalfBitConversion {
         /// Eight lanes at a time: two SSE2 registers, independent work for the core.
         @usableFromInline typealias Lanes = SIMD8<Int32>
 
@@ -16,7 +16,7 @@
         ///
         /// - Complexity: O(count).
         @inlinable
-        package static func widen(
+        public static func widen(
             _ source: UnsafePointer<UInt16>, _ destination: UnsafeMutablePointer<Float>, count: Int
         ) {
             let bits = source
@@ -39,7 +39,7 @@
         ///
         /// - Complexity: O(count).
         @inlinable
-        package static func narrow(
+        public static func narrow(
             _ source: UnsafePointer<Float>, _ destination: UnsafeMutablePointer<UInt16>, count: Int
         ) {
             let bits = destination

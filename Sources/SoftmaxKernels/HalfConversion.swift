@@ -6,11 +6,11 @@
     /// set like the kernels: with F16C (x86-64-v3 and up) the loops compile to
     /// `vcvtph2ps`/`vcvtps2ph`, 8 or 16 values per instruction.  At the x86-64 baseline each
     /// value would be a runtime call, so the portable set uses `HalfBitConversion` instead.
-    package enum HalfConversion<Scalar: KernelScalar> {
+    public enum HalfConversion<Scalar: KernelScalar> {
         /// `destination[i] = Scalar(half)` for the halves whose bit patterns are `source[i]`,
         /// `i < count`.
         @inlinable @inline(__always)
-        package static func widen(
+        public static func widen(
             _ source: UnsafePointer<UInt16>, _ destination: UnsafeMutablePointer<Scalar>, count: Int
         ) {
             let halves = UnsafeRawPointer(source).assumingMemoryBound(to: Float16.self)
@@ -20,7 +20,7 @@
         /// `destination[i]` = the bit pattern of `Float16(source[i])` (rounded to nearest even),
         /// `i < count`.
         @inlinable @inline(__always)
-        package static func narrow(
+        public static func narrow(
             _ source: UnsafePointer<Scalar>, _ destination: UnsafeMutablePointer<UInt16>, count: Int
         ) {
             let halves = UnsafeMutableRawPointer(destination).assumingMemoryBound(to: Float16.self)
@@ -31,9 +31,9 @@
     /// Without a `Float16` type no array of halves reaches the kernels, but the table's
     /// conversions still convert correctly: through `Float` with `HalfBitConversion`, one
     /// value at a time.
-    package enum HalfConversion<Scalar: KernelScalar> {
+    public enum HalfConversion<Scalar: KernelScalar> {
         @inlinable
-        package static func widen(
+        public static func widen(
             _ source: UnsafePointer<UInt16>, _ destination: UnsafeMutablePointer<Scalar>, count: Int
         ) {
             var value: Float = 0
@@ -44,7 +44,7 @@
         }
 
         @inlinable
-        package static func narrow(
+        public static func narrow(
             _ source: UnsafePointer<Scalar>, _ destination: UnsafeMutablePointer<UInt16>, count: Int
         ) {
             for i in 0..<count {

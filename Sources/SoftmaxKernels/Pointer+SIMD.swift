@@ -4,13 +4,13 @@ import MemoryHints
 extension UnsafePointer where Pointee: KernelScalar {
     /// Loads `V.scalarCount` consecutive scalars.
     @inlinable @inline(__always)
-    package func loadVector<V: SIMD>(_: V.Type = V.self) -> V where V.Scalar == Pointee {
+    public func loadVector<V: SIMD>(_: V.Type = V.self) -> V where V.Scalar == Pointee {
         UnsafeRawPointer(self).loadUnaligned(as: V.self)
     }
 
     /// Loads `count < V.scalarCount` scalars; the other lanes hold `fill`.
     @inlinable @inline(__always)
-    package func loadVector<V: SIMD>(count: Int, fill: Pointee, _: V.Type = V.self) -> V
+    public func loadVector<V: SIMD>(count: Int, fill: Pointee, _: V.Type = V.self) -> V
     where V.Scalar == Pointee {
         var v = V(repeating: fill)
         for k in 0..<count { v[k] = self[k] }
@@ -20,7 +20,7 @@ extension UnsafePointer where Pointee: KernelScalar {
     /// Loads `lanes` scalars: a full vector when `lanes == V.scalarCount`, else a partial one
     /// whose other lanes are 0.  Kernels whose lanes are independent use it for tails.
     @inlinable @inline(__always)
-    package func loadLanes<V: SIMD>(_ lanes: Int, _: V.Type = V.self) -> V where V.Scalar == Pointee {
+    public func loadLanes<V: SIMD>(_ lanes: Int, _: V.Type = V.self) -> V where V.Scalar == Pointee {
         lanes == V.scalarCount ? loadVector(V.self) : loadVector(count: lanes, fill: 0, V.self)
     }
 }
@@ -28,31 +28,31 @@ extension UnsafePointer where Pointee: KernelScalar {
 extension UnsafeMutablePointer where Pointee: KernelScalar {
     /// Stores all lanes of `v` at consecutive addresses.
     @inlinable @inline(__always)
-    package func storeVector<V: SIMD>(_ v: V) where V.Scalar == Pointee {
+    public func storeVector<V: SIMD>(_ v: V) where V.Scalar == Pointee {
         UnsafeMutableRawPointer(self).storeBytes(of: v, as: V.self)
     }
 
     /// Stores the first `count` lanes of `v`.
     @inlinable @inline(__always)
-    package func storeVector<V: SIMD>(_ v: V, count: Int) where V.Scalar == Pointee {
+    public func storeVector<V: SIMD>(_ v: V, count: Int) where V.Scalar == Pointee {
         for k in 0..<count { self[k] = v[k] }
     }
 
     /// Stores the first `lanes` lanes of `v` (all of them with one vector store when full).
     @inlinable @inline(__always)
-    package func storeLanes<V: SIMD>(_ v: V, _ lanes: Int) where V.Scalar == Pointee {
+    public func storeLanes<V: SIMD>(_ v: V, _ lanes: Int) where V.Scalar == Pointee {
         if lanes == V.scalarCount { storeVector(v) } else { storeVector(v, count: lanes) }
     }
 
     /// Loads `V.scalarCount` consecutive scalars.
     @inlinable @inline(__always)
-    package func loadVector<V: SIMD>(_: V.Type = V.self) -> V where V.Scalar == Pointee {
+    public func loadVector<V: SIMD>(_: V.Type = V.self) -> V where V.Scalar == Pointee {
         UnsafePointer(self).loadVector(V.self)
     }
 
     /// Loads `lanes` scalars; see `UnsafePointer.loadLanes`.
     @inlinable @inline(__always)
-    package func loadLanes<V: SIMD>(_ lanes: Int, _: V.Type = V.self) -> V where V.Scalar == Pointee {
+    public func loadLanes<V: SIMD>(_ lanes: Int, _: V.Type = V.self) -> V where V.Scalar == Pointee {
         UnsafePointer(self).loadLanes(lanes, V.self)
     }
 }
@@ -64,7 +64,7 @@ extension UnsafeMutablePointer where Pointee: KernelScalar {
     ///
     /// - Precondition: `self` is aligned to `MemoryLayout<V>.size`.
     @inlinable @inline(__always)
-    package func streamVector<V: SIMD>(_ v: V) where V.Scalar == Pointee {
+    public func streamVector<V: SIMD>(_ v: V) where V.Scalar == Pointee {
         #if arch(x86_64)
             let raw = UnsafeMutableRawPointer(self)
             if V.self == SIMD16<Float>.self {
@@ -98,7 +98,7 @@ extension UnsafeMutablePointer where Pointee: KernelScalar {
     /// Scalars from `self` to the next address aligned for `streamVector` of `V` (0 when
     /// aligned; `V.scalarCount` or more if `self` is not even aligned to its scalar).
     @inlinable @inline(__always)
-    package func scalarsToStreamAlignment<V: SIMD>(_: V.Type) -> Int where V.Scalar == Pointee {
+    public func scalarsToStreamAlignment<V: SIMD>(_: V.Type) -> Int where V.Scalar == Pointee {
         let size = MemoryLayout<V>.size
         let misalignment = Int(bitPattern: self) % size
         if misalignment == 0 { return 0 }

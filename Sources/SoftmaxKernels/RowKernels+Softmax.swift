@@ -13,7 +13,7 @@ extension RowKernels {
     /// - Returns: the row's normaliser.
     /// - Complexity: O(count): one read of `x`, one write of `y`, one in-cache pass over `y`.
     @inlinable @discardableResult
-    package static func softmaxOnePass(
+    public static func softmaxOnePass(
         _ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, count n: Int, scale: Scalar = 1
     ) -> Normalizer<Scalar> {
         onePass(ProbabilityOutput.self, x, y, count: n, scale: scale)
@@ -25,7 +25,7 @@ extension RowKernels {
     ///
     /// - Complexity: O(count): one read of `x`, one write of `y`, one in-cache pass over `y`.
     @inlinable
-    package static func logSoftmaxOnePass(_ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, count n: Int) {
+    public static func logSoftmaxOnePass(_ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, count n: Int) {
         _ = onePass(LogProbabilityOutput.self, x, y, count: n, scale: 1)
     }
 
@@ -128,7 +128,7 @@ extension RowKernels {
     /// `x` and `y` may be the same buffer (row `r + 1` of `x` is read before row `r + 1` of
     /// `y` is written).
     @inlinable
-    package static func forwardRows<Output: RowOutputKind>(
+    public static func forwardRows<Output: RowOutputKind>(
         _: Output.Type, _ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, count n: Int, rows: Int
     ) {
         if rows <= 0 { return }
@@ -284,37 +284,37 @@ extension RowKernels {
 }
 
 /// What a row kernel writes, as a type so that generic specialisation folds the choice.
-package protocol RowOutputKind {
+public protocol RowOutputKind {
     /// `true` for log-probabilities, `false` for probabilities.
     static var logarithmic: Bool { get }
 }
 
 /// Row kernels write probabilities.
-package enum ProbabilityOutput: RowOutputKind {
-    @inlinable package static var logarithmic: Bool { false }
+public enum ProbabilityOutput: RowOutputKind {
+    @inlinable public static var logarithmic: Bool { false }
 }
 
 /// Row kernels write log-probabilities.
-package enum LogProbabilityOutput: RowOutputKind {
-    @inlinable package static var logarithmic: Bool { true }
+public enum LogProbabilityOutput: RowOutputKind {
+    @inlinable public static var logarithmic: Bool { true }
 }
 
 /// The partial last vector of a block `start..<end` (`start` a multiple of the vector width),
 /// handled as the full vector ending at `end` when the block holds one: lane-by-lane loads and
 /// stores cost ~5% of a 1000-score row.  Its first lanes overlap the previous vector; kernels
 /// store them again with the same value and leave them out of sums.
-package struct OverlappingTail<V: SIMD> where V.Scalar: KernelScalar {
+public struct OverlappingTail<V: SIMD> where V.Scalar: KernelScalar {
     /// Scalars past the last full vector (0 when the block ends on a vector boundary).
-    package let partial: Int
+    public let partial: Int
     /// Whether the block has a partial vector and at least one full one.
-    package let overlaps: Bool
+    public let overlaps: Bool
     /// The full vector ending at `end` when `overlaps`, else all `-infinity`.
-    package let vector: V
+    public let vector: V
     /// Where the full vectors end: `end − partial` when `overlaps`, else `end`.
-    package let fullEnd: Int
+    public let fullEnd: Int
 
     @inlinable @inline(__always)
-    package init(_ x: UnsafePointer<V.Scalar>, from start: Int, to end: Int) {
+    public init(_ x: UnsafePointer<V.Scalar>, from start: Int, to end: Int) {
         let w = V.scalarCount
         partial = (end - start) % w
         overlaps = partial != 0 && end - start >= w

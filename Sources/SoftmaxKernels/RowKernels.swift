@@ -3,9 +3,9 @@
 ///
 /// Every function is `@inlinable` so that the module instantiating it compiles it with its own
 /// instruction-set flags.
-package enum RowKernels<V: SIMD> where V.Scalar: KernelScalar {
+public enum RowKernels<V: SIMD> where V.Scalar: KernelScalar {
     /// The element type.
-    package typealias Scalar = V.Scalar
+    public typealias Scalar = V.Scalar
 
     /// Elements per block of the online normaliser: a block is reduced to its maximum, then
     /// re-read from L1 for the exponentials, so the row is read from memory once.
@@ -19,7 +19,7 @@ package enum RowKernels<V: SIMD> where V.Scalar: KernelScalar {
     ///
     /// - Complexity: O(count), one read of the row.
     @inlinable
-    package static func normalizer(_ x: UnsafePointer<Scalar>, count n: Int) -> Normalizer<Scalar> {
+    public static func normalizer(_ x: UnsafePointer<Scalar>, count n: Int) -> Normalizer<Scalar> {
         let w = V.scalarCount
         var runningMax = V(repeating: -.infinity)
         var runningSum = V(repeating: 0)
@@ -56,7 +56,7 @@ package enum RowKernels<V: SIMD> where V.Scalar: KernelScalar {
     /// `logsumexp` of a row: `-infinity` when fully masked, `+infinity` when a score is
     /// `+infinity` (unless a score is NaN: then NaN).
     @inlinable
-    package static func logSumExp(
+    public static func logSumExp(
         _ x: UnsafePointer<Scalar>, count n: Int, normalizer: Normalizer<Scalar>
     ) -> Scalar {
         if normalizer.max == .infinity {
@@ -68,7 +68,7 @@ package enum RowKernels<V: SIMD> where V.Scalar: KernelScalar {
 
     /// Softmax backward (Caffe's formula): `dx = y ⊙ (dy − Σ dy·y)`.
     @inlinable
-    package static func softmaxBackward(
+    public static func softmaxBackward(
         output y: UnsafePointer<Scalar>, gradient dy: UnsafePointer<Scalar>,
         into dx: UnsafeMutablePointer<Scalar>, count n: Int
     ) {
@@ -84,7 +84,7 @@ package enum RowKernels<V: SIMD> where V.Scalar: KernelScalar {
 
     /// Log-softmax backward: `dx = dy − exp(y) · Σ dy`, with `y` the log-softmax output.
     @inlinable
-    package static func logSoftmaxBackward(
+    public static func logSoftmaxBackward(
         output y: UnsafePointer<Scalar>, gradient dy: UnsafePointer<Scalar>,
         into dx: UnsafeMutablePointer<Scalar>, count n: Int
     ) {

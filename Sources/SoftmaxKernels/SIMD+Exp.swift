@@ -9,7 +9,7 @@ extension SIMD where Scalar: KernelScalar {
     ///
     /// - Complexity: about 17 vector operations.
     @inlinable @inline(__always)
-    package func vectorExp() -> Self {
+    public func vectorExp() -> Self {
         let upper = Self(repeating: Scalar.expOverflowBound)
         let x = selectGreater(than: upper, then: upper, else: self)
         let flushed = Self(repeating: Scalar.expUnderflowBound).selectGreater(
@@ -23,7 +23,7 @@ extension SIMD where Scalar: KernelScalar {
     ///
     /// - Precondition: no lane is greater than 0 (checked in debug builds only by the tests).
     @inlinable @inline(__always)
-    package func vectorExpNonPositive() -> Self { vectorExpShifted() }
+    public func vectorExpNonPositive() -> Self { vectorExpShifted() }
 
     /// `vectorExp` for lanes at most `Scalar.shiftedExpBound` (64) or NaN: the exponentials
     /// of scores minus a shift that may lie below their maximum (by less than 64), which the
@@ -32,7 +32,7 @@ extension SIMD where Scalar: KernelScalar {
     ///
     /// - Precondition: no lane is greater than `Scalar.shiftedExpBound`.
     @inlinable @inline(__always)
-    package func vectorExpShifted() -> Self {
+    public func vectorExpShifted() -> Self {
         Self(repeating: Scalar.expUnderflowBound).selectGreater(
             than: self, then: Self(repeating: 0), else: exponentialKernel(nonPositive: true))
     }
@@ -66,13 +66,13 @@ extension SIMD where Scalar: KernelScalar {
     /// Lane-wise maximum, one compare and one blend (Swift's `pointwiseMax` is scalarised).
     /// A NaN in `other` is not taken, so NaN must be detected elsewhere (it is: it poisons the sum).
     @inlinable @inline(__always)
-    package func laneMax(_ other: Self) -> Self {
+    public func laneMax(_ other: Self) -> Self {
         other.selectGreater(than: self, then: other, else: self)
     }
 
     /// The largest lane (NaN lanes are skipped).
     @inlinable @inline(__always)
-    package func horizontalMax() -> Scalar {
+    public func horizontalMax() -> Scalar {
         var m = self[0]
         for k in 1..<scalarCount where self[k] > m { m = self[k] }
         return m
@@ -80,7 +80,7 @@ extension SIMD where Scalar: KernelScalar {
 
     /// The sum of all lanes.
     @inlinable @inline(__always)
-    package func horizontalSum() -> Scalar {
+    public func horizontalSum() -> Scalar {
         var s = self[0]
         for k in 1..<scalarCount { s += self[k] }
         return s
@@ -89,14 +89,14 @@ extension SIMD where Scalar: KernelScalar {
     /// Lanes equal to `-infinity` replaced by 0: the shift to subtract before `exp` so that
     /// a fully masked lane gives `exp(-inf - 0) = 0` instead of `exp(NaN)`.
     @inlinable @inline(__always)
-    package func maskedShift() -> Self {
+    public func maskedShift() -> Self {
         selectEqual(to: Self(repeating: -.infinity), then: Self(repeating: 0), else: self)
     }
 
     /// `self` in lanes `first…` and 0 in lanes `0..<first`: the part of an overlapping tail
     /// vector that the previous vector did not already cover.
     @inlinable @inline(__always)
-    package func keepingLanes(from first: Int) -> Self {
+    public func keepingLanes(from first: Int) -> Self {
         var index = Self(repeating: 0)
         for k in 0..<scalarCount { index[k] = Scalar(k) }
         return index.selectGreater(than: Self(repeating: Scalar(first) - 0.5), then: self, else: Self(repeating: 0))
@@ -105,7 +105,7 @@ extension SIMD where Scalar: KernelScalar {
     /// `value` in the first `lanes` lanes and 0 in the rest: the weight vector of a row tail,
     /// so that lanes past the end of the row add nothing to a reduction.
     @inlinable @inline(__always)
-    package static func firstLanes(_ lanes: Int, _ value: Scalar) -> Self {
+    public static func firstLanes(_ lanes: Int, _ value: Scalar) -> Self {
         if lanes == scalarCount { return Self(repeating: value) }
         var v = Self(repeating: 0)
         for k in 0..<lanes { v[k] = value }
@@ -122,7 +122,7 @@ extension SIMD where Scalar: KernelScalar {
     /// x86-64 instantiation (128-bit) multiplies and adds: `addingProduct` without hardware FMA
     /// is a libm call per lane.
     @inlinable @inline(__always)
-    package func multiplyAdd(_ b: Self, _ c: Self) -> Self {
+    public func multiplyAdd(_ b: Self, _ c: Self) -> Self {
         #if arch(arm64)
             return c.addingProduct(self, b)
         #else

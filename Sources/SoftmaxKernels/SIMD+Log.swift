@@ -11,7 +11,7 @@ extension SIMD where Scalar: KernelScalar {
     ///
     /// - Complexity: about 25 vector operations and one division.
     @inlinable @inline(__always)
-    package func vectorLog() -> Self {
+    public func vectorLog() -> Self {
         typealias Bits = MaskStorage
         let bits = unsafeBitCast(self, to: Bits.self)
         let fractionBits = Bits(repeating: Bits.Scalar(truncatingIfNeeded: Scalar.significandBitCount))

@@ -12,7 +12,7 @@
 extension SIMD where Scalar: KernelScalar {
     /// `x` in lanes where `self > other`, `y` elsewhere (a NaN lane compares false).
     @inlinable @inline(__always)
-    package func selectGreater(than other: Self, then x: Self, else y: Self) -> Self {
+    public func selectGreater(than other: Self, then x: Self, else y: Self) -> Self {
         if Self.self == SIMD4<Float>.self {
             let mask = unsafeBitCast(
                 unsafeBitCast(other, to: SIMD4<Float>.self) .< unsafeBitCast(self, to: SIMD4<Float>.self),
@@ -60,7 +60,7 @@ extension SIMD where Scalar: KernelScalar {
 
     /// `x` in lanes where `self == other`, `y` elsewhere.
     @inlinable @inline(__always)
-    package func selectEqual(to other: Self, then x: Self, else y: Self) -> Self {
+    public func selectEqual(to other: Self, then x: Self, else y: Self) -> Self {
         if Self.self == SIMD4<Float>.self {
             let mask = unsafeBitCast(
                 unsafeBitCast(self, to: SIMD4<Float>.self) .== unsafeBitCast(other, to: SIMD4<Float>.self),

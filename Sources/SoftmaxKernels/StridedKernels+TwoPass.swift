@@ -73,7 +73,7 @@ extension StridedKernels {
     /// - Complexity: O(classes · count): `x` read from memory once, `y` written once, two
     ///   exponentials per element (one in three passes).
     @inlinable
-    package static func softmaxStreaming(
+    public static func softmaxStreaming(
         _ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, classes n: Int, stride: Int, count: Int
     ) {
         let w = V.scalarCount
@@ -258,7 +258,7 @@ extension StridedKernels {
 }
 
 /// One class run of a panel kernel's output, computed a vector at a time by its last pass.
-package protocol PanelRun {
+public protocol PanelRun {
     /// The vector type.
     associatedtype Vector: SIMD
     /// The output at positions `i..<i + lanes` (`lanes` at most the vector width; other
@@ -269,7 +269,7 @@ package protocol PanelRun {
 /// Softmax output of one class run: `e · (1/sum)`, `e` being `exp(x − shift)` from the
 /// scores or read from the stage.
 @frozen
-package struct ProbabilityRun<V: SIMD>: PanelRun where V.Scalar: KernelScalar {
+public struct ProbabilityRun<V: SIMD>: PanelRun where V.Scalar: KernelScalar {
     /// The class's scores (with `shift`) or exponentials (without), position 0 of the panel.
     @usableFromInline let source: UnsafePointer<V.Scalar>
     /// Per position: the exp shift (two passes only) and 1/sum, padded to whole vectors.
@@ -285,7 +285,7 @@ package struct ProbabilityRun<V: SIMD>: PanelRun where V.Scalar: KernelScalar {
     }
 
     @inlinable @inline(__always)
-    package func vector(at i: Int, lanes: Int) -> V {
+    public func vector(at i: Int, lanes: Int) -> V {
         let loaded = (source + i).loadLanes(lanes, V.self)
         let e = shift.map { (loaded - ($0 + i).loadVector(V.self)).vectorExpShifted() } ?? loaded
         return e * (inverse + i).loadVector(V.self)

@@ -15,13 +15,13 @@ import MemoryHints
 /// The per-vector loops are written out, not passed as closures to a loop helper: the
 /// compiler kept such closure bodies out of line (a call per vector), which cost a third of
 /// the speed here.
-package enum StridedKernels<V: SIMD> where V.Scalar: KernelScalar {
+public enum StridedKernels<V: SIMD> where V.Scalar: KernelScalar {
     /// The element type.
-    package typealias Scalar = V.Scalar
+    public typealias Scalar = V.Scalar
 
     /// Positions per panel: long enough runs for the prefetchers, short enough that the panel
     /// stays in L2 for a few hundred classes and the scratch stays on the stack.
-    @inlinable package static var panelLength: Int { 4096 }
+    @inlinable public static var panelLength: Int { 4096 }
 
     /// Writes softmax of each position; fully masked positions give zeros.
     ///
@@ -30,7 +30,7 @@ package enum StridedKernels<V: SIMD> where V.Scalar: KernelScalar {
     /// - Complexity: O(classes · count): one exponential per element; `x` is read twice and `y`
     ///   written twice, the second time of each from cache.
     @inlinable
-    package static func softmax(
+    public static func softmax(
         _ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, classes: Int, stride: Int, count: Int
     ) {
         let (shift, n) = allocateScratch(count, arrays: 2)
@@ -67,7 +67,7 @@ package enum StridedKernels<V: SIMD> where V.Scalar: KernelScalar {
     ///
     /// `x` and `y` may be the same buffer.
     @inlinable
-    package static func logSoftmax(
+    public static func logSoftmax(
         _ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, classes: Int, stride: Int, count: Int
     ) {
         let (shift, n) = allocateScratch(count, arrays: 2)
@@ -92,7 +92,7 @@ package enum StridedKernels<V: SIMD> where V.Scalar: KernelScalar {
 
     /// Writes `logsumexp` of each position to `out[0..<count]`.
     @inlinable
-    package static func logSumExp(
+    public static func logSumExp(
         _ x: UnsafePointer<Scalar>, into out: UnsafeMutablePointer<Scalar>, classes: Int, stride: Int, count: Int
     ) {
         let (shift, n) = allocateScratch(count, arrays: 2)
@@ -116,7 +116,7 @@ package enum StridedKernels<V: SIMD> where V.Scalar: KernelScalar {
     ///
     /// `dx` may be the same buffer as `y` or `dy`.
     @inlinable
-    package static func softmaxBackward(
+    public static func softmaxBackward(
         output y: UnsafePointer<Scalar>, gradient dy: UnsafePointer<Scalar>,
         into dx: UnsafeMutablePointer<Scalar>, classes: Int, stride: Int, count: Int
     ) {
@@ -148,7 +148,7 @@ package enum StridedKernels<V: SIMD> where V.Scalar: KernelScalar {
     ///
     /// `dx` may be the same buffer as `y` or `dy`.
     @inlinable
-    package static func logSoftmaxBackward(
+    public static func logSoftmaxBackward(
         output y: UnsafePointer<Scalar>, gradient dy: UnsafePointer<Scalar>,
         into dx: UnsafeMutablePointer<Scalar>, classes: Int, stride: Int, count: Int
     ) {

@@ -4,35 +4,35 @@
 /// Each instruction-set module fills it with closures that call `TileKernels<V>` for its
 /// vector width; the closures are formed in that module, so the kernels are compiled there with
 /// its CPU flags.
-package struct TileKernelSet<Scalar: KernelScalar>: Sendable {
+public struct TileKernelSet<Scalar: KernelScalar>: Sendable {
     /// The name of the instruction set (`portable`, `avx2`, `avx512`).
-    package var name: String
+    public var name: String
     /// `TileKernels.forward`.
-    package var forward:
+    public var forward:
         @Sendable (
             _ logarithmic: Bool, _ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, _ layout: Layout,
             _ positions: Range<Int>, _ streaming: Bool
         ) -> Void
     /// `TileKernels.logSumExp`.
-    package var logSumExp:
+    public var logSumExp:
         @Sendable (
             _ x: UnsafePointer<Scalar>, _ out: UnsafeMutablePointer<Scalar>, _ layout: Layout, _ positions: Range<Int>
         ) -> Void
     /// `TileKernels.backward`.
-    package var backward:
+    public var backward:
         @Sendable (
             _ logarithmic: Bool, _ y: UnsafePointer<Scalar>, _ dy: UnsafePointer<Scalar>,
             _ dx: UnsafeMutablePointer<Scalar>, _ layout: Layout, _ positions: Range<Int>
         ) -> Void
     /// `TileKernels.crossEntropy` with class indices.
-    package var crossEntropyIndices:
+    public var crossEntropyIndices:
         @Sendable (
             _ x: UnsafePointer<Scalar>, _ targets: UnsafePointer<Int32>, _ layout: Layout, _ positions: Range<Int>,
             _ parameters: CrossEntropyParameters<Scalar>, _ outputs: CrossEntropyOutputPointers<Scalar>,
             _ losses: UnsafeMutablePointer<Scalar>
         ) -> Void
     /// `TileKernels.crossEntropy` with probability targets.
-    package var crossEntropyProbabilities:
+    public var crossEntropyProbabilities:
         @Sendable (
             _ x: UnsafePointer<Scalar>, _ q: UnsafePointer<Scalar>, _ layout: Layout, _ positions: Range<Int>,
             _ parameters: CrossEntropyParameters<Scalar>, _ outputs: CrossEntropyOutputPointers<Scalar>,
@@ -40,16 +40,16 @@ package struct TileKernelSet<Scalar: KernelScalar>: Sendable {
         ) -> Void
 
     /// `HalfConversion.widen`: `Float16` values, as bit patterns, into the compute type.
-    package var widenHalf:
+    public var widenHalf:
         @Sendable (_ source: UnsafePointer<UInt16>, _ destination: UnsafeMutablePointer<Scalar>, _ count: Int) -> Void
     /// `HalfConversion.narrow`: compute-type values into `Float16` bit patterns.
-    package var narrowHalf:
+    public var narrowHalf:
         @Sendable (_ source: UnsafePointer<Scalar>, _ destination: UnsafeMutablePointer<UInt16>, _ count: Int) -> Void
 
     /// The kernels of `TileKernels<V>`.  Call it from the module whose CPU flags should compile
     /// them: the body is inlined there and the closures specialise `TileKernels<V>` in place.
     @inlinable @inline(__always)
-    package init<V: SIMD & Sendable>(name: String, vector _: V.Type) where V.Scalar == Scalar {
+    public init<V: SIMD & Sendable>(name: String, vector _: V.Type) where V.Scalar == Scalar {
         self.name = name
         forward = { TileKernels<V>.forward(logarithmic: $0, $1, $2, layout: $3, positions: $4, streaming: $5) }
         logSumExp = { TileKernels<V>.logSumExp($0, $1, layout: $2, positions: $3) }

@@ -4,13 +4,13 @@
 /// A tile is a range of positions `[start, end)`.  For `inner == 1` (rows) any range works; for
 /// `inner > 1` the range stays within one outer index (the driver guarantees it), and it is
 /// processed in panels of neighbouring positions (`StridedKernels`).
-package enum TileKernels<V: SIMD> where V.Scalar: KernelScalar {
+public enum TileKernels<V: SIMD> where V.Scalar: KernelScalar {
     /// The element type.
-    package typealias Scalar = V.Scalar
+    public typealias Scalar = V.Scalar
 
     /// Softmax or log-softmax of every position in `positions`.
     @inlinable
-    package static func forward(
+    public static func forward(
         logarithmic: Bool, _ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>,
         layout: Layout, positions: Range<Int>, streaming: Bool = false
     ) {
@@ -53,7 +53,7 @@ package enum TileKernels<V: SIMD> where V.Scalar: KernelScalar {
 
     /// `logsumexp` of every position; `out` is indexed by position.
     @inlinable
-    package static func logSumExp(
+    public static func logSumExp(
         _ x: UnsafePointer<Scalar>, _ out: UnsafeMutablePointer<Scalar>, layout: Layout,
         positions: Range<Int>
     ) {
@@ -76,7 +76,7 @@ package enum TileKernels<V: SIMD> where V.Scalar: KernelScalar {
 
     /// Softmax or log-softmax backward of every position.
     @inlinable
-    package static func backward(
+    public static func backward(
         logarithmic: Bool, output y: UnsafePointer<Scalar>, gradient dy: UnsafePointer<Scalar>,
         into dx: UnsafeMutablePointer<Scalar>, layout: Layout, positions: Range<Int>
     ) {
@@ -109,7 +109,7 @@ package enum TileKernels<V: SIMD> where V.Scalar: KernelScalar {
     /// Fused cross-entropy with class-index targets (`targets[position]`, negative = ignored).
     /// Writes each position's loss to `losses[position]`.
     @inlinable
-    package static func crossEntropy(
+    public static func crossEntropy(
         _ x: UnsafePointer<Scalar>, targets: UnsafePointer<Int32>, layout: Layout,
         positions: Range<Int>, parameters: CrossEntropyParameters<Scalar>,
         outputs: CrossEntropyOutputPointers<Scalar>, losses: UnsafeMutablePointer<Scalar>
@@ -136,7 +136,7 @@ package enum TileKernels<V: SIMD> where V.Scalar: KernelScalar {
 
     /// Fused cross-entropy with probability targets laid out like the scores.
     @inlinable
-    package static func crossEntropy(
+    public static func crossEntropy(
         _ x: UnsafePointer<Scalar>, probabilities q: UnsafePointer<Scalar>, layout: Layout,
         positions: Range<Int>, parameters: CrossEntropyParameters<Scalar>,
         outputs: CrossEntropyOutputPointers<Scalar>, losses: UnsafeMutablePointer<Scalar>
