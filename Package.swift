@@ -66,13 +66,16 @@ let package = Package(
         // What the libFuzzer targets (the separate package in Fuzz/) run on each input; the
         // tests replay the kept corpus and crash reproducers through the same functions.
         .target(name: "SoftmaxFuzzing", dependencies: ["Softmax", "SoftmaxTraining"]),
-        .testTarget(name: "SoftmaxTests", dependencies: ["Softmax", "SoftmaxKernels"]),
-        .testTarget(name: "SoftmaxLayersTests", dependencies: ["SoftmaxLayers"]),
-        .testTarget(name: "SoftmaxTrainingTests", dependencies: ["SoftmaxTraining"]),
+        // The float64 references, tolerances and seeded inputs every test target checks against
+        // (a plain target: SwiftPM lets test targets depend on it, not on one another).
+        .target(name: "SoftmaxTestSupport", dependencies: ["Softmax"], path: "Tests/SoftmaxTestSupport"),
+        .testTarget(name: "SoftmaxTests", dependencies: ["Softmax", "SoftmaxKernels", "SoftmaxTestSupport"]),
+        .testTarget(name: "SoftmaxLayersTests", dependencies: ["SoftmaxLayers", "SoftmaxTestSupport"]),
+        .testTarget(name: "SoftmaxTrainingTests", dependencies: ["SoftmaxTraining", "SoftmaxTestSupport"]),
         .testTarget(name: "SoftmaxFuzzingTests", dependencies: ["SoftmaxFuzzing"], resources: [.copy("Corpus")]),
         .testTarget(
             name: "SoftmaxCommandLineTests",
-            dependencies: ["SoftmaxCommandLine", "SoftmaxTraining", "softmax"],
+            dependencies: ["SoftmaxCommandLine", "SoftmaxTraining", "SoftmaxTestSupport", "softmax"],
             resources: [.copy("Fixtures")]
         ),
     ],

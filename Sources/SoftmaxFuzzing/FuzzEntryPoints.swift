@@ -7,9 +7,10 @@ import SoftmaxTraining
 ///
 /// Each entry point takes arbitrary bytes, feeds them to a parser or decodes them into a small
 /// problem, runs what a user would run next, and checks invariants.  Errors thrown for bad input
-/// are expected and swallowed; an invariant violation is a bug and stops the process with
-/// `fatalError` (a fuzzer notices only crashes).  Work and allocation are capped, whatever the
-/// input says.
+/// are expected and swallowed; an invariant violation is a bug, thrown as a
+/// `FuzzInvariantViolation` (the only error an entry point throws).  The libFuzzer targets turn
+/// it into a crash (a fuzzer notices only crashes); the corpus replay test into a failed test
+/// naming the input.  Work and allocation are capped, whatever the input says.
 public enum FuzzEntryPoints {
     /// Inputs longer than this are ignored (the fuzz script passes a smaller `-max_len`).
     public static let maximumInputLength = 1 << 20
@@ -24,53 +25,55 @@ public enum FuzzEntryPoints {
     /// first axis into fresh buffers (and softmax in place, which must give the same bits).
     ///
     /// - Parameter bytes: the candidate file.
-    public static func npy(_ bytes: [UInt8]) {
+    public static func npy(_ bytes: [UInt8]) throws {
         guard bytes.count <= maximumInputLength, let array = try? NPYArray(npyBytes: bytes) else { return }
         guard let count = try? Layout.elementCount(array.shape), array.bytes.count == count * array.dataType.itemSize
         else {
-            violation("npy: shape \(array.shape) of \(array.dataType) does not match \(array.bytes.count) bytes")
+            throw violation("npy: shape \(array.shape) of \(array.dataType) does not match \(array.bytes.count) bytes")
         }
         let encoded = array.npyBytes()
         let reparsed: NPYArray
         do { reparsed = try NPYArray(npyBytes: encoded) } catch {
-            violation("npy: the re-encoded array does not parse: \(error)")
+            throw violation("npy: the re-encoded array does not parse: \(error)")
         }
         guard reparsed == array else {
-            violation(
+            throw violation(
                 "npy: round trip changed the array: \(array.dataType) \(array.shape) → \(reparsed.dataType) \(reparsed.shape)"
             )
         }
         guard count <= maximumElements else { return }
         let doubles = array.doubles()
-        guard doubles.count == count else { violation("npy: doubles() gave \(doubles.count) values for \(count)") }
+        guard doubles.count == count else {
+            throw violation("npy: doubles() gave \(doubles.count) values for \(count)")
+        }
         switch array.dataType {
-        case .float32: exerciseSoftmax(array, as: Float.self)
-        case .float64: exerciseSoftmax(array, as: Double.self)
+        case .float32: try exerciseSoftmax(array, as: Float.self)
+        case .float64: try exerciseSoftmax(array, as: Double.self)
         case .float16:
             #if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
-                exerciseSoftmax(array, as: Float16.self)
+                try exerciseSoftmax(array, as: Float16.self)
             #endif
         default:
             // What `softmax apply` does with integer files: convert to Float first.
-            exerciseSoftmax(shape: array.shape, scalars: doubles.map { Float($0) })
+            try exerciseSoftmax(shape: array.shape, scalars: doubles.map { Float($0) })
         }
     }
 
     /// Parses `bytes` as a `.npy` file (see ``npy(_:)-([UInt8])``).
-    public static func npy(_ bytes: UnsafeRawBufferPointer) { npy(Array(bytes)) }
+    public static func npy(_ bytes: UnsafeRawBufferPointer) throws { try npy(Array(bytes)) }
 
-    private static func exerciseSoftmax<T: SoftmaxScalar & NPYElement>(_ array: NPYArray, as _: T.Type) {
-        guard let scalars = try? array.scalars(as: T.self) else { violation("npy: scalars(as: \(T.self)) threw") }
-        exerciseSoftmax(shape: array.shape, scalars: scalars)
+    private static func exerciseSoftmax<T: SoftmaxScalar & NPYElement>(_ array: NPYArray, as _: T.Type) throws {
+        guard let scalars = try? array.scalars(as: T.self) else { throw violation("npy: scalars(as: \(T.self)) threw") }
+        try exerciseSoftmax(shape: array.shape, scalars: scalars)
     }
 
     /// Softmax, log-softmax and logsumexp along the last axis and axis 0, with checks.
-    private static func exerciseSoftmax<T: SoftmaxScalar>(shape: [Int], scalars: [T]) {
+    private static func exerciseSoftmax<T: SoftmaxScalar>(shape: [Int], scalars: [T]) throws {
         let axes = shape.isEmpty ? [-1] : (shape.count == 1 ? [-1] : [-1, 0])
         let allFinite = scalars.allSatisfy(\.isFinite)
         for axis in axes {
             guard let layout = try? Layout(shape: shape, axis: axis) else {
-                if !shape.isEmpty { violation("npy: Layout(shape: \(shape), axis: \(axis)) threw") }
+                if !shape.isEmpty { throw violation("npy: Layout(shape: \(shape), axis: \(axis)) threw") }
                 // A 0-d array has no axis: the calls must throw.
                 var out = [T](repeating: 0, count: scalars.count)
                 let threw = scalars.withUnsafeBufferPointer { x in
@@ -78,7 +81,7 @@ public enum FuzzEntryPoints {
                         (try? softmax(x, shape: shape, axis: axis, into: y)) == nil
                     }
                 }
-                if !threw { violation("npy: softmax of a 0-d array did not throw") }
+                if !threw { throw violation("npy: softmax of a 0-d array did not throw") }
                 continue
             }
             // An empty array can still have many positions (shape [0, 6666666666] along axis 0):
@@ -104,16 +107,19 @@ public enum FuzzEntryPoints {
                     try softmax(UnsafeBufferPointer($0), shape: shape, axis: axis, into: $0)
                 }
             } catch {
-                violation("npy: softmax family threw on a valid shape \(shape), axis \(axis): \(error)")
+                throw violation("npy: softmax family threw on a valid shape \(shape), axis \(axis): \(error)")
             }
             let same = inPlace.withUnsafeBytes { a in probabilities.withUnsafeBytes { b in a.elementsEqual(b) } }
-            if !same { violation("npy: in-place softmax differs from out-of-place for shape \(shape), axis \(axis)") }
-            checkStreamedSoftmax(scalars, shape: shape, axis: axis, against: probabilities)
+            if !same {
+                throw violation("npy: in-place softmax differs from out-of-place for shape \(shape), axis \(axis)")
+            }
+            try checkStreamedSoftmax(scalars, shape: shape, axis: axis, against: probabilities)
             if layout.classes == 0, let value = lse.first(where: { $0 != -T.infinity }) {
-                violation("npy: logsumexp over the empty axis of shape \(shape), axis \(axis) gave \(value), not -inf")
+                throw violation(
+                    "npy: logsumexp over the empty axis of shape \(shape), axis \(axis) gave \(value), not -inf")
             }
             guard allFinite, layout.classes > 0, lseFits else { continue }
-            checkDistributions(probabilities, logProbabilities, lse, layout: layout)
+            try checkDistributions(probabilities, logProbabilities, lse, layout: layout)
         }
     }
 
@@ -121,7 +127,7 @@ public enum FuzzEntryPoints {
     /// never reach otherwise) agrees with the cached one to rounding, NaN for NaN.
     private static func checkStreamedSoftmax<T: SoftmaxScalar>(
         _ scalars: [T], shape: [Int], axis: Int, against cached: [T]
-    ) {
+    ) throws {
         var streamed = [T](repeating: 0, count: scalars.count)
         do {
             try SoftmaxMemory.withStreamingThreshold(0) {
@@ -130,13 +136,13 @@ public enum FuzzEntryPoints {
                 }
             }
         } catch {
-            violation("npy: streamed softmax threw on shape \(shape), axis \(axis): \(error)")
+            throw violation("npy: streamed softmax threw on shape \(shape), axis \(axis): \(error)")
         }
         let tolerance: Double = T.significandBitCount > 30 ? 1e-12 : (T.significandBitCount > 15 ? 2e-6 : 2e-3)
         for (k, (a, b)) in zip(streamed, cached).enumerated() {
             let (a, b) = (Double(a), Double(b))
             guard a.isNaN == b.isNaN, a.isNaN || abs(a - b) <= tolerance else {
-                violation("npy: streamed softmax \(a) against \(b) at \(k), shape \(shape), axis \(axis)")
+                throw violation("npy: streamed softmax \(a) against \(b) at \(k), shape \(shape), axis \(axis)")
             }
         }
     }
@@ -145,7 +151,7 @@ public enum FuzzEntryPoints {
     /// log-probabilities are ≤ 0 and its logsumexp is finite.
     private static func checkDistributions<T: SoftmaxScalar>(
         _ probabilities: [T], _ logProbabilities: [T], _ lse: [T], layout: Layout
-    ) {
+    ) throws {
         let tolerance: Double = T.significandBitCount > 30 ? 1e-6 : (T.significandBitCount > 15 ? 1e-3 : 0.1)
         for outer in 0..<layout.outer {
             for inner in 0..<layout.inner {
@@ -155,13 +161,14 @@ public enum FuzzEntryPoints {
                     let p = Double(probabilities[k])
                     let logP = Double(logProbabilities[k])
                     guard p >= 0, p <= 1 + tolerance, !logP.isNaN, logP <= tolerance else {
-                        violation("npy: finite scores gave probability \(p), log-probability \(logP) at \(k)")
+                        throw violation("npy: finite scores gave probability \(p), log-probability \(logP) at \(k)")
                     }
                     sum += p
                 }
                 let position = outer * layout.inner + inner
                 guard abs(sum - 1) <= tolerance, lse[position].isFinite else {
-                    violation("npy: finite scores gave Σp = \(sum), logsumexp \(lse[position]) at position \(position)")
+                    throw violation(
+                        "npy: finite scores gave Σp = \(sum), logsumexp \(lse[position]) at position \(position)")
                 }
             }
         }
@@ -178,31 +185,31 @@ public enum FuzzEntryPoints {
     /// `.mean` with every label ignored the loss and the gradient are 0.
     ///
     /// - Parameter bytes: any bytes; short inputs are padded with zeros.
-    public static func loss(_ bytes: [UInt8]) {
+    public static func loss(_ bytes: [UInt8]) throws {
         guard bytes.count <= maximumInputLength else { return }
         var start = FuzzInput(bytes)
         let selector = start.byte()
-        func run() {
+        func run() throws {
             var input = start
             switch selector % 8 {
-            case 0...4: LossProblem<Float>(&input).run()
-            case 5: LossProblem<Double>(&input).run()
+            case 0...4: try LossProblem<Float>(&input).run()
+            case 5: try LossProblem<Double>(&input).run()
             default:
                 #if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
-                    LossProblem<Float16>(&input).run()
+                    try LossProblem<Float16>(&input).run()
                 #else
-                    LossProblem<Float>(&input).run()
+                    try LossProblem<Float>(&input).run()
                 #endif
             }
         }
-        run()
+        try run()
         // Bit 3 of the selector: the same problem again with every output streamed, which takes
         // the two-pass strided kernels that outputs this small never reach otherwise.
-        if selector & 8 != 0 { SoftmaxMemory.withStreamingThreshold(0) { run() } }
+        if selector & 8 != 0 { try SoftmaxMemory.withStreamingThreshold(0) { try run() } }
     }
 
     /// Decodes `bytes` into a cross-entropy problem (see ``loss(_:)-([UInt8])``).
-    public static func loss(_ bytes: UnsafeRawBufferPointer) { loss(Array(bytes)) }
+    public static func loss(_ bytes: UnsafeRawBufferPointer) throws { try loss(Array(bytes)) }
 
     // MARK: - CSV
 
@@ -211,7 +218,7 @@ public enum FuzzEntryPoints {
     /// counts and that every feature is finite.
     ///
     /// - Parameter bytes: a selector byte, a label-column byte, then the file.
-    public static func csv(_ bytes: [UInt8]) {
+    public static func csv(_ bytes: [UInt8]) throws {
         guard bytes.count >= 2, bytes.count <= maximumInputLength else { return }
         let delimiters: [UInt8] = [UInt8(ascii: ","), UInt8(ascii: "\t"), UInt8(ascii: ";"), UInt8(ascii: " ")]
         let headers: [CSVTable.HeaderMode] = [.auto, .present, .absent]
@@ -228,43 +235,43 @@ public enum FuzzEntryPoints {
         guard let table = try? CSVTable.parse(Array(bytes[2...]), source: "fuzz", delimiter: delimiter, header: header)
         else { return }
         for row in 0..<min(table.rowCount, 64) where table.row(row).count != table.columnCount {
-            violation("csv: row \(row) has \(table.row(row).count) fields, the table \(table.columnCount)")
+            throw violation("csv: row \(row) has \(table.row(row).count) fields, the table \(table.columnCount)")
         }
         guard let split = try? table.labeledFeatures(labelColumn: labelColumn, source: "fuzz") else { return }
         guard split.rows == table.rowCount, split.features.count == split.rows * split.columns,
             split.labels.map({ $0.count == split.rows }) ?? true, split.features.allSatisfy(\.isFinite)
         else {
-            violation(
+            throw violation(
                 "csv: \(split.rows)×\(split.columns) features, \(split.features.count) values, table \(table.rowCount) rows"
             )
         }
     }
 
     /// Parses `bytes` as a CSV file (see ``csv(_:)-([UInt8])``).
-    public static func csv(_ bytes: UnsafeRawBufferPointer) { csv(Array(bytes)) }
+    public static func csv(_ bytes: UnsafeRawBufferPointer) throws { try csv(Array(bytes)) }
 
     // MARK: - IDX
 
     /// Parses `bytes` as an IDX (MNIST) file and checks that the values match the shape.
     ///
     /// - Parameter bytes: the candidate file.
-    public static func idx(_ bytes: [UInt8]) {
+    public static func idx(_ bytes: [UInt8]) throws {
         guard bytes.count <= maximumInputLength, let array = try? IDXArray(bytes: bytes, source: "fuzz") else { return }
         // The dimensions' product (0 when one is 0, however large the others: the reader checks
         // for overflow only up to the first 0, and such a shape holds no values).
         var count = 1
         for size in array.shape where count != 0 {
             let (product, overflow) = count.multipliedReportingOverflow(by: size)
-            guard !overflow else { violation("idx: accepted shape \(array.shape) whose size overflows Int") }
+            guard !overflow else { throw violation("idx: accepted shape \(array.shape) whose size overflows Int") }
             count = product
         }
         guard count == array.values.count else {
-            violation("idx: shape \(array.shape) for \(array.values.count) values")
+            throw violation("idx: shape \(array.shape) for \(array.values.count) values")
         }
     }
 
     /// Parses `bytes` as an IDX file (see ``idx(_:)-([UInt8])``).
-    public static func idx(_ bytes: UnsafeRawBufferPointer) { idx(Array(bytes)) }
+    public static func idx(_ bytes: UnsafeRawBufferPointer) throws { try idx(Array(bytes)) }
 
     // MARK: - Model files
 
@@ -273,14 +280,14 @@ public enum FuzzEntryPoints {
     /// small enough).
     ///
     /// - Parameter bytes: the candidate JSON.
-    public static func model(_ bytes: [UInt8]) {
+    public static func model(_ bytes: [UInt8]) throws {
         guard bytes.count <= maximumInputLength,
             let model = try? JSONDecoder().decode(SoftmaxModel.self, from: Data(bytes))
         else { return }
         guard (try? model.validate()) != nil else { return }
         if let encoded = try? JSONEncoder().encode(model) {
             guard let decoded = try? JSONDecoder().decode(SoftmaxModel.self, from: encoded), decoded == model else {
-                violation("model: a valid model does not survive an encode/decode round trip")
+                throw violation("model: a valid model does not survive an encode/decode round trip")
             }
         }
         let side = model.task == .segmentation ? 3 : 1
@@ -292,17 +299,25 @@ public enum FuzzEntryPoints {
             labels: [Int32](repeating: 0, count: samples * side * side), classNames: model.classNames)
         guard let probabilities = try? predictor.probabilities(dataset) else { return }
         guard probabilities.count == samples * side * side * model.classNames.count else {
-            violation("model: \(probabilities.count) probabilities")
+            throw violation("model: \(probabilities.count) probabilities")
         }
     }
 
     /// Decodes `bytes` as a JSON model file (see ``model(_:)-([UInt8])``).
-    public static func model(_ bytes: UnsafeRawBufferPointer) { model(Array(bytes)) }
+    public static func model(_ bytes: UnsafeRawBufferPointer) throws { try model(Array(bytes)) }
 
-    /// Stops the process: an invariant does not hold (a bug for the fuzzer to report).
-    static func violation(_ message: String) -> Never {
-        fatalError("fuzz invariant violated: \(message)")
+    /// The error for an invariant that does not hold (a bug for the fuzzer to report).
+    static func violation(_ message: String) -> FuzzInvariantViolation {
+        FuzzInvariantViolation(message: message)
     }
+}
+
+/// An invariant that does not hold: a bug the input found.
+public struct FuzzInvariantViolation: Error, CustomStringConvertible {
+    /// What does not hold, with the values that show it.
+    public let message: String
+
+    public var description: String { "fuzz invariant violated: \(message)" }
 }
 
 /// Reads fuzzer bytes as small decisions; past the end every read gives 0.
@@ -321,7 +336,4 @@ struct FuzzInput {
 
     /// One of `choices`, chosen by the next byte.
     mutating func pick<T>(_ choices: [T]) -> T { choices[Int(byte()) % choices.count] }
-
-    /// True with probability about `1 / n` for random bytes.
-    mutating func oneIn(_ n: UInt8) -> Bool { byte() % n == 0 }
 }

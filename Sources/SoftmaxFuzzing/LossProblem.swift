@@ -115,16 +115,18 @@ struct LossProblem<T: SoftmaxScalar> {
     }
 
     /// Runs the problem and checks the result.
-    func run() {
+    ///
+    /// - Throws: `FuzzInvariantViolation` when a check fails.
+    func run() throws {
         switch labelType {
-        case nil: run(labels: [Double](), filler: 0)
-        case .int8: run(labels: labelValues.map { Self.integer($0) as Int8 }, filler: 0)
-        case .int32: run(labels: labelValues.map { Self.integer($0) as Int32 }, filler: 0)
-        case .int64: run(labels: labelValues.map { Self.integer($0) as Int64 }, filler: 0)
-        case .uint8: run(labels: labelValues.map { Self.integer($0) as UInt8 }, filler: 0)
-        case .int: run(labels: labelValues.map { Self.integer($0) as Int }, filler: 0)
-        case .float: run(labels: labelValues.map { Float($0) }, filler: 0)
-        case .double: run(labels: labelValues, filler: 0)
+        case nil: try run(labels: [Double](), filler: 0)
+        case .int8: try run(labels: labelValues.map { Self.integer($0) as Int8 }, filler: 0)
+        case .int32: try run(labels: labelValues.map { Self.integer($0) as Int32 }, filler: 0)
+        case .int64: try run(labels: labelValues.map { Self.integer($0) as Int64 }, filler: 0)
+        case .uint8: try run(labels: labelValues.map { Self.integer($0) as UInt8 }, filler: 0)
+        case .int: try run(labels: labelValues.map { Self.integer($0) as Int }, filler: 0)
+        case .float: try run(labels: labelValues.map { Float($0) }, filler: 0)
+        case .double: try run(labels: labelValues, filler: 0)
         }
     }
 
@@ -138,7 +140,7 @@ struct LossProblem<T: SoftmaxScalar> {
         return I(truncatingIfNeeded: Int64(t))
     }
 
-    private func run<L: ClassLabel>(labels: [L], filler: L) {
+    private func run<L: ClassLabel>(labels: [L], filler: L) throws {
         let rank = shape.count
         let axis = try? Layout.normalizedAxis(options.resolvedAxis(rank: rank), rank: rank)
         let layout = axis.flatMap { try? Layout(shape: shape, axis: $0) }
@@ -233,24 +235,24 @@ struct LossProblem<T: SoftmaxScalar> {
         if gradientInPlace { gradient = scoreBuffer }
 
         guard (result != nil) == expectSuccess else {
-            FuzzEntryPoints.violation(
+            throw FuzzEntryPoints.violation(
                 "loss: expected \(expectSuccess ? "success" : "an error"), got \(result.map { "\($0)" } ?? "an error")"
                     + " — \(describe())")
         }
         guard let loss = result, let layout else { return }
         if lossMustBeNumber && loss.isNaN {
-            FuzzEntryPoints.violation("loss: NaN loss from finite scores and valid options — \(describe())")
+            throw FuzzEntryPoints.violation("loss: NaN loss from finite scores and valid options — \(describe())")
         }
         if wantGradient && gradientMustBeFinite, let k = gradient.firstIndex(where: { !$0.isFinite }) {
-            FuzzEntryPoints.violation("loss: gradient[\(k)] = \(gradient[k]) from finite scores — \(describe())")
+            throw FuzzEntryPoints.violation("loss: gradient[\(k)] = \(gradient[k]) from finite scores — \(describe())")
         }
         guard indexTargets else { return }
         if options.reduction == .mean && ignored.allSatisfy({ $0 }) {
             guard loss == 0 else {
-                FuzzEntryPoints.violation("loss: \(loss) under mean with every label ignored — \(describe())")
+                throw FuzzEntryPoints.violation("loss: \(loss) under mean with every label ignored — \(describe())")
             }
             if wantGradient && finiteScores, let k = gradient.firstIndex(where: { $0 != 0 }) {
-                FuzzEntryPoints.violation(
+                throw FuzzEntryPoints.violation(
                     "loss: gradient[\(k)] = \(gradient[k]) under mean with every label ignored — \(describe())")
             }
         }
@@ -258,7 +260,7 @@ struct LossProblem<T: SoftmaxScalar> {
         guard finiteScores else { return }
         for position in 0..<layout.positions where ignored[position] {
             if outputMask & 2 != 0 && losses[position] != 0 {
-                FuzzEntryPoints.violation(
+                throw FuzzEntryPoints.violation(
                     "loss: ignored position \(position) has loss \(losses[position]) — \(describe())")
             }
             // A loss weight or class weight beyond the compute type's range (1e300 in Float) makes
@@ -268,7 +270,7 @@ struct LossProblem<T: SoftmaxScalar> {
             for c in 0..<layout.classes {
                 let k = (outer * layout.classes + c) * layout.inner + inner
                 if gradient[k] != 0 {
-                    FuzzEntryPoints.violation(
+                    throw FuzzEntryPoints.violation(
                         "loss: ignored position \(position) has gradient \(gradient[k]) — \(describe())")
                 }
             }

@@ -1,5 +1,6 @@
 import Foundation
 import Softmax
+import SoftmaxTestSupport
 import Testing
 
 // Shared helpers for the command-line tests: temporary directories, writing arrays, running
@@ -92,84 +93,28 @@ func randomDoubles(_ count: Int, in range: ClosedRange<Double>, seed: UInt64) ->
 
 // MARK: - Float64 reference math
 
-/// Caffe geometry of `shape` around `axis` (already in range).
-func geometry(_ shape: [Int], axis: Int) -> (outer: Int, classes: Int, inner: Int) {
-    let a = axis < 0 ? axis + shape.count : axis
-    return (shape[..<a].reduce(1, *), shape[a], shape[(a + 1)...].reduce(1, *))
-}
-
-/// Reference softmax, log-softmax and logsumexp along `axis`, straight from the definitions.
+/// Reference softmax, log-softmax and logsumexp along `axis` (the shared float64 reference),
+/// by the name `softmax apply` takes.
 func referenceApply(_ op: String, _ x: [Double], shape: [Int], axis: Int) -> [Double] {
-    let (outer, classes, inner) = geometry(shape, axis: axis)
-    var out = [Double](repeating: 0, count: op == "logsumexp" ? outer * inner : x.count)
-    for o in 0..<outer {
-        for i in 0..<inner {
-            let idx = (0..<classes).map { o * classes * inner + $0 * inner + i }
-            let m = idx.map { x[$0] }.max()!
-            let lse = m + log(idx.map { exp(x[$0] - m) }.reduce(0, +))
-            switch op {
-            case "softmax": for k in idx { out[k] = exp(x[k] - lse) }
-            case "log-softmax": for k in idx { out[k] = x[k] - lse }
-            default: out[o * inner + i] = lse
-            }
-        }
+    switch op {
+    case "softmax": Reference.softmax(x, shape, axis)
+    case "log-softmax": Reference.logSoftmax(x, shape, axis)
+    default: Reference.logSumExp(x, shape, axis)
     }
-    return out
 }
 
-/// Reference cross-entropy with class indices: per-position losses, the reduced loss, and the
-/// gradient of the reduced loss times `lossWeight`.
+/// Reference cross-entropy with class indices (the shared float64 reference, with the options
+/// as `softmax loss` spells them): per-position losses, the reduced loss, and the gradient of
+/// the reduced loss times `lossWeight`.
 func referenceCrossEntropy(
     _ x: [Double], shape: [Int], axis: Int, labels: [Int], reduction: String = "mean",
     weights: [Double]? = nil, ignoreIndex: Int? = nil, smoothing: Double = 0, lossWeight: Double = 1
 ) -> (losses: [Double], loss: Double, gradient: [Double]) {
-    let (outer, classes, inner) = geometry(shape, axis: axis)
-    let w = weights ?? [Double](repeating: 1, count: classes)
-    var losses = [Double](repeating: 0, count: outer * inner)
-    var coefs = [[Double]](repeating: [], count: outer * inner)
-    var probs = [[Double]](repeating: [], count: outer * inner)
-    var weightSum = 0.0
-    for o in 0..<outer {
-        for i in 0..<inner {
-            let pos = o * inner + i
-            let idx = (0..<classes).map { o * classes * inner + $0 * inner + i }
-            let m = idx.map { x[$0] }.max()!
-            let lse = m + log(idx.map { exp(x[$0] - m) }.reduce(0, +))
-            let logp = idx.map { x[$0] - lse }
-            probs[pos] = logp.map(exp)
-            let t = labels[pos]
-            if t == ignoreIndex {
-                coefs[pos] = [Double](repeating: 0, count: classes)
-                continue
-            }
-            var coef = (0..<classes).map { smoothing / Double(classes) * w[$0] }
-            coef[t] += (1 - smoothing) * w[t]
-            coefs[pos] = coef
-            losses[pos] = -(0..<classes).map { coef[$0] * logp[$0] }.reduce(0, +)
-            weightSum += w[t]
-        }
-    }
-    let total = losses.reduce(0, +)
-    let denominator: Double =
-        switch reduction {
-        case "none", "sum": 1
-        case "mean": weightSum == 0 ? 1 : weightSum  // every position ignored: loss 0, gradient 0
-        case "full": Double(outer * inner)
-        default: Double(outer)  // batch-size
-        }
-    let loss = reduction == "none" ? total : total / denominator
-    var gradient = [Double](repeating: 0, count: x.count)
-    for o in 0..<outer {
-        for i in 0..<inner {
-            let pos = o * inner + i
-            let coefSum = coefs[pos].reduce(0, +)
-            for c in 0..<classes {
-                gradient[o * classes * inner + c * inner + i] =
-                    lossWeight * (probs[pos][c] * coefSum - coefs[pos][c]) / denominator
-            }
-        }
-    }
-    return (losses, loss, gradient)
+    let options = CrossEntropyOptions(
+        axis: axis, reduction: LossReduction(rawValue: reduction)!, ignoreIndex: ignoreIndex, classWeights: weights,
+        labelSmoothing: smoothing, lossWeight: lossWeight)
+    let result = Reference.crossEntropy(x, shape, .indices(labels), options)
+    return (result.losses, result.loss, result.gradient)
 }
 
 /// True when every element agrees within `atol + rtol·|want|` (NaN and infinities must match).

@@ -1,6 +1,7 @@
 import Foundation
 import Softmax
 import SoftmaxLayers
+import SoftmaxTestSupport
 import Testing
 
 @Suite("InnerProduct and ReLU layers")

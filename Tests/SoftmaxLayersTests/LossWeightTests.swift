@@ -1,5 +1,6 @@
 import Softmax
 import SoftmaxLayers
+import SoftmaxTestSupport
 import Testing
 
 /// The loss weight λ: forward returns λ·loss, keeps the unweighted loss in top[0] and sets

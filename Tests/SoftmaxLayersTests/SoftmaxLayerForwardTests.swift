@@ -1,5 +1,6 @@
 import Softmax
 import SoftmaxLayers
+import SoftmaxTestSupport
 import Testing
 
 /// `SoftmaxLayer.forward` against float64 references (Caffe's `TestForward`, made stricter,
@@ -19,7 +20,7 @@ import Testing
         #expect(top.shape == softmaxShape)
         #expect(bottom.data == x, "forward must not change the bottom")
         let tolerance = Tolerance.of(T.self)
-        let want = Reference.softmax(x.doubles, shape: softmaxShape, axis: axis)
+        let want = Reference.softmax(x.doubles, softmaxShape, axis)
         let bad = mismatches(top.data, want, tolerance)
         #expect(bad.isEmpty, "axis \(axis): \(bad)")
 
@@ -55,7 +56,7 @@ import Testing
         for _ in 0..<2 {
             let x: [Double] = gaussianFill(120, using: &rng)
             let got = try softmaxForwardInPlace(x, shape: softmaxShape, axis: axis)
-            let bad = mismatches(got, Reference.softmax(x, shape: softmaxShape, axis: axis), .of(Double.self))
+            let bad = mismatches(got, Reference.softmax(x, softmaxShape, axis), .of(Double.self))
             #expect(bad.isEmpty, "axis \(axis): \(bad)")
         }
         let xf: [Float] = gaussianFill(120, using: &rng)
@@ -70,13 +71,13 @@ import Testing
         let x: [Float] = gaussianFill(24, std: 1000, using: &rng)
         let got = try softmaxForward(x, shape: shape, axis: 1)
         #expect(got.allSatisfy { $0.isFinite })
-        let bad = mismatches(got, Reference.softmax(x.doubles, shape: shape, axis: 1), .of(Float.self))
+        let bad = mismatches(got, Reference.softmax(x.doubles, shape, 1), .of(Float.self))
         #expect(bad.isEmpty, "\(bad)")
 
         // Adding a constant to every score of a position changes nothing.
         let shifted = x.map { $0 + 500 }
         let again = try softmaxForward(shifted, shape: shape, axis: 1)
-        let bad2 = mismatches(again, Reference.softmax(shifted.doubles, shape: shape, axis: 1), .of(Float.self))
+        let bad2 = mismatches(again, Reference.softmax(shifted.doubles, shape, 1), .of(Float.self))
         #expect(bad2.isEmpty, "\(bad2)")
     }
 
@@ -89,7 +90,7 @@ import Testing
             let x: [Double] = gaussianFill(shape.reduce(1, *), using: &rng)
             try layer.forward(bottom: [Blob(shape: shape, data: x)], top: [top])
             #expect(top.shape == shape)
-            let bad = mismatches(top.data, Reference.softmax(x, shape: shape, axis: 1), .of(Double.self))
+            let bad = mismatches(top.data, Reference.softmax(x, shape, 1), .of(Double.self))
             #expect(bad.isEmpty, "\(shape): \(bad)")
         }
     }
@@ -99,7 +100,7 @@ import Testing
             var rng = SplitMix64(seed: 16)
             let x: [Float16] = gaussianFill(120, using: &rng)
             let got = try softmaxForward(x, shape: softmaxShape, axis: 1)
-            let bad = mismatches(got, Reference.softmax(x.doubles, shape: softmaxShape, axis: 1), .of(Float16.self))
+            let bad = mismatches(got, Reference.softmax(x.doubles, softmaxShape, 1), .of(Float16.self))
             #expect(bad.isEmpty, "\(bad)")
         }
     #endif

@@ -1,5 +1,6 @@
 import Softmax
 import SoftmaxLayers
+import SoftmaxTestSupport
 import Testing
 
 /// `SoftmaxLayer.backward`: Caffe's `TestGradient` (exhaustive gradient check, step 1e-2,
@@ -59,7 +60,7 @@ import Testing
         var rng = SplitMix64(seed: 5)
         let x: [Double] = gaussianFill(120, using: &rng)
         let jacobian = Reference.softmaxJacobian(
-            y: Reference.softmax(x, shape: softmaxShape, axis: axis), shape: softmaxShape, axis: axis)
+            y: Reference.softmax(x, softmaxShape, axis), shape: softmaxShape, axis: axis)
         var bad: [String] = []
         for j in 0..<120 {
             var dy = [Double](repeating: 0, count: 120)
@@ -75,7 +76,7 @@ import Testing
         var rng = SplitMix64(seed: 21)
         let x: [T] = gaussianFill(120, using: &rng)
         let dy: [T] = gaussianFill(120, using: &rng)
-        let y = Reference.softmax(x.doubles, shape: softmaxShape, axis: axis)
+        let y = Reference.softmax(x.doubles, softmaxShape, axis)
         let want = Reference.softmaxBackward(y: y, dy: dy.doubles, shape: softmaxShape, axis: axis)
         let separate = try softmaxBackward(x, dy, shape: softmaxShape, axis: axis)
         let bad = mismatches(separate, want, .of(T.self))

@@ -1,5 +1,6 @@
 import Softmax
 import SoftmaxLayers
+import SoftmaxTestSupport
 import Testing
 
 /// What Caffe answers with a crash (`CHECK` / `LOG(FATAL)`, or nothing at all in release

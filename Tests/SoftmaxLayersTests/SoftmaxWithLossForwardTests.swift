@@ -1,5 +1,6 @@
 import Softmax
 import SoftmaxLayers
+import SoftmaxTestSupport
 import Testing
 
 /// `SoftmaxWithLossLayer.forward`: the loss value against a float64 log-sum-exp reference for
@@ -95,7 +96,7 @@ import Testing
         #expect(Tolerance.of(Float.self).accepts(loss, want.loss), "\(loss) vs \(want.loss)")
         let probabilities = try #require(f.probabilities)
         let bad = mismatches(
-            probabilities.data, Reference.softmax(f.scores.data.doubles, shape: lossScoresShape, axis: 1),
+            probabilities.data, Reference.softmax(f.scores.data.doubles, lossScoresShape, 1),
             .of(Float.self))
         #expect(bad.isEmpty, "\(bad)")
 
@@ -140,7 +141,7 @@ import Testing
         let probabilities = try #require(f.probabilities)
         #expect(probabilities.shape == shape)
         let badP = mismatches(
-            probabilities.data, Reference.softmax(f.scores.data, shape: shape, axis: axis), .of(Double.self))
+            probabilities.data, Reference.softmax(f.scores.data, shape, axis), .of(Double.self))
         #expect(badP.isEmpty, "\(badP)")
         try layer.backward(top: f.top, bottom: f.bottom)
         let badG = mismatches(f.scores.diff, want.gradient, .of(Double.self))

@@ -1,5 +1,6 @@
 import Softmax
 import SoftmaxLayers
+import SoftmaxTestSupport
 import Testing
 
 /// `SoftmaxWithLossLayer.backward` against finite differences of the returned (weighted) loss

@@ -1,5 +1,6 @@
 import Softmax
 import SoftmaxLayers
+import SoftmaxTestSupport
 import Testing
 
 /// Two tops, loss and probabilities (BVLC/caffe#2968: Caffe asks for a loss weight per top
@@ -22,7 +23,7 @@ import Testing
         #expect(tolerance.accepts(Double(f.loss.data[0]), want.loss))
         #expect(probabilities.shape == lossScoresShape)
         let bad = mismatches(
-            probabilities.data, Reference.softmax(f.scores.data.doubles, shape: lossScoresShape, axis: 1), tolerance)
+            probabilities.data, Reference.softmax(f.scores.data.doubles, lossScoresShape, 1), tolerance)
         #expect(bad.isEmpty, "top[1]: \(bad)")
 
         probabilities.diff = [T](repeating: 1000, count: 300)  // not a loss: its diff must not leak in

@@ -1,3 +1,4 @@
+import SoftmaxTestSupport
 import Synchronization
 import Testing
 

@@ -1,5 +1,6 @@
 import Foundation
 import Softmax
+import SoftmaxTestSupport
 import Testing
 
 /// The strided training call with streaming stores (forced on with a threshold of 0 bytes;

@@ -1,3 +1,4 @@
+import SoftmaxTestSupport
 import Testing
 
 @testable import Softmax

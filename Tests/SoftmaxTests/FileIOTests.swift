@@ -1,4 +1,5 @@
 import Foundation
+import SoftmaxTestSupport
 import Testing
 
 @testable import Softmax

@@ -1,4 +1,5 @@
 #if arch(x86_64) && !((os(macOS) || targetEnvironment(macCatalyst)))
+    import SoftmaxTestSupport
     import Testing
     import SoftmaxKernels
 

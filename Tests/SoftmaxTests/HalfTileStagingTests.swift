@@ -1,4 +1,5 @@
 #if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
+    import SoftmaxTestSupport
     import Testing
 
     @testable import Softmax

@@ -1,5 +1,6 @@
 import Foundation
 import Softmax
+import SoftmaxTestSupport
 import Testing
 
 /// Rows whose length is not a multiple of the vector width, with lanes whose maximum is far

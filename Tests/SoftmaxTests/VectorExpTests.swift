@@ -1,5 +1,6 @@
 import Foundation
 import SoftmaxKernels
+import SoftmaxTestSupport
 import Testing
 
 @Suite("Vector exp")

@@ -1,6 +1,7 @@
 import Foundation
 import Softmax
 import SoftmaxLayers
+import SoftmaxTestSupport
 import Testing
 
 @testable import SoftmaxTraining
@@ -59,7 +60,10 @@ struct TrainerTests {
 
     /// The gradient the trainer back-propagates (loss layer → transpose → ReLU network) equals
     /// the finite difference of the loss, for classification and for segmentation (NCHW, axis 1,
-    /// with ignored pixels, class weights and label smoothing).
+    /// with ignored pixels, class weights and label smoothing).  The differences are taken of
+    /// the same loss re-implemented in float64 (dense layers, ReLU, transpose, and the shared
+    /// cross-entropy reference), central with step 1e-5: accurate to about 1e-9, so the Float
+    /// gradient must agree to 1e-4 relative, and a gradient off by 0.1 % fails.
     @Test(arguments: [SoftmaxModel.Task.classification, .segmentation])
     func networkGradientMatchesFiniteDifferences(task: SoftmaxModel.Task) throws {
         var rng = SplitMix64(seed: 21)
@@ -74,49 +78,93 @@ struct TrainerTests {
         let rows = (0..<(rowCount * inputs)).map { _ in Float(rng.gaussian()) }
         var labelValues = (0..<rowCount).map { _ in Float(rng.next() % UInt64(classes)) }
         labelValues[1] = 255
+        let (classWeights, smoothing) = ([1.0, 2, 0.5], 0.1)
         let loss = try SoftmaxWithLossLayer<Float>(
-            axis: 1, ignoreLabel: 255, classWeights: [1, 2, 0.5], labelSmoothing: 0.1)
-        let labels = try Blob<Float>(
-            shape: task == .segmentation ? [images, height, width] : [samples], data: labelValues)
+            axis: 1, ignoreLabel: 255, classWeights: classWeights, labelSmoothing: smoothing)
+        let labelShape = task == .segmentation ? [images, height, width] : [samples]
+        let labels = try Blob<Float>(shape: labelShape, data: labelValues)
         let nchw = try Blob<Float>(shape: [0])
         let top = try Blob<Float>(shape: [])
 
-        func objective(backward: Bool) throws -> Double {
-            let scores = try network.forward(rows[...], rows: rowCount)
-            let input: Blob<Float>
-            if task == .segmentation {
-                try nchw.reshape([images, classes, height, width])
-                transposeMatrices(scores.data, into: &nchw.data, count: images, rows: positions, columns: classes)
-                input = nchw
-            } else {
-                input = scores
-            }
-            let value = try loss.forward(bottom: [input, labels], top: [top])
-            if backward {
-                try loss.backward(top: [top], bottom: [input, labels])
-                if task == .segmentation {
-                    transposeMatrices(nchw.diff, into: &scores.diff, count: images, rows: classes, columns: positions)
-                }
-                try network.backward()
-            }
-            return value
+        // The network's loss and gradient, in Float.
+        let scores = try network.forward(rows[...], rows: rowCount)
+        let input: Blob<Float>
+        if task == .segmentation {
+            try nchw.reshape([images, classes, height, width])
+            transposeMatrices(scores.data, into: &nchw.data, count: images, rows: positions, columns: classes)
+            input = nchw
+        } else {
+            input = scores
         }
-        _ = try objective(backward: true)
-        let step: Float = 1e-2
+        let networkLoss = try loss.forward(bottom: [input, labels], top: [top])
+        try loss.backward(top: [top], bottom: [input, labels])
+        if task == .segmentation {
+            transposeMatrices(nchw.diff, into: &scores.diff, count: images, rows: classes, columns: positions)
+        }
+        try network.backward()
+
+        // The same loss in float64, of the parameters (weights, bias per layer) as doubles.
+        let scoreShape = task == .segmentation ? [images, classes, height, width] : [samples, classes]
+        let options = CrossEntropyOptions(
+            axis: 1, ignoreIndex: 255, classWeights: classWeights, labelSmoothing: smoothing)
+        let targets = Reference.Targets.indices(labelValues.map { Int($0) })
+        let x = rows.map(Double.init)
+        func objective(_ parameters: [[Double]]) -> Double {
+            var activations = x
+            var width = inputs
+            for (l, layer) in network.dense.enumerated() {
+                let (w, b) = (parameters[2 * l], parameters[2 * l + 1])
+                var next = [Double](repeating: 0, count: rowCount * layer.outputs)
+                for r in 0..<rowCount {
+                    for o in 0..<layer.outputs {
+                        var sum = b[o]
+                        for i in 0..<width { sum += w[o * width + i] * activations[r * width + i] }
+                        next[r * layer.outputs + o] = l < network.dense.count - 1 ? max(sum, 0) : sum
+                    }
+                }
+                (activations, width) = (next, layer.outputs)
+            }
+            var laidOut = activations
+            if task == .segmentation {
+                for n in 0..<images {
+                    for p in 0..<positions {
+                        for c in 0..<classes {
+                            laidOut[(n * classes + c) * positions + p] = activations[(n * positions + p) * classes + c]
+                        }
+                    }
+                }
+            }
+            return Reference.crossEntropy(laidOut, scoreShape, targets, options).loss
+        }
+        let blobs = network.dense.flatMap(\.parameters)
+        var parameters = blobs.map { $0.data.map(Double.init) }
+        let reference = objective(parameters)
+        #expect(abs(networkLoss - reference) <= 1e-5 * abs(reference), "loss \(networkLoss), float64 \(reference)")
+
+        let step = 1e-5
+        var estimates: [[Double]] = []
+        for (b, blob) in blobs.enumerated() {
+            estimates.append(
+                (0..<blob.count).map { i in
+                    let original = parameters[b][i]
+                    parameters[b][i] = original + step
+                    let plus = objective(parameters)
+                    parameters[b][i] = original - step
+                    let minus = objective(parameters)
+                    parameters[b][i] = original
+                    return (plus - minus) / (2 * step)
+                })
+        }
+        // 1e-4 of each element, and 1e-6 of the largest for elements that cancel to near 0
+        // (the Float sums' rounding).
+        let largest = estimates.joined().map(abs).max() ?? 0
         var checked = 0
-        for blob in network.dense.flatMap(\.parameters) {
-            let computed = blob.diff
+        for (blob, estimate) in zip(blobs, estimates) {
             for i in 0..<blob.count {
-                let original = blob.data[i]
-                blob.data[i] = original + step
-                let plus = try objective(backward: false)
-                blob.data[i] = original - step
-                let minus = try objective(backward: false)
-                blob.data[i] = original
-                let estimate = (plus - minus) / Double(2 * step)
-                let scale = max(abs(estimate), abs(Double(computed[i])), 1)
+                let computed = Double(blob.diff[i])
                 #expect(
-                    abs(estimate - Double(computed[i])) <= 1e-2 * scale, "element \(i): \(computed[i]) vs \(estimate)")
+                    abs(computed - estimate[i]) <= 1e-4 * abs(estimate[i]) + 1e-6 * largest,
+                    "element \(i) of a [\(blob.shape)] blob: \(computed), float64 \(estimate[i])")
                 checked += 1
             }
         }

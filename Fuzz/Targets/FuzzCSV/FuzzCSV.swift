@@ -4,7 +4,7 @@ import SoftmaxFuzzing
 /// libFuzzer's per-input callback: runs `FuzzEntryPoints.csv` on one input.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    FuzzEntryPoints.csv(UnsafeRawBufferPointer(start: data, count: size))
+    crashOnViolation { try FuzzEntryPoints.csv(UnsafeRawBufferPointer(start: data, count: size)) }
     return 0
 }
 

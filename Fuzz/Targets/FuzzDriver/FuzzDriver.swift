@@ -21,3 +21,9 @@ public func runLibFuzzer(
     var argv = argv
     return runFuzzerDriver(&argc, &argv, callback)
 }
+
+/// Runs an entry point on one input and stops the process when it throws (an invariant that
+/// does not hold), the only way a libFuzzer run reports a bug besides a crash of its own.
+public func crashOnViolation(_ body: () throws -> Void) {
+    do { try body() } catch { fatalError("\(error)") }
+}

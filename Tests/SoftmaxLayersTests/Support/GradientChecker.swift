@@ -1,5 +1,6 @@
 import Softmax
 import SoftmaxLayers
+import SoftmaxTestSupport
 
 /// Caffe's `GradientChecker` (`include/caffe/test/test_gradient_check_util.hpp`), reimplemented:
 /// central differences with `stepsize`, and a computed and an estimated derivative agree when

@@ -1,5 +1,6 @@
 import Softmax
 import SoftmaxLayers
+import SoftmaxTestSupport
 
 // Small wrappers that run a layer on plain arrays, for references and gradient checkers.
 

@@ -1,45 +1,24 @@
 import Foundation
+import Softmax
 
-@testable import Softmax
-
-/// The package's seeded generator, with helpers for test data.
-typealias SeededGenerator = SplitMix64
-
-extension SplitMix64 {
-    /// `count` normal samples with standard deviation `std`.
-    mutating func gaussians(_ count: Int, std: Double = 1) -> [Double] {
-        (0..<count).map { _ in gaussian(std: std) }
-    }
-
-    /// A random shape of rank 1...4 with dimensions 1...maxDim, and a valid axis in it.
-    mutating func shapeAndAxis(maxDim: Int = 9) -> ([Int], Int) {
-        let rank = Int.random(in: 1...4, using: &self)
-        let shape = (0..<rank).map { _ in Int.random(in: 1...maxDim, using: &self) }
-        let axis = Int.random(in: -rank..<rank, using: &self)
-        return (shape, axis)
-    }
-}
-
-/// Independent float64 references, written for clarity (a plain loop per position).
-enum Reference {
+/// Independent float64 references, written from the definitions (SPEC, Caffe's
+/// `softmax_layer.cpp` and `softmax_loss_layer.cpp`) for clarity: a plain loop per position,
+/// log-sum-exp max-subtracted.  Every test target checks the library against these.
+public enum Reference {
     /// Calls `body(offsets)` with the element offsets of every position's classes.
-    static func forEachPosition(_ shape: [Int], _ axis: Int, _ body: ([Int]) -> Void) {
-        let a = axis < 0 ? axis + shape.count : axis
-        let outer = shape[..<a].reduce(1, *)
-        let classes = shape[a]
-        let inner = shape[(a + 1)...].reduce(1, *)
-        for o in 0..<outer {
-            for i in 0..<inner { body((0..<classes).map { o * classes * inner + $0 * inner + i }) }
-        }
+    public static func forEachPosition(_ shape: [Int], _ axis: Int, _ body: ([Int]) -> Void) {
+        Geometry(shape: shape, axis: axis).forEachPosition { _, offsets in body(offsets) }
     }
 
-    static func logSumExp(_ v: [Double]) -> Double {
+    /// `log Σ exp(v)`, max-subtracted; `-infinity` when every term is, `+infinity` when one is.
+    public static func logSumExp(_ v: [Double]) -> Double {
         guard let m = v.max(), m > -.infinity else { return -.infinity }
         if m == .infinity { return .infinity }
         return m + Foundation.log(v.reduce(0) { $0 + Foundation.exp($1 - m) })
     }
 
-    static func softmax(_ x: [Double], _ shape: [Int], _ axis: Int) -> [Double] {
+    /// `exp(x_c) / Σ_k exp(x_k)` per position (0 where every score is `-infinity`).
+    public static func softmax(_ x: [Double], _ shape: [Int], _ axis: Int) -> [Double] {
         var y = x
         forEachPosition(shape, axis) { offs in
             let lse = logSumExp(offs.map { x[$0] })
@@ -48,7 +27,8 @@ enum Reference {
         return y
     }
 
-    static func logSoftmax(_ x: [Double], _ shape: [Int], _ axis: Int) -> [Double] {
+    /// `x_c − log Σ_k exp(x_k)` per position.
+    public static func logSoftmax(_ x: [Double], _ shape: [Int], _ axis: Int) -> [Double] {
         var y = x
         forEachPosition(shape, axis) { offs in
             let lse = logSumExp(offs.map { x[$0] })
@@ -57,13 +37,55 @@ enum Reference {
         return y
     }
 
-    enum Targets {
+    /// `log Σ exp(x)` per position, in position order.
+    public static func logSumExp(_ x: [Double], _ shape: [Int], _ axis: Int) -> [Double] {
+        var out: [Double] = []
+        forEachPosition(shape, axis) { offs in out.append(logSumExp(offs.map { x[$0] })) }
+        return out
+    }
+
+    /// `dx = y ⊙ (dy − Σ_c dy_c·y_c)` per position.
+    public static func softmaxBackward(y: [Double], dy: [Double], shape: [Int], axis: Int) -> [Double] {
+        var dx = [Double](repeating: .nan, count: y.count)
+        forEachPosition(shape, axis) { offsets in
+            let dot = offsets.reduce(0) { $0 + dy[$1] * y[$1] }
+            for k in offsets { dx[k] = y[k] * (dy[k] - dot) }
+        }
+        return dx
+    }
+
+    /// `dx = dy − exp(y)·Σ_c dy_c` per position, for log-softmax output `y`.
+    public static func logSoftmaxBackward(y: [Double], dy: [Double], shape: [Int], axis: Int) -> [Double] {
+        var dx = [Double](repeating: .nan, count: y.count)
+        forEachPosition(shape, axis) { offsets in
+            let sum = offsets.reduce(0) { $0 + dy[$1] }
+            for k in offsets { dx[k] = dy[k] - Foundation.exp(y[k]) * sum }
+        }
+        return dx
+    }
+
+    /// The Jacobian entry `∂y_j/∂x_i` of the softmax: `y_j(δ_ij − y_i)` within a position,
+    /// 0 across positions.
+    public static func softmaxJacobian(y: [Double], shape: [Int], axis: Int) -> (Int, Int) -> Double {
+        let g = Geometry(shape: shape, axis: axis)
+        var positionOf = [Int](repeating: 0, count: y.count)
+        g.forEachPosition { p, offsets in for k in offsets { positionOf[k] = p } }
+        return { j, i in
+            guard positionOf[j] == positionOf[i] else { return 0 }
+            return y[j] * ((j == i ? 1 : 0) - y[i])
+        }
+    }
+
+    /// Cross-entropy targets: one class per position (in position order), or a distribution
+    /// laid out like the scores.
+    public enum Targets {
         case indices([Int])
         case probabilities([Double])
     }
 
-    /// SPEC's cross-entropy: reduced loss, per-position losses and gradient, in float64.
-    static func crossEntropy(
+    /// SPEC's cross-entropy with every option: the reduced loss, the per-position losses (0
+    /// where ignored) and the gradient of the reduced loss times the loss weight.
+    public static func crossEntropy(
         _ x: [Double], _ shape: [Int], _ targets: Targets, _ options: CrossEntropyOptions
     ) -> (loss: Double, losses: [Double], gradient: [Double]) {
         let axis = options.resolvedAxis(rank: shape.count)
@@ -119,28 +141,5 @@ enum Reference {
         let sum = losses.reduce(0, +)
         let scale = denominator == 0 ? 0 : options.lossWeight / denominator
         return (denominator == 0 ? 0 : sum / denominator, losses, grad.map { $0 * scale })
-    }
-}
-
-/// `|a − b| ≤ abs + rel·|b|`, with equal infinities and NaNs accepted.
-func close(_ a: Double, _ b: Double, rel: Double, abs: Double) -> Bool {
-    if a.isNaN || b.isNaN { return a.isNaN && b.isNaN }
-    if a.isInfinite || b.isInfinite { return a == b }
-    return Swift.abs(a - b) <= abs + rel * Swift.abs(b)
-}
-
-/// The first index where `got` and `want` differ beyond the tolerance, or nil.
-func firstMismatch(_ got: [Double], _ want: [Double], rel: Double, abs: Double) -> (Int, Double, Double)? {
-    guard got.count == want.count else { return (-1, Double(got.count), Double(want.count)) }
-    for i in got.indices where !close(got[i], want[i], rel: rel, abs: abs) { return (i, got[i], want[i]) }
-    return nil
-}
-
-/// SPEC's accuracy bar for a type.
-func tolerance<T: SoftmaxScalar>(_: T.Type) -> (rel: Double, abs: Double) {
-    switch T.format {
-    case .float64: (1e-10, 1e-12)
-    case .float32: (2e-5, 1e-6)
-    case .float16: (2e-3, 1e-3)
     }
 }
