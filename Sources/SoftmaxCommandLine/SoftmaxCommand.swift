@@ -42,6 +42,8 @@ public struct SoftmaxCommand: ParsableCommand {
     public static func main(arguments: [String]) -> Int32 {
         do {
             if case .failure(let error)? = SoftmaxISA.environmentRequest { throw error }
+            // A library SOFTMAX_BLAS names must load; the automatic search loads lazily.
+            if case .library = SoftmaxBLAS.environmentRequest, let error = SoftmaxBLAS.loadError { throw error }
             var command = try parseAsRoot(arguments)
             try command.run()
             return 0

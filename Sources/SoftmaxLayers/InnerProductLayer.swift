@@ -71,7 +71,7 @@ public final class InnerProductLayer {
                     GEMM.multiply(
                         m: samples, n: outputs, k: inputs, MatrixOperand(x.address, rowStride: inputs),
                         MatrixOperand(w.address, rowStride: inputs, transpose: .transposed), beta: 1,
-                        into: y.address)
+                        into: y.address, backend: Self.products)
                 }
             }
         }
@@ -102,7 +102,8 @@ public final class InnerProductLayer {
                     GEMM.multiply(
                         m: outputs, n: inputs, k: samples,
                         MatrixOperand(dy.address, rowStride: outputs, transpose: .transposed),
-                        MatrixOperand(x.address, rowStride: inputs), beta: 1, into: dw.address)
+                        MatrixOperand(x.address, rowStride: inputs), beta: 1, into: dw.address,
+                        backend: Self.products)
                 }
             }
             bias.diff.withUnsafeMutableBufferPointer { db in
@@ -116,11 +117,17 @@ public final class InnerProductLayer {
                 bottom[0].diff.withUnsafeMutableBufferPointer { dx in
                     GEMM.multiply(
                         m: samples, n: inputs, k: outputs, dY, MatrixOperand(w.address, rowStride: inputs),
-                        into: dx.address)
+                        into: dx.address, backend: Self.products)
                 }
             }
         }
     }
+
+    /// The layer's products run on the built-in kernel, whatever BLAS the process found: its
+    /// order of terms is fixed, so a seed trains the same model bit for bit on every machine
+    /// (a BLAS's blocking depends on its build and the CPU), and the classifier's products
+    /// are small enough that a BLAS's packing would not pay.
+    private static let products = BuiltInGEMM()
 
     /// The number of samples of `blob`, checking it holds `inputs` features per sample.
     private func sampleCount(_ blob: Blob<Float>) throws -> Int {

@@ -64,3 +64,29 @@ struct InstructionSetEnvironmentTests {
         #expect(!FileManager.default.fileExists(atPath: output), "an output was written")
     }
 }
+
+/// The `softmax` binary with `SOFTMAX_BLAS` in its environment.
+@Suite("SOFTMAX_BLAS")
+struct BLASEnvironmentTests {
+    /// A library that does not load is one `error:` line naming the variable and the value,
+    /// status 1, before any output is written; `none` runs as usual.
+    @Test func unloadableLibraryIsAnError() throws {
+        let tmp = try TempDir()
+        defer { tmp.cleanUp() }
+        let input = try tmp.write(try NPYArray(shape: [2, 3], scalars: [Float](repeating: 1, count: 6)), "x.npy")
+        let output = tmp.path("y.npy")
+        let bad = try runSoftmax(
+            ["apply", "softmax", input, "--output", output], environment: ["SOFTMAX_BLAS": tmp.path("nothing.so")])
+        #expect(bad.status == 1, "status \(bad.status)")
+        let lines = bad.stderr.split(separator: "\n")
+        #expect(lines.count == 1 && lines[0].hasPrefix("error:"), "\(bad.stderr)")
+        #expect(bad.stderr.contains("SOFTMAX_BLAS") && bad.stderr.contains("nothing.so"), "\(bad.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: output), "an output was written")
+
+        let good = try runSoftmax(
+            ["apply", "softmax", input, "--output", output], environment: ["SOFTMAX_BLAS": "none"])
+        #expect(good.status == 0, "\(good.stderr)")
+        let probabilities = try NPYArray(contentsOf: output).scalars(as: Float.self)
+        #expect(probabilities.allSatisfy { Swift.abs($0 - 1.0 / 3) < 1e-6 }, "\(probabilities)")
+    }
+}

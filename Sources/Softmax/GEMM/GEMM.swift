@@ -80,9 +80,18 @@ extension Double: GEMMScalar {
 
 /// The package's one entry point for matrix products.
 package enum GEMM {
-    /// The backend products run on: the built-in kernel.  (A runtime-selected BLAS plugs in
-    /// here, behind the same `GEMMBackend` calls.)
-    package static var backend: any GEMMBackend { BuiltInGEMM() }
+    /// The backend products run on: the innermost `withBackend` of the current task, else the
+    /// one `SOFTMAX_BLAS` selects (`SoftmaxBLAS`: a system BLAS when one loads, else
+    /// `BuiltInGEMM`).
+    package static var backend: any GEMMBackend { override ?? selection.backend }
+
+    @TaskLocal private static var override: (any GEMMBackend)?
+
+    /// Runs `body` with `backend` serving the products of the current task (tests compare
+    /// backends side by side this way).
+    package static func withBackend<R>(_ backend: any GEMMBackend, _ body: () throws -> R) rethrows -> R {
+        try $override.withValue(backend, operation: body)
+    }
 
     /// `C = α · op(A) · op(B) + β · C` on `backend` (the active one unless given).
     ///
