@@ -78,13 +78,7 @@ struct Loss: ParsableCommand {
         var options = CrossEntropyOptions(
             axis: axis, reduction: reduction, ignoreIndex: ignoreIndex, labelSmoothing: labelSmoothing,
             lossWeight: lossWeight, input: input)
-        if let weights {
-            let w = try NPYArray(contentsOf: weights)
-            guard w.shape.count == 1 else {
-                throw CommandLineError("weights '\(weights)' must be 1-D (one weight per class), got shape \(w.shape)")
-            }
-            options.classWeights = w.doubles()
-        }
+        if let weights { options.classWeights = try Self.classWeights(from: weights) }
         // Sizes checked before anything is allocated.  Per-position losses (`none`) of an empty
         // class axis can be far more than the inputs (and are printed, a line each).
         let classAxis = options.resolvedAxis(rank: scoreArray.shape.count)
@@ -157,6 +151,17 @@ struct Loss: ParsableCommand {
             throw CommandLineError("\(array.dataType.rawValue) labels are not supported on this platform")
         }
         return try typed(labelType)
+    }
+}
+
+extension Loss {
+    /// The class weights in the 1-D `.npy` file at `path`.
+    static func classWeights(from path: String) throws -> [Double] {
+        let w = try NPYArray(contentsOf: path)
+        guard w.shape.count == 1 else {
+            throw CommandLineError("weights '\(path)' must be 1-D (one weight per class), got shape \(w.shape)")
+        }
+        return w.doubles()
     }
 }
 

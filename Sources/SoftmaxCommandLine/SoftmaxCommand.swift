@@ -29,7 +29,7 @@ public struct SoftmaxCommand: ParsableCommand {
               softmax loss scores.npy labels.npy --ignore-index 255 --grad-output grad.npy
               cat logits.npy | softmax apply softmax - --output - > probs.npy
             """,
-        subcommands: [Train.self, Evaluate.self, Predict.self, Apply.self, Loss.self, Bench.self]
+        subcommands: [Train.self, Evaluate.self, Predict.self, Apply.self, Loss.self, LinearLoss.self, Bench.self]
     )
 
     /// Creates the root command (ArgumentParser requirement).

@@ -7,19 +7,63 @@ import Testing
 // NegativeLogLikelihoodLoss) run in-process through `SoftmaxCommand.main`, compared the way
 // shared/conformance/check.py compares them, without Python.
 
-/// The folder holding one sub-folder per ONNX case.
-func onnxCasesDirectory() -> URL? {
-    Bundle.module.url(forResource: "Fixtures", withExtension: nil)?.appendingPathComponent("onnx")
+/// The folder holding one sub-folder per case of the conformance set `set` (`onnx`, `llm`).
+func conformanceDirectory(_ set: String) -> URL? {
+    Bundle.module.url(forResource: "Fixtures", withExtension: nil)?.appendingPathComponent(set)
 }
 
-/// The names of the case folders (those holding a `case.json`), sorted.
-func onnxCaseNames() -> [String] {
-    guard let dir = onnxCasesDirectory(),
+/// The names of the case folders of `set` (those holding a `case.json`), sorted.
+func conformanceCaseNames(_ set: String) -> [String] {
+    guard let dir = conformanceDirectory(set),
         let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path)
     else { return [] }
     return names.filter {
         FileManager.default.fileExists(atPath: dir.appendingPathComponent($0).appendingPathComponent("case.json").path)
     }.sorted()
+}
+
+/// Runs case `name` of `set` in-process as check.py runs it: the command with its `@in:`/`@out:`
+/// files, then each expected output compared with its tolerance (`tol` per output, else the
+/// case's `rtol`/`atol`); a case that expects an error must exit non-zero.
+func runConformanceCase(_ set: String, _ name: String) throws {
+    let caseDir = try #require(conformanceDirectory(set)).appendingPathComponent(name)
+    let json = try Data(contentsOf: caseDir.appendingPathComponent("case.json"))
+    let spec = try #require(try JSONSerialization.jsonObject(with: json) as? [String: Any])
+    let command = try #require(spec["command"] as? String)
+    let rawArgs = try #require(spec["args"] as? [String])
+    let expect = try #require(spec["expect"] as? [String: String])
+    let rtol = (spec["rtol"] as? NSNumber)?.doubleValue ?? 1e-5
+    let atol = (spec["atol"] as? NSNumber)?.doubleValue ?? 1e-7
+    let perOutput = spec["tol"] as? [String: [NSNumber]] ?? [:]
+    let sameDType = (spec["same_dtype"] as? Bool) ?? true
+
+    let tmp = try TempDir()
+    defer { tmp.cleanUp() }
+    let args = rawArgs.map { a -> String in
+        if a.hasPrefix("@in:") { return caseDir.appendingPathComponent(String(a.dropFirst(4))).path }
+        if a.hasPrefix("@out:") { return tmp.path(String(a.dropFirst(5))) }
+        return a
+    }
+    let status = SoftmaxCommand.main(arguments: [command] + args)
+    if spec["expect_error"] as? Bool == true {
+        #expect(status == 1, "\(name): exit status \(status) for bad input (want 1)")
+        return
+    }
+    try #require(status == 0, "\(name): exit status \(status) for \([command] + args)")
+
+    #expect(!expect.isEmpty)
+    for (outName, wantName) in expect.sorted(by: { $0.key < $1.key }) {
+        let outPath = tmp.path(outName)
+        try #require(FileManager.default.fileExists(atPath: outPath), "\(name): no output file \(outName)")
+        let got = try NPYArray(contentsOf: outPath)
+        let want = try NPYArray(contentsOf: caseDir.appendingPathComponent(wantName).path)
+        if sameDType {
+            #expect(got.dataType == want.dataType, "\(name) \(outName): dtype \(got.dataType) != \(want.dataType)")
+        }
+        let tolerance = perOutput[outName].map { ($0[0].doubleValue, $0[1].doubleValue) } ?? (rtol, atol)
+        let mismatch = conformanceMismatch(got: got, want: want, rtol: tolerance.0, atol: tolerance.1)
+        #expect(mismatch == nil, "\(name) \(outName): \(mismatch ?? "")")
+    }
 }
 
 /// check.py's `compare`: shape, NaN positions, infinities (position and sign), then
@@ -46,46 +90,14 @@ func conformanceMismatch(got: NPYArray, want: NPYArray, rtol: Double, atol: Doub
 struct ONNXConformanceTests {
     @Test("all 66 ONNX cases are bundled")
     func caseCount() throws {
-        let dir = try #require(onnxCasesDirectory())
+        let dir = try #require(conformanceDirectory("onnx"))
         #expect(FileManager.default.fileExists(atPath: dir.path))
-        #expect(onnxCaseNames().count == 66)
+        #expect(conformanceCaseNames("onnx").count == 66)
     }
 
-    @Test("ONNX case", arguments: onnxCaseNames())
+    @Test("ONNX case", arguments: conformanceCaseNames("onnx"))
     func onnxCase(_ name: String) throws {
-        let caseDir = try #require(onnxCasesDirectory()).appendingPathComponent(name)
-        let json = try Data(contentsOf: caseDir.appendingPathComponent("case.json"))
-        let spec = try #require(try JSONSerialization.jsonObject(with: json) as? [String: Any])
-        let command = try #require(spec["command"] as? String)
-        let rawArgs = try #require(spec["args"] as? [String])
-        let expect = try #require(spec["expect"] as? [String: String])
-        let rtol = (spec["rtol"] as? NSNumber)?.doubleValue ?? 1e-5
-        let atol = (spec["atol"] as? NSNumber)?.doubleValue ?? 1e-7
-        let sameDType = (spec["same_dtype"] as? Bool) ?? true
-        #expect(spec["expect_error"] as? Bool != true, "no bundled case expects an error")
-
-        let tmp = try TempDir()
-        defer { tmp.cleanUp() }
-        let args = rawArgs.map { a -> String in
-            if a.hasPrefix("@in:") { return caseDir.appendingPathComponent(String(a.dropFirst(4))).path }
-            if a.hasPrefix("@out:") { return tmp.path(String(a.dropFirst(5))) }
-            return a
-        }
-        let status = SoftmaxCommand.main(arguments: [command] + args)
-        try #require(status == 0, "\(name): exit status \(status) for \([command] + args)")
-
-        #expect(!expect.isEmpty)
-        for (outName, wantName) in expect.sorted(by: { $0.key < $1.key }) {
-            let outPath = tmp.path(outName)
-            try #require(FileManager.default.fileExists(atPath: outPath), "\(name): no output file \(outName)")
-            let got = try NPYArray(contentsOf: outPath)
-            let want = try NPYArray(contentsOf: caseDir.appendingPathComponent(wantName).path)
-            if sameDType {
-                #expect(got.dataType == want.dataType, "\(name) \(outName): dtype \(got.dataType) != \(want.dataType)")
-            }
-            let mismatch = conformanceMismatch(got: got, want: want, rtol: rtol, atol: atol)
-            #expect(mismatch == nil, "\(name) \(outName): \(mismatch ?? "")")
-        }
+        try runConformanceCase("onnx", name)
     }
 
     /// The comparison itself must be able to fail, or the cases above prove nothing.
