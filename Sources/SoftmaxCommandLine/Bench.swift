@@ -12,6 +12,12 @@ struct Bench: ParsableCommand {
             cross-entropy, which is the fused forward + backward of the mean loss with random \
             valid labels). 'copy' is a plain memory copy of the same size: the bandwidth ceiling.
 
+            linear-cross-entropy (--shape NxDxV, float32 or float64) times the fused linear \
+            cross-entropy with dHidden and dWeight: GFLOP/s counts its three products \
+            (6·N·D·V), the BLAS in use is named, and the peak memory beyond the inputs and \
+            gradients is reported; 'gemm-floor' is the same BLAS's three bare products with \
+            the N×V logits formed in full, the floor.
+
             Example: softmax bench --op softmax --shape 2048x32000 --threads 2
             """)
 
@@ -20,9 +26,10 @@ struct Bench: ParsableCommand {
         case logSoftmax = "log-softmax"
         case crossEntropy = "cross-entropy"
         case copy
+        case linearCrossEntropy = "linear-cross-entropy"
     }
 
-    @Option(help: "softmax, log-softmax, cross-entropy or copy.")
+    @Option(help: "softmax, log-softmax, cross-entropy, copy or linear-cross-entropy.")
     var op: Operation = .softmax
 
     @Option(help: "Dimensions separated by 'x', e.g. 2048x32000 or 8x21x256x256.")
@@ -42,6 +49,11 @@ struct Bench: ParsableCommand {
 
     @Option(help: "Label smoothing ε of the cross-entropy, in [0, 1) (default: 0).")
     var labelSmoothing: Double = 0
+
+    @Option(
+        name: .customLong("memory-budget"), parsing: .unconditional,
+        help: "linear-cross-entropy: bytes of logits per chunk (default: 64 MiB).")
+    var memoryBudget: Int = LinearCrossEntropy.defaultMemoryBudget
 
     @Flag(help: "Print one JSON object per line instead of text.")
     var json = false
@@ -64,7 +76,16 @@ struct Bench: ParsableCommand {
         guard labelSmoothing >= 0 && labelSmoothing < 1 else {
             throw ValidationError("--label-smoothing must be in [0, 1), got \(labelSmoothing)")
         }
-        _ = try Self.dimensions(shape)
+        let dimensions = try Self.dimensions(shape)
+        if op == .linearCrossEntropy {
+            guard dimensions.count == 3 else {
+                throw ValidationError("--op linear-cross-entropy takes --shape NxDxV, got '\(shape)'")
+            }
+            guard dtype != .float16 else {
+                throw ValidationError("--op linear-cross-entropy runs in float32 or float64")
+            }
+            guard memoryBudget > 0 else { throw ValidationError("--memory-budget must be positive") }
+        }
     }
 
     /// `2048x32000` → `[2048, 32000]`: positive decimal dimensions separated by single `x`s,
@@ -83,6 +104,10 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         let shape = try Self.dimensions(self.shape)
+        if op == .linearCrossEntropy {
+            SoftmaxThreads.maximum = threads
+            return print(try benchLinearCrossEntropy(n: shape[0], d: shape[1], v: shape[2]))
+        }
         let axis = self.axis ?? (op == .crossEntropy ? (shape.count == 1 ? 0 : 1) : -1)
         let layout = try Layout(shape: shape, axis: axis)
         // Input and output (reused by the copy baseline), labels, and for float16 the Float
@@ -156,6 +181,8 @@ struct Bench: ParsableCommand {
                             parallelCopy(
                                 from: UnsafeRawPointer(x.baseAddress!), to: UnsafeMutableRawPointer(y.baseAddress!),
                                 byteCount: layout.count * MemoryLayout<T>.stride)
+                        case .linearCrossEntropy:
+                            throw ValidationError("linear-cross-entropy is timed by benchLinearCrossEntropy")
                         }
                         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
                         if run > 0 { samples.append(elapsed) }

@@ -31,6 +31,35 @@ struct BenchCommandTests {
         #expect(ops == [op, "copy"])
     }
 
+    /// `--op linear-cross-entropy`: the fused call and the GEMM floor, each with GFLOP/s =
+    /// 6·N·D·V / time, the BLAS named, and the extra peak memory of the fused call; a shape
+    /// that is not NxDxV, or float16, is refused.
+    @Test func linearCrossEntropy() throws {
+        for environment in [[:], ["SOFTMAX_BLAS": "none"]] {
+            let result = try runSoftmax(
+                ["bench", "--op", "linear-cross-entropy", "--shape", "32x16x300", "--repeats", "2", "--json"],
+                environment: environment)
+            #expect(result.status == 0, "\(result.stderr)")
+            let objects = try result.stdout.split(separator: "\n").map {
+                try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+            }
+            #expect(objects.map { $0["op"] as? String } == ["linear-cross-entropy", "gemm-floor"])
+            for object in objects {
+                let ms = try #require(object["median_ms"] as? Double)
+                let gflops = try #require(object["gflops"] as? Double)
+                let expected = 6.0 * 32 * 16 * 300 / (ms / 1e3) / 1e9
+                #expect(Swift.abs(gflops - expected) <= 1e-4 * expected, "\(gflops) vs \(expected)")
+                let blas = try #require(object["blas"] as? String)
+                #expect(environment.isEmpty ? !blas.isEmpty : blas == "built-in", "\(blas)")
+            }
+            #expect(objects[0]["extra_peak_mib"] is Double)
+        }
+        for bad in [["--shape", "32x16"], ["--shape", "32x16x300", "--dtype", "float16"]] {
+            let run = try runSoftmax(["bench", "--op", "linear-cross-entropy"] + bad)
+            #expect(run.status != 0 && run.stderr.hasPrefix("error:"), "\(bad): \(run.stderr)")
+        }
+    }
+
     /// `--label-smoothing` times the cross-entropy with it and says so (text and JSON).
     @Test func labelSmoothing() throws {
         let json = try runSoftmax([
