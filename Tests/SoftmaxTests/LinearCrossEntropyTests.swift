@@ -228,6 +228,19 @@ struct LinearCrossEntropyTests {
         #expect(empty.loss == 0)
         #expect(empty.weightGradient?.scalars == [Float](repeating: 0, count: 15))
         #expect(empty.hiddenGradient?.shape == [0, 3])
+        // Zero-width arrays whose headers name a billion classes: nothing to compute, at once.
+        let wide = try linearCrossEntropy(
+            hidden: NDArray<Float>(shape: [0, 0], scalars: []),
+            weight: NDArray<Float>(shape: [1_000_000_000, 0], scalars: []),
+            classIndices: NDArray<Int32>(shape: [0], scalars: []))
+        #expect(wide.loss == 0 && wide.weightGradient?.shape == [1_000_000_000, 0])
+        // Positions without features would be N×V work that no input bytes pay for: refused.
+        #expect(throws: SoftmaxError.self) {
+            try linearCrossEntropy(
+                hidden: NDArray<Float>(shape: [1_000_000, 0], scalars: []),
+                weight: NDArray<Float>(shape: [1_000_000, 0], scalars: []),
+                classIndices: NDArray<Int32>(shape: [1_000_000], scalars: [Int32](repeating: 0, count: 1_000_000)))
+        }
     }
 
     /// Bad inputs are refused with an error naming the problem.

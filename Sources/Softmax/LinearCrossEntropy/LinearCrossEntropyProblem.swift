@@ -25,6 +25,12 @@ struct LinearCrossEntropyProblem {
         try checkCount(hiddenCount, hiddenElements, "hidden")
         features = hiddenShape[hiddenShape.count - 1]
         positions = try Layout.elementCount(Array(hiddenShape.dropLast()))
+        // With no features every logit is the bias: N×V work that no input bytes pay for (a
+        // header can name any N and V of zero-width arrays), so it is refused, not run.
+        guard features > 0 || positions == 0 else {
+            throw SoftmaxError.invalidShape(
+                shape: hiddenShape, reason: "hidden states need at least one feature (D ≥ 1)")
+        }
         guard weightShape.count == 2, weightShape[1] == features else {
             throw SoftmaxError.shapeMismatch(
                 argument: "weight", expected: [weightShape.first ?? 0, features], actual: weightShape)
@@ -53,7 +59,8 @@ struct LinearCrossEntropyProblem {
                 name: "memory budget", value: "\(memoryBudget)", reason: "it must be positive")
         }
         let rowBytes = Swift.max(1, ResourceLimits.bytes(count: classes, size: elementSize))
-        chunkRows = Swift.max(1, Swift.min(positions, memoryBudget / rowBytes))
+        // No positions: no chunk, nothing to check (an empty batch succeeds at once).
+        chunkRows = positions == 0 ? 0 : Swift.max(1, Swift.min(positions, memoryBudget / rowBytes))
         try ResourceLimits.check(
             ResourceLimits.bytes(count: chunkRows, size: rowBytes),
             for: "the logits of \(chunkRows) row\(chunkRows == 1 ? "" : "s") of \(classes) classes")
