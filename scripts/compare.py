@@ -4,6 +4,7 @@
     python3 scripts/compare.py                     # install (first time), then measure everything
     python3 scripts/compare.py --repeats 3 --only cross-entropy --shapes 2048x32000
     python3 scripts/compare.py --no-install --isa portable --json out.json
+    python3 scripts/compare.py --no-install --linear 4096x1024x32000,2048x1024x128256 --repeats 3
 
 What it does:
 
@@ -48,6 +49,12 @@ What it does:
    does).  The swift CLI inherits the affinity too.  PyTorch gets torch.set_num_threads(N) (and
    OMP_NUM_THREADS=N), onnxruntime intra_op_num_threads=N and inter_op_num_threads=1, the CLI
    --threads N.
+
+--linear NxDxV,...: the fused linear cross-entropy instead (the language-model head): swift-softmax's
+`softmax bench --op linear-cross-entropy` (which also times its BLAS's three bare products, the
+floor) against PyTorch's `F.cross_entropy(h @ W.T, y).backward()` with h and W requiring grad, each
+PyTorch shape in a fresh subprocess so that its peak memory is its own: the extra peak is the
+growth of the peak resident set during the runs beyond the inputs and the gradients.
 
 Output: a Markdown table on stdout; --json FILE also writes every raw median.  A framework that
 fails to import or run shows "n/a" and the reason goes to stderr.
@@ -649,6 +656,93 @@ def limit_threads(threads: int, notes: list[str]):
 
 
 # ---------------------------------------------------------------------------------------------
+# The fused linear cross-entropy (--linear)
+# ---------------------------------------------------------------------------------------------
+
+PYTORCH_LINEAR = r"""
+import json, resource, sys, time
+import torch, torch.nn.functional as F
+n, d, v, repeats, threads = map(int, sys.argv[1:6])
+torch.set_num_threads(threads)
+g = torch.Generator().manual_seed(0)
+h = torch.randn(n, d, generator=g).requires_grad_(True)
+w = (torch.randn(v, d, generator=g) * 0.05).requires_grad_(True)
+y = torch.randint(0, v, (n,), generator=g)
+def run():
+    h.grad = None
+    w.grad = None
+    F.cross_entropy(h @ w.T, y).backward()
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+run()
+samples = []
+for _ in range(repeats):
+    start = time.perf_counter_ns()
+    run()
+    samples.append(time.perf_counter_ns() - start)
+samples.sort()
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+gradients = 4 * (n * d + v * d)
+print(json.dumps({"median_ms": samples[len(samples) // 2] / 1e6,
+                  "extra_peak_mib": max(0, peak - base - gradients) / 2**20}))
+"""
+
+
+def bench_linear(args) -> str:
+    """swift-softmax's fused linear cross-entropy and its GEMM floor against PyTorch's."""
+    rows = []
+    for shape in args.linear:
+        n, d, v = map(int, shape.split("x"))
+        flops = 6 * n * d * v
+        row = {"shape": shape}
+        if "swift-softmax" in args.frameworks:
+            command = [args.cli, "bench", "--op", "linear-cross-entropy", "--shape", shape, "--threads",
+                       str(args.threads), "--repeats", str(args.repeats), "--json"]
+            out = subprocess.run(command, capture_output=True, text=True, env=cli_environment(args))
+            if out.returncode == 0:
+                lines = {o["op"]: o for o in map(json.loads, out.stdout.splitlines())}
+                row["swift"] = lines["linear-cross-entropy"]
+                row["floor"] = lines["gemm-floor"]
+            else:
+                print(f"swift-softmax {shape}: {out.stderr.strip()}", file=sys.stderr)
+        if "pytorch" in args.frameworks:
+            out = subprocess.run([sys.executable, "-c", PYTORCH_LINEAR, str(n), str(d), str(v),
+                                  str(args.repeats), str(args.threads)], capture_output=True, text=True)
+            if out.returncode == 0:
+                row["pytorch"] = json.loads(out.stdout.strip().splitlines()[-1])
+            else:
+                print(f"pytorch {shape}: {out.stderr.strip()[-400:]}", file=sys.stderr)
+        row["gflop"] = flops / 1e9
+        rows.append(row)
+        print(f"{shape}: done", file=sys.stderr)
+
+    def number(entry, key, form):
+        return format(entry[key], form) if entry else "n/a"
+
+    lines = ["| N×D×V | swift-softmax ms | extra MiB | BLAS floor ms | of floor | PyTorch ms | extra MiB | × PyTorch |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for row in rows:
+        swift, floor, torch_ = row.get("swift"), row.get("floor"), row.get("pytorch")
+        of_floor = f"{floor['median_ms'] / swift['median_ms']:.2f}" if swift and floor else "n/a"
+        speedup = f"{torch_['median_ms'] / swift['median_ms']:.2f}×" if swift and torch_ else "n/a"
+        lines.append(
+            f"| {row['shape']} | {number(swift, 'median_ms', '.0f')} | {number(swift, 'extra_peak_mib', '.0f')} | "
+            f"{number(floor, 'median_ms', '.0f')} | {of_floor} | {number(torch_, 'median_ms', '.0f')} | "
+            f"{number(torch_, 'extra_peak_mib', '.0f')} | {speedup} |")
+    blas = rows[0].get("swift", {}).get("blas", "n/a") if rows else "n/a"
+    if args.json:
+        Path(args.json).write_text(json.dumps({"linear": rows, "threads": args.threads,
+                                               "repeats": args.repeats}, indent=1) + "\n")
+    return "\n".join(lines) + f"\n\nfloat32, threads {args.threads}, median of {args.repeats}; swift-softmax's BLAS: {blas}"
+
+
+def cli_environment(args) -> dict:
+    environment = dict(os.environ)
+    if args.isa:
+        environment["SOFTMAX_ISA"] = args.isa
+    return environment
+
+
+# ---------------------------------------------------------------------------------------------
 # Main
 # ---------------------------------------------------------------------------------------------
 
@@ -671,6 +765,8 @@ def parse_arguments():
     parser.add_argument("--json", metavar="FILE", help="also write every raw median (and settings) to FILE")
     parser.add_argument("--no-install", action="store_true",
                         help="do not pip-install anything; use the venv as it is (or this python if there is none)")
+    parser.add_argument("--linear", metavar="NxDxV,...",
+                        help="measure the fused linear cross-entropy on these shapes instead of the other cases")
     parser.add_argument("--torch-wheel", metavar="FILE",
                         help="install this local torch wheel (e.g. a CPU-only build) instead of PyPI's CUDA build")
     args = parser.parse_args()
@@ -681,6 +777,7 @@ def parse_arguments():
         return [t.strip() for t in text.split(",") if t.strip()] if text else None
 
     args.only, args.shapes, args.frameworks = split(args.only), split(args.shapes), split(args.frameworks)
+    args.linear = split(args.linear)
     for name, given, known in (("--only", args.only, OPS), ("--frameworks", args.frameworks, FRAMEWORKS)):
         unknown = set(given or ()) - set(known)
         if unknown:
@@ -693,6 +790,12 @@ def main():
     if not os.environ.get(IN_VENV_MARKER):
         prepare_venv(args)
         reexecute_in_venv(args)  # returns only when no venv is to be used
+
+    if args.linear:
+        notes: list[str] = []
+        limit_threads(args.threads, notes)
+        print(bench_linear(args))
+        return
 
     cases = [c for c in CASES if (not args.only or c.op in args.only)
              and (not args.shapes or c.shape_text in args.shapes)]
