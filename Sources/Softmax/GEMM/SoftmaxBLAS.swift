@@ -41,8 +41,10 @@ public enum SoftmaxBLAS {
     }
 
     /// What the products run on now: `built-in`, or the library's name and file (for
-    /// OpenBLAS its version and kernel set, e.g. `OpenBLAS 0.3.21 (/usr/lib/…/libopenblas.so.0)`).
-    /// Reading it loads the library on first use.
+    /// OpenBLAS its version and kernel set, e.g. `OpenBLAS 0.3.21 (/usr/lib/…/libopenblas.so.0)`;
+    /// the file as the system mapped it where that can be read, else the name it was loaded
+    /// by — under AddressSanitizer the mapping was not found).  Reading it loads the library
+    /// on first use.
     public static var active: String { GEMM.backend.name }
 
     /// Why the library `SOFTMAX_BLAS` names could not be used (the products then run on the
