@@ -660,9 +660,11 @@ def limit_threads(threads: int, notes: list[str]):
 # ---------------------------------------------------------------------------------------------
 
 PYTORCH_LINEAR = r"""
-import json, resource, sys, time
+import json, resource, sys
 import torch, torch.nn.functional as F
 n, d, v, repeats, threads = map(int, sys.argv[1:6])
+sys.path.insert(0, sys.argv[6])
+from compare import median_ms  # the statistic every other case uses
 torch.set_num_threads(threads)
 g = torch.Generator().manual_seed(0)
 h = torch.randn(n, d, generator=g).requires_grad_(True)
@@ -673,17 +675,10 @@ def run():
     w.grad = None
     F.cross_entropy(h @ w.T, y).backward()
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-run()
-samples = []
-for _ in range(repeats):
-    start = time.perf_counter_ns()
-    run()
-    samples.append(time.perf_counter_ns() - start)
-samples.sort()
+median = median_ms(run, repeats)
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 gradients = 4 * (n * d + v * d)
-print(json.dumps({"median_ms": samples[len(samples) // 2] / 1e6,
-                  "extra_peak_mib": max(0, peak - base - gradients) / 2**20}))
+print(json.dumps({"median_ms": median, "extra_peak_mib": max(0, peak - base - gradients) / 2**20}))
 """
 
 
@@ -706,7 +701,8 @@ def bench_linear(args) -> str:
                 print(f"swift-softmax {shape}: {out.stderr.strip()}", file=sys.stderr)
         if "pytorch" in args.frameworks:
             out = subprocess.run([sys.executable, "-c", PYTORCH_LINEAR, str(n), str(d), str(v),
-                                  str(args.repeats), str(args.threads)], capture_output=True, text=True)
+                                  str(args.repeats), str(args.threads), str(Path(__file__).resolve().parent)],
+                                 capture_output=True, text=True)
             if out.returncode == 0:
                 row["pytorch"] = json.loads(out.stdout.strip().splitlines()[-1])
             else:

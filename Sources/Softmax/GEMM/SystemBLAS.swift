@@ -115,8 +115,16 @@ package final class SystemBLAS: GEMMBackend, @unchecked Sendable {
         return nil
     }
 
-    /// Whether every size and stride of a product fits CBLAS's 32-bit integers.
-    private static func fits(_ values: Int...) -> Bool { values.allSatisfy { $0 <= Int(Int32.max) } }
+    /// A product's sizes and leading dimensions as CBLAS takes them (`M, N, K, lda, ldb, ldc`;
+    /// a leading dimension at least 1), or `nil` when one does not fit its 32-bit integers.
+    private static func cblasSizes<S>(
+        m: Int, n: Int, k: Int, a: MatrixOperand<S>, b: MatrixOperand<S>, cRowStride: Int
+    ) -> (m: Int32, n: Int32, k: Int32, lda: Int32, ldb: Int32, ldc: Int32)? {
+        let values = [m, n, k, Swift.max(1, a.rowStride), Swift.max(1, b.rowStride), Swift.max(1, cRowStride)]
+        guard values.allSatisfy({ $0 <= Int(Int32.max) }) else { return nil }
+        let v = values.map { Int32($0) }
+        return (v[0], v[1], v[2], v[3], v[4], v[5])
+    }
 
     /// Gives OpenBLAS the thread count of the calling task (`SoftmaxThreads.effective`).
     private func matchThreads() {
@@ -135,15 +143,14 @@ package final class SystemBLAS: GEMMBackend, @unchecked Sendable {
         c: UnsafeMutablePointer<Float>, cRowStride: Int
     ) {
         guard m > 0, n > 0 else { return }
-        guard Self.fits(m, n, k, a.rowStride, b.rowStride, cRowStride) else {
+        guard let size = Self.cblasSizes(m: m, n: n, k: k, a: a, b: b, cRowStride: cRowStride) else {
             return BuiltInGEMM().gemm(
                 m: m, n: n, k: k, alpha: alpha, a: a, b: b, beta: beta, c: c, cRowStride: cRowStride)
         }
         matchThreads()
         sgemm(
-            Self.rowMajor, Self.code(a.transpose), Self.code(b.transpose), Int32(m), Int32(n), Int32(k), alpha, a.base,
-            Int32(Swift.max(1, a.rowStride)), b.base, Int32(Swift.max(1, b.rowStride)), beta, c,
-            Int32(Swift.max(1, cRowStride)))
+            Self.rowMajor, Self.code(a.transpose), Self.code(b.transpose), size.m, size.n, size.k, alpha, a.base,
+            size.lda, b.base, size.ldb, beta, c, size.ldc)
     }
 
     package func gemm(
@@ -151,14 +158,13 @@ package final class SystemBLAS: GEMMBackend, @unchecked Sendable {
         c: UnsafeMutablePointer<Double>, cRowStride: Int
     ) {
         guard m > 0, n > 0 else { return }
-        guard Self.fits(m, n, k, a.rowStride, b.rowStride, cRowStride) else {
+        guard let size = Self.cblasSizes(m: m, n: n, k: k, a: a, b: b, cRowStride: cRowStride) else {
             return BuiltInGEMM().gemm(
                 m: m, n: n, k: k, alpha: alpha, a: a, b: b, beta: beta, c: c, cRowStride: cRowStride)
         }
         matchThreads()
         dgemm(
-            Self.rowMajor, Self.code(a.transpose), Self.code(b.transpose), Int32(m), Int32(n), Int32(k), alpha, a.base,
-            Int32(Swift.max(1, a.rowStride)), b.base, Int32(Swift.max(1, b.rowStride)), beta, c,
-            Int32(Swift.max(1, cRowStride)))
+            Self.rowMajor, Self.code(a.transpose), Self.code(b.transpose), size.m, size.n, size.k, alpha, a.base,
+            size.lda, b.base, size.ldb, beta, c, size.ldc)
     }
 }
