@@ -4,6 +4,8 @@ import Dispatch
 struct DecodedClassIndices {
     /// Σ w_t over the positions that are not ignored (the `.mean` denominator).
     var targetWeightSum: Double
+    /// The number of positions that are not ignored (the z-loss's `.mean` denominator).
+    var activeCount: Int
 }
 
 /// Labels per chunk of the decoder: chunks are the unit of parallel work and of the partial
@@ -46,16 +48,16 @@ private func decodeChunks<L: ClassLabel>(
 ) throws -> DecodedClassIndices {
     let count = targets.count
     let chunkCount = (count + labelsPerChunk - 1) / labelsPerChunk
-    // Per chunk: the weight sum, and the first bad position (or −1).
-    var sums = [Double](repeating: 0, count: chunkCount)
+    // Per chunk: the weight sum and the count of labels kept, and the first bad position (or −1).
+    var tallies = [(weightSum: Double, kept: Int)](repeating: (0, 0), count: chunkCount)
     var firstBad = [Int](repeating: -1, count: chunkCount)
     let ignore = options.ignoreIndex
     (options.classWeights ?? []).withUnsafeBufferPointer { weights in
         let weighted = options.classWeights != nil
-        sums.withUnsafeMutableBufferPointer { sums in
+        tallies.withUnsafeMutableBufferPointer { tallies in
             firstBad.withUnsafeMutableBufferPointer { firstBad in
-                // Each chunk writes only its own labels' slots and its own sums/firstBad entry.
-                nonisolated(unsafe) let (sums, firstBad, weights) = (sums, firstBad, weights)
+                // Each chunk writes only its own labels' slots and its own tallies/firstBad entry.
+                nonisolated(unsafe) let (tallies, firstBad, weights) = (tallies, firstBad, weights)
                 nonisolated(unsafe) let (targets, decoded) = (targets, decoded)
                 let chunk: @Sendable (Int) -> Void = { k in
                     let positions = (k * labelsPerChunk)..<Swift.min((k + 1) * labelsPerChunk, count)
@@ -63,10 +65,11 @@ private func decodeChunks<L: ClassLabel>(
                         let kept = decodeUnweighted(
                             targets, positions, into: decoded, classes: classes, ignore: ignore)
                     {
-                        sums[k] = Double(kept)
+                        tallies[k] = (Double(kept), kept)
                         return
                     }
                     var sum = 0.0
+                    var kept = 0
                     for p in positions {
                         guard let t = targets[p].classIndex, t == ignore || (t >= 0 && t < classes) else {
                             firstBad[k] = p
@@ -77,9 +80,10 @@ private func decodeChunks<L: ClassLabel>(
                         } else {
                             decoded[p] = Int32(truncatingIfNeeded: t)
                             sum += weighted ? weights[t] : 1
+                            kept += 1
                         }
                     }
-                    sums[k] = sum
+                    tallies[k] = (sum, kept)
                 }
                 let threads = Swift.min(SoftmaxThreads.effective, chunkCount)
                 if threads <= 1 {
@@ -98,7 +102,8 @@ private func decodeChunks<L: ClassLabel>(
         }
         throw SoftmaxError.labelOutOfRange(label: label.labelDescription, position: position, classes: classes)
     }
-    return DecodedClassIndices(targetWeightSum: sums.reduce(0, +))
+    return DecodedClassIndices(
+        targetWeightSum: tallies.reduce(0) { $0 + $1.weightSum }, activeCount: tallies.reduce(0) { $0 + $1.kept })
 }
 
 /// Decodes `targets[positions]` without class weights when the labels are `Int32`, `Int64`,

@@ -5,9 +5,13 @@ import SoftmaxKernels
 ///
 /// Per position with target `t`: `ℓ = −(1−ε)·w_t·logp_t − (ε/C)·Σ_c w_c·logp_c` (0 when
 /// ignored), with `logp = log_softmax(scores)` — or the scores themselves when
-/// `options.input == .logProbabilities` (NLL).  The gradient is that of the reduced loss
-/// times `options.lossWeight`; when the reduction's denominator is 0 (every position ignored
-/// under `.mean`) the loss and the gradient are 0, never NaN.
+/// `options.input == .logProbabilities` (NLL).  With `options.temperature` and
+/// `options.softcap` the logits are transformed first (the probabilities and
+/// log-probabilities are those of the transformed scores), and `options.zLoss` adds
+/// `λ·lse²` per position not ignored (SPEC "Logit transforms and z-loss").  The gradient is
+/// that of the reduced loss times `options.lossWeight`, through the transforms; when the
+/// reduction's denominator is 0 (every position ignored under `.mean`) the loss and the
+/// gradient are 0, never NaN.
 ///
 /// - Parameters:
 ///   - scores: logits (or log-probabilities), C order.
@@ -15,8 +19,9 @@ import SoftmaxKernels
 ///   - targets: one class index per position: the shape of `scores` without the class axis.
 ///   - options: axis, reduction, ignore index, class weights, smoothing, loss weight, input kind.
 ///   - outputs: buffers to fill (gradient, per-position losses, probabilities, log-probabilities).
-/// - Returns: the reduced loss, not multiplied by the loss weight (Caffe reports it the same
-///   way); for `.none`, the sum of the per-position losses.
+/// - Returns: the reduced loss plus the reduced z-loss, not multiplied by the loss weight
+///   (Caffe reports it the same way); for `.none`, the sum of the per-position losses and z
+///   terms.
 /// - Throws: `SoftmaxError` for a bad axis, shape, buffer size, option, or label (the first
 ///   label outside `0..<C` that is not the ignore index, or a fractional float label).
 /// - Complexity: O(n): the scores are read twice (the second time from cache for rows that fit
@@ -32,26 +37,38 @@ public func crossEntropy<T: SoftmaxScalar, L: ClassLabel>(
     try checkCount(targets.count, layout.positions, "targets")
     // No positions: no labels to check, nothing to write, a loss of 0 — at once, however many
     // classes the empty scores name.
-    if layout.positions == 0 { return 0 }
+    if layout.positions == 0 { return outputs.finish((0, 0)) }
     guard layout.classes <= Int(Int32.max) else {
         throw SoftmaxError.invalidShape(shape: shape, reason: "more than \(Int32.max) classes")
     }
 
     // Pooled: a fresh allocation per call page-faulted on every call.
     return try StagingPool.withBuffer(of: Int32.self, count: layout.positions) { decoded in
-        let targetWeightSum = try decodeClassIndices(
-            targets, into: decoded.address, classes: layout.classes, options: options, targetShape: targetShape
-        ).targetWeightSum
+        let decodedCounts = try decodeClassIndices(
+            targets, into: decoded.address, classes: layout.classes, options: options, targetShape: targetShape)
         // No classes: every label was the ignore index (others were refused above), so every
         // loss and the total are 0 and there are no scores to write a gradient for.
-        if layout.classes == 0 {
-            outputs.losses?.update(repeating: 0)
-            return 0
-        }
+        if layout.classes == 0 { return outputs.finishEmpty() }
         let task = CrossEntropyTask(
             layout: layout, targets: UnsafePointer(decoded.address), options: options,
-            denominator: options.reduction.denominator(layout: layout, targetWeightSum: targetWeightSum))
-        return task.reduced(task.run(scores: scores, probabilities: nil, outputs: outputs))
+            denominator: options.reduction.denominator(layout: layout, targetWeightSum: decodedCounts.targetWeightSum),
+            zDenominator: options.reduction.zDenominator(layout: layout, activeCount: decodedCounts.activeCount))
+        return outputs.finish(task.reduced(task.run(scores: scores, probabilities: nil, outputs: outputs)))
+    }
+}
+
+extension CrossEntropyOutputs {
+    /// Reports the reduced z-loss and returns the reported loss (cross-entropy plus z-loss).
+    func finish(_ reduced: (loss: Double, zLoss: Double)) -> Double {
+        zLoss?.pointee = reduced.zLoss
+        return reduced.loss
+    }
+
+    /// `finish` for a call without scores: every per-position loss and z term is 0.
+    func finishEmpty() -> Double {
+        losses?.update(repeating: 0)
+        zLosses?.update(repeating: 0)
+        return finish((0, 0))
     }
 }
 
@@ -73,12 +90,10 @@ public func crossEntropy<T: SoftmaxScalar>(
     try checkCount(targets.count, layout.count, "probability targets")
     // No scores: each position's loss is an empty sum, 0, and nothing else is written — at
     // once, however many positions the other dimensions count.
-    if layout.count == 0 {
-        outputs.losses?.update(repeating: 0)
-        return 0
-    }
+    if layout.count == 0 { return outputs.finishEmpty() }
     let task = CrossEntropyTask(
         layout: layout, targets: nil, options: options,
-        denominator: options.reduction.denominator(layout: layout, targetWeightSum: nil))
-    return task.reduced(task.run(scores: scores, probabilities: targets, outputs: outputs))
+        denominator: options.reduction.denominator(layout: layout, targetWeightSum: nil),
+        zDenominator: options.reduction.zDenominator(layout: layout, activeCount: nil))
+    return outputs.finish(task.reduced(task.run(scores: scores, probabilities: targets, outputs: outputs)))
 }

@@ -1,3 +1,5 @@
+import SoftmaxKernels
+
 /// How per-position losses are combined into the result.
 public enum LossReduction: String, Sendable, CaseIterable {
     /// Per-position losses, shape of the class-index targets (ignored positions give 0).
@@ -38,13 +40,20 @@ public struct CrossEntropyOptions: Sendable, Equatable {
     public var lossWeight: Double
     /// Whether the scores are logits or log-probabilities.
     public var input: ScoreKind
+    /// The temperature `T > 0`: the logits are divided by it before the softmax (1: none).
+    public var temperature: Double
+    /// The softcap `c > 0`: after the temperature, `s = c·tanh(s/c)` (Gemma 2); `nil`: none.
+    public var softcap: Double?
+    /// The z-loss `λ ≥ 0` (PaLM uses 1e-4): each position not ignored adds `λ·lse²` of its
+    /// transformed scores to the loss (0: none).
+    public var zLoss: Double
 
     /// Options with PyTorch's defaults: class axis 1, mean reduction, no ignore index, no
-    /// weights, no smoothing, loss weight 1, logits.
+    /// weights, no smoothing, loss weight 1, logits, no logit transform, no z-loss.
     public init(
         axis: Int? = nil, reduction: LossReduction = .mean, ignoreIndex: Int? = nil,
         classWeights: [Double]? = nil, labelSmoothing: Double = 0, lossWeight: Double = 1,
-        input: ScoreKind = .logits
+        input: ScoreKind = .logits, temperature: Double = 1, softcap: Double? = nil, zLoss: Double = 0
     ) {
         self.axis = axis
         self.reduction = reduction
@@ -53,6 +62,17 @@ public struct CrossEntropyOptions: Sendable, Equatable {
         self.labelSmoothing = labelSmoothing
         self.lossWeight = lossWeight
         self.input = input
+        self.temperature = temperature
+        self.softcap = softcap
+        self.zLoss = zLoss
+    }
+
+    /// True when a temperature or softcap changes the logits before the softmax.
+    public var transformsLogits: Bool { temperature != 1 || softcap != nil }
+
+    /// The temperature and softcap in the kernels' type `S`.
+    func logitTransform<S: KernelScalar>(_: S.Type) -> LogitTransform<S> {
+        LogitTransform(temperature: S(temperature), softcap: softcap.map { S($0) })
     }
 
     /// The class axis for scores of `rank` dimensions.
@@ -63,6 +83,25 @@ public struct CrossEntropyOptions: Sendable, Equatable {
         guard labelSmoothing >= 0, labelSmoothing <= 1 else {
             throw SoftmaxError.invalidOption(
                 name: "label smoothing", value: "\(labelSmoothing)", reason: "it must be in [0, 1]")
+        }
+        guard temperature > 0, temperature.isFinite else {
+            throw SoftmaxError.invalidOption(
+                name: "temperature", value: "\(temperature)", reason: "it must be positive and finite")
+        }
+        if let softcap {
+            guard softcap > 0, softcap.isFinite else {
+                throw SoftmaxError.invalidOption(
+                    name: "softcap", value: "\(softcap)", reason: "it must be positive and finite")
+            }
+        }
+        guard zLoss >= 0, zLoss.isFinite else {
+            throw SoftmaxError.invalidOption(
+                name: "z-loss", value: "\(zLoss)", reason: "it must be a finite number at least 0")
+        }
+        if input == .logProbabilities && (transformsLogits || zLoss != 0) {
+            throw SoftmaxError.invalidOption(
+                name: "input", value: input.rawValue,
+                reason: "temperature, softcap and z-loss apply to logits, not log-probabilities")
         }
         guard lossWeight.isFinite else {
             throw SoftmaxError.invalidOption(name: "loss weight", value: "\(lossWeight)", reason: "it must be finite")
@@ -93,17 +132,25 @@ public struct CrossEntropyOutputs<Element: SoftmaxScalar> {
     public var probabilities: UnsafeMutableBufferPointer<Element>?
     /// Receives the log-probabilities (ONNX's `log_prob`); shape of the scores.
     public var logProbabilities: UnsafeMutableBufferPointer<Element>?
+    /// Receives the per-position z terms `λ·lse²` (0 where ignored, and everywhere without a
+    /// z-loss); shape of the per-position losses, which do not include them.
+    public var zLosses: UnsafeMutableBufferPointer<Element>?
+    /// Receives the reduced z-loss alone (already included in the returned loss).
+    public var zLoss: UnsafeMutablePointer<Double>?
 
     /// Outputs to fill; `nil` ones are not computed.
     public init(
         gradient: UnsafeMutableBufferPointer<Element>? = nil,
         losses: UnsafeMutableBufferPointer<Element>? = nil,
         probabilities: UnsafeMutableBufferPointer<Element>? = nil,
-        logProbabilities: UnsafeMutableBufferPointer<Element>? = nil
+        logProbabilities: UnsafeMutableBufferPointer<Element>? = nil,
+        zLosses: UnsafeMutableBufferPointer<Element>? = nil, zLoss: UnsafeMutablePointer<Double>? = nil
     ) {
         self.gradient = gradient
         self.losses = losses
         self.probabilities = probabilities
         self.logProbabilities = logProbabilities
+        self.zLosses = zLosses
+        self.zLoss = zLoss
     }
 }

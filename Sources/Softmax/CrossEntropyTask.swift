@@ -25,8 +25,42 @@ extension LossReduction {
     }
 }
 
+extension LossReduction {
+    /// What the summed z terms are divided by (SPEC: the z-loss's `.mean` counts positions,
+    /// not class weights).
+    ///
+    /// - Parameter activeCount: the positions not ignored, for class-index targets; `nil` for
+    ///   probability targets (every position counts).
+    package func zDenominator(layout: Layout, activeCount: Int?) -> Double {
+        switch self {
+        case .none, .sum: 1
+        case .mean: Double(activeCount ?? layout.positions)
+        case .full: Double(layout.positions)
+        case .batchSize: Double(layout.outer)
+        }
+    }
+}
+
+/// The summed per-position terms of a cross-entropy call: the loss proper and the z terms,
+/// each in tile order.
+package struct LossSums: Sendable, Equatable {
+    /// Σ per-position cross-entropy losses.
+    package var crossEntropy: Double
+    /// Σ per-position z terms `λ·lse²` (0 without a z-loss).
+    package var z: Double
+
+    package init(crossEntropy: Double = 0, z: Double = 0) {
+        self.crossEntropy = crossEntropy
+        self.z = z
+    }
+
+    package static func + (a: Self, b: Self) -> Self {
+        Self(crossEntropy: a.crossEntropy + b.crossEntropy, z: a.z + b.z)
+    }
+}
+
 /// One fused pass of the cross-entropy kernels over every tile of a call, threaded; returns
-/// Σ per-position losses in tile order (the same bits on any number of threads).
+/// Σ per-position losses (and z terms) in tile order (the same bits on any number of threads).
 package struct CrossEntropyTask {
     /// The scores' layout.
     package let layout: Layout
@@ -37,17 +71,28 @@ package struct CrossEntropyTask {
     /// The reduction's denominator (`LossReduction.denominator`), or the one a caller computed
     /// elsewhere (over every chunk or shard of a larger batch).
     package let denominator: Double
+    /// The z terms' denominator (`LossReduction.zDenominator`), or one computed elsewhere;
+    /// unused without a z-loss.
+    package let zDenominator: Double
 
     /// A task; see the properties.
-    package init(layout: Layout, targets: UnsafePointer<Int32>?, options: CrossEntropyOptions, denominator: Double) {
+    package init(
+        layout: Layout, targets: UnsafePointer<Int32>?, options: CrossEntropyOptions, denominator: Double,
+        zDenominator: Double = 1
+    ) {
         self.layout = layout
         self.targets = targets
         self.options = options
         self.denominator = denominator
+        self.zDenominator = zDenominator
     }
 
-    /// The reduced loss from the summed per-position losses.
-    package func reduced(_ total: Double) -> Double { denominator == 0 ? 0 : total / denominator }
+    /// The reduced loss (cross-entropy plus z-loss) and the reduced z-loss alone from the
+    /// summed per-position terms.
+    package func reduced(_ sums: LossSums) -> (loss: Double, zLoss: Double) {
+        let z = zDenominator == 0 ? 0 : sums.z / zDenominator
+        return ((denominator == 0 ? 0 : sums.crossEntropy / denominator) + z, z)
+    }
 
     /// Checks what both target kinds share — layout, options, that the loss and class weights
     /// are finite in the compute type, every output's size — and returns the layout.
@@ -72,25 +117,40 @@ package struct CrossEntropyTask {
                 name: "class weight", value: "\(weights[i]) at index \(i)", reason: "it is not finite in \(computeName)"
             )
         }
+        // The kernels take 1/T and 1/c: both and the values themselves finite in the compute type.
+        for (name, value) in [("temperature", options.temperature), ("softcap", options.softcap ?? 1)]
+        where value > largest || 1 / value > largest {
+            throw SoftmaxError.invalidOption(
+                name: name, value: "\(value)", reason: "it or its inverse is not finite in \(computeName)")
+        }
+        guard options.zLoss <= largest else {
+            throw SoftmaxError.invalidOption(
+                name: "z-loss", value: "\(options.zLoss)", reason: "it is not finite in \(computeName)")
+        }
         if let g = outputs.gradient { try checkCount(g.count, layout.count, "gradient output") }
         if let l = outputs.losses { try checkCount(l.count, layout.positions, "loss output") }
         if let p = outputs.probabilities { try checkCount(p.count, layout.count, "probability output") }
         if let p = outputs.logProbabilities { try checkCount(p.count, layout.count, "log-probability output") }
+        if let z = outputs.zLosses { try checkCount(z.count, layout.positions, "z-loss output") }
         return layout
     }
 
     /// Runs `body` with the kernels' parameters in `S` (the class weights converted, the
-    /// gradient scale `lossWeight / denominator`).
+    /// gradient scale `lossWeight / denominator`, the z-loss and its gradient scale
+    /// `2λ·lossWeight / zDenominator`).
     package func withParameters<S: KernelScalar, R>(_: S.Type, _ body: (CrossEntropyParameters<S>) -> R) -> R {
         let weights = options.classWeights.map { $0.map { S($0) } }
         let scale = denominator == 0 ? 0 : options.lossWeight / denominator
         return (weights ?? []).withUnsafeBufferPointer { weightBuffer in
-            body(
-                CrossEntropyParameters<S>(
-                    classes: layout.classes, weights: weights == nil ? nil : weightBuffer.address,
-                    weightSum: weights.map { $0.reduce(0, +) } ?? S(layout.classes),
-                    smoothing: S(options.labelSmoothing), inputIsLogProbability: options.input == .logProbabilities,
-                    gradientScale: S(scale)))
+            var parameters = CrossEntropyParameters<S>(
+                classes: layout.classes, weights: weights == nil ? nil : weightBuffer.address,
+                weightSum: weights.map { $0.reduce(0, +) } ?? S(layout.classes),
+                smoothing: S(options.labelSmoothing), inputIsLogProbability: options.input == .logProbabilities,
+                gradientScale: S(scale))
+            parameters.zLoss = S(options.zLoss)
+            parameters.zGradientScale =
+                zDenominator == 0 ? 0 : S(2 * options.zLoss * options.lossWeight / zDenominator)
+            return body(parameters)
         }
     }
 
@@ -98,10 +158,11 @@ package struct CrossEntropyTask {
     ///
     /// - Parameters:
     ///   - probabilities: the probability targets, when `targets` is `nil`.
-    /// - Returns: Σ per-position losses in tile order, not divided by the denominator.
+    /// - Returns: Σ per-position losses and z terms in tile order, not divided by the
+    ///   denominators.
     package func run<T: SoftmaxScalar>(
         scores: UnsafeBufferPointer<T>, probabilities: UnsafeBufferPointer<T>?, outputs: CrossEntropyOutputs<T>
-    ) -> Double {
+    ) -> LossSums {
         dispatch(
             T.self,
             float: {
@@ -119,93 +180,134 @@ package struct CrossEntropyTask {
             staged: { $0.runCrossEntropy(self, scores: scores, probabilities: probabilities, outputs: outputs) })
     }
 
-    /// `run` in the compute type `S`.
+    /// `run` in the compute type `S`: on the caller's buffers, or with a temperature or
+    /// softcap staged tile by tile (`runStaged`).
     func run<S: KernelTableScalar>(
         scores x: UnsafePointer<S>, probabilities soft: UnsafePointer<S>?, outputs: CrossEntropyOutputs<S>
-    ) -> Double {
-        withParameters(S.self) { parameters in
+    ) -> LossSums {
+        if options.transformsLogits {
+            let copy: (UnsafePointer<S>, UnsafeMutablePointer<S>, Int) -> Void = { $1.update(from: $0, count: $2) }
+            let copyBack: (UnsafePointer<S>, UnsafeMutablePointer<S>, Int) -> Void = { $1.update(from: $0, count: $2) }
+            return runStaged(
+                x, soft: soft, outputs: CrossEntropyStagedOutputs(outputs), load: copy, store: copyBack)
+        }
+        return withParameters(S.self) { parameters in
             let pointers = CrossEntropyOutputPointers<S>(
                 gradient: outputs.gradient?.address, probabilities: outputs.probabilities?.address,
                 logProbabilities: outputs.logProbabilities?.address,
                 streaming: SoftmaxMemory.streams(byteCount: layout.count * MemoryLayout<S>.stride))
-            // Per-position losses go to the caller's buffer, or to pooled scratch (a fresh
-            // allocation per call page-faulted on every call).
-            if let given = outputs.losses { return run(losses: given.address) }
-            return StagingPool.withBuffer(of: S.self, count: layout.positions) { run(losses: $0.address) }
-            func run(losses: UnsafeMutablePointer<S>) -> Double {
-                let (kernels, targets, plan) = (S.kernels, targets, TilePlan(layout))
-                return TileSums.inTileOrder(tileCount: plan.tileCount) { record in
-                    plan.forEachTile { k, positions in
-                        if let targets {
-                            kernels.crossEntropyIndices(x, targets, layout, positions, parameters, pointers, losses)
-                        } else if let soft {
-                            kernels.crossEntropyProbabilities(x, soft, layout, positions, parameters, pointers, losses)
+            // Per-position losses (and z terms) go to the caller's buffers, or to pooled
+            // scratch (a fresh allocation per call page-faulted on every call).
+            return withPositionBuffer(outputs.losses, S.self) { losses in
+                withPositionBuffer(outputs.zLosses, S.self, needed: options.zLoss != 0) { zLosses in
+                    let (kernels, targets, plan) = (S.kernels, targets, TilePlan(layout))
+                    return TileSums.inTileOrder(tileCount: plan.tileCount) { record in
+                        plan.forEachTile { k, positions in
+                            if let targets {
+                                kernels.crossEntropyIndices(
+                                    x, targets, layout, positions, parameters, pointers, losses, zLosses)
+                            } else if let soft {
+                                kernels.crossEntropyProbabilities(
+                                    x, soft, layout, positions, parameters, pointers, losses, zLosses)
+                            }
+                            record(k, LossSums(crossEntropy: tileSum(losses, positions), z: zLosses.map { tileSum($0, positions) } ?? 0))
                         }
-                        record(k, tileSum(losses, positions))
                     }
                 }
             }
         }
+    }
+
+    /// Runs `body` with `given` (one value per position), else pooled scratch of that size
+    /// when `needed`, else `nil`.
+    func withPositionBuffer<S: BitwiseCopyable, R>(
+        _ given: UnsafeMutableBufferPointer<S>?, _: S.Type, _ body: (UnsafeMutablePointer<S>) -> R
+    ) -> R {
+        if let given { return body(given.address) }
+        return StagingPool.withBuffer(of: S.self, count: layout.positions) { body($0.address) }
+    }
+
+    /// `withPositionBuffer` for an optional scratch.
+    func withPositionBuffer<S: BitwiseCopyable, R>(
+        _ given: UnsafeMutableBufferPointer<S>?, _: S.Type, needed: Bool, _ body: (UnsafeMutablePointer<S>?) -> R
+    ) -> R {
+        if given == nil && !needed { return body(nil) }
+        return withPositionBuffer(given, S.self) { body($0) }
     }
 }
 
 extension CrossEntropyTask {
-    /// `run` for `Float16` buffers, staged tile by tile (`HalfTileStaging`): each tile
-    /// widens its scores (and probability targets), runs the `Float` kernels into slabs of
-    /// its own for every requested element-wise output, and narrows them and its losses
-    /// into the caller's buffers.  The labels were checked and the gradient scale fixed
-    /// before any tile runs, so tiles are independent; the per-position losses are kept in
-    /// `Float` and summed per tile as `run` sums them.
+    /// `run` staged tile by tile (`TileStaging`): for `Float16` buffers (`load` widens,
+    /// `store` narrows) and for a temperature or softcap (`load` and `store` copy; the
+    /// transform runs on the slab).  Each tile loads its scores (and probability targets)
+    /// into a slab and transforms them, runs the kernels into slabs of its own for every
+    /// requested element-wise output, chains the gradient back through the transform, and
+    /// stores the outputs and its losses into the caller's buffers.  The labels were checked
+    /// and the gradient scale fixed before any tile runs, so tiles are independent; the
+    /// per-position losses are kept in `S` and summed per tile as `run` sums them.
     ///
     /// Each tile reads all of its scores before it writes an output, and tiles are
     /// disjoint, so the gradient may still be the scores' own buffer.
-    func runStaged(_ x: UnsafePointer<UInt16>, soft: UnsafePointer<UInt16>?, outputs: CrossEntropyStagedOutputs)
-        -> Double
-    {
-        let staging = HalfTileStaging(layout: layout)
+    func runStaged<E, S: KernelTableScalar>(
+        _ x: UnsafePointer<E>, soft: UnsafePointer<E>?, outputs: CrossEntropyStagedOutputs<E>,
+        load: (UnsafePointer<E>, UnsafeMutablePointer<S>, Int) -> Void,
+        store: (UnsafePointer<S>, UnsafeMutablePointer<E>, Int) -> Void
+    ) -> LossSums {
+        let staging = TileStaging<S>(layout: layout)
         let (kernels, targets) = (staging.kernels, targets)
+        let transform = options.logitTransform(S.self)
+        let transforms = !transform.isIdentity
         let elementOutputs = [outputs.gradient, outputs.probabilities, outputs.logProbabilities]
         let slabs = 1 + (soft == nil ? 0 : 1) + elementOutputs.compactMap { $0 }.count
-        return withParameters(Float.self) { parameters in
-            StagingPool.withBuffer(of: Float.self, count: layout.positions) { lossBuffer in
-                let losses = lossBuffer.address
-                return TileSums.inTileOrder(tileCount: TilePlan(layout).tileCount) { record in
-                    staging.forEachTile(slabs: slabs) { _, slab, elements, slabLayout, positions in
-                        // The slabs in order: scores, probability targets, then one per output.
-                        var next = slab
-                        func take() -> UnsafeMutablePointer<Float> {
-                            defer { next += elements }
-                            return next
+        return withParameters(S.self) { parameters in
+            withPositionBuffer(nil, S.self) { losses in
+                withPositionBuffer(nil, S.self, needed: options.zLoss != 0) { zLosses in
+                    TileSums.inTileOrder(tileCount: TilePlan(layout).tileCount) { record in
+                        staging.forEachTile(slabs: slabs) { _, slab, elements, slabLayout, positions in
+                            // The slabs in order: scores, probability targets, then one per output.
+                            var next = slab
+                            func take() -> UnsafeMutablePointer<S> {
+                                defer { next += elements }
+                                return next
+                            }
+                            let scores = take()
+                            staging.load(x, into: scores, positions, load)
+                            if transforms { kernels.transformLogits(scores, scores, elements, transform) }
+                            let q = soft.map { soft in
+                                let q = take()
+                                staging.load(soft, into: q, positions, load)
+                                return q
+                            }
+                            let slabOutputs = elementOutputs.map { $0.map { _ in take() } }
+                            let pointers = CrossEntropyOutputPointers<S>(
+                                gradient: slabOutputs[0], probabilities: slabOutputs[1],
+                                logProbabilities: slabOutputs[2], streaming: false)
+                            let (first, count) = (positions.lowerBound, positions.count)
+                            let zSlab = zLosses.map { $0 + first }
+                            if let targets {
+                                kernels.crossEntropyIndices(
+                                    scores, targets + first, slabLayout, 0..<count, parameters, pointers,
+                                    losses + first, zSlab)
+                            } else if let q {
+                                kernels.crossEntropyProbabilities(
+                                    scores, q, slabLayout, 0..<count, parameters, pointers, losses + first, zSlab)
+                            }
+                            if transforms, let gradient = slabOutputs[0] {
+                                kernels.chainLogitGradient(gradient, scores, gradient, elements, transform)
+                            }
+                            for (output, staged) in zip(elementOutputs, slabOutputs) {
+                                guard let output, let staged else { continue }
+                                staging.store(staged, into: output, positions, store)
+                            }
+                            if let perPosition = outputs.losses { store(losses + first, perPosition + first, count) }
+                            if let perPosition = outputs.zLosses, let zSlab { store(zSlab, perPosition + first, count) }
+                        } afterTile: { tile, positions in
+                            record(
+                                tile,
+                                LossSums(
+                                    crossEntropy: tileSum(losses, positions),
+                                    z: zLosses.map { tileSum($0, positions) } ?? 0))
                         }
-                        let scores = take()
-                        staging.widen(x, into: scores, positions)
-                        let q = soft.map { soft in
-                            let q = take()
-                            staging.widen(soft, into: q, positions)
-                            return q
-                        }
-                        let slabOutputs = elementOutputs.map { $0.map { _ in take() } }
-                        let pointers = CrossEntropyOutputPointers<Float>(
-                            gradient: slabOutputs[0], probabilities: slabOutputs[1],
-                            logProbabilities: slabOutputs[2], streaming: false)
-                        let (first, count) = (positions.lowerBound, positions.count)
-                        if let targets {
-                            kernels.crossEntropyIndices(
-                                scores, targets + first, slabLayout, 0..<count, parameters, pointers, losses + first
-                            )
-                        } else if let q {
-                            kernels.crossEntropyProbabilities(
-                                scores, q, slabLayout, 0..<count, parameters, pointers, losses + first)
-                        }
-                        for (output, staged) in zip(elementOutputs, slabOutputs) {
-                            guard let output, let staged else { continue }
-                            staging.narrow(staged, into: output, positions)
-                        }
-                        if let perPosition = outputs.losses {
-                            kernels.narrowHalf(losses + first, perPosition + first, count)
-                        }
-                    } afterTile: { tile, positions in
-                        record(tile, tileSum(losses, positions))
                     }
                 }
             }
@@ -213,12 +315,23 @@ extension CrossEntropyTask {
     }
 }
 
-/// The caller's output buffers of a staged (`Float16`) cross-entropy call, as bit patterns.
-struct CrossEntropyStagedOutputs {
-    var gradient: UnsafeMutablePointer<UInt16>?
-    var losses: UnsafeMutablePointer<UInt16>?
-    var probabilities: UnsafeMutablePointer<UInt16>?
-    var logProbabilities: UnsafeMutablePointer<UInt16>?
+/// The caller's output buffers of a staged cross-entropy call, as `E` (`Float16` bit
+/// patterns, or the compute type).
+struct CrossEntropyStagedOutputs<E> {
+    var gradient: UnsafeMutablePointer<E>?
+    var losses: UnsafeMutablePointer<E>?
+    var probabilities: UnsafeMutablePointer<E>?
+    var logProbabilities: UnsafeMutablePointer<E>?
+    var zLosses: UnsafeMutablePointer<E>?
+
+    /// The buffers of `outputs`, viewed as `E` (their own type, or `UInt16` for `Float16`).
+    init<T>(_ outputs: CrossEntropyOutputs<T>) {
+        gradient = outputs.gradient?.rebound(to: E.self).address
+        losses = outputs.losses?.rebound(to: E.self).address
+        probabilities = outputs.probabilities?.rebound(to: E.self).address
+        logProbabilities = outputs.logProbabilities?.rebound(to: E.self).address
+        zLosses = outputs.zLosses?.rebound(to: E.self).address
+    }
 }
 
 extension CrossEntropyOutputs {
@@ -226,21 +339,22 @@ extension CrossEntropyOutputs {
     func rebound<U: SoftmaxScalar>(to _: U.Type) -> CrossEntropyOutputs<U> {
         CrossEntropyOutputs<U>(
             gradient: gradient?.rebound(to: U.self), losses: losses?.rebound(to: U.self),
-            probabilities: probabilities?.rebound(to: U.self), logProbabilities: logProbabilities?.rebound(to: U.self))
+            probabilities: probabilities?.rebound(to: U.self), logProbabilities: logProbabilities?.rebound(to: U.self),
+            zLosses: zLosses?.rebound(to: U.self), zLoss: zLoss)
     }
 }
 
 /// Per-tile partial sums added in tile order: the loss total's bits do not depend on the
 /// thread count.
 package enum TileSums {
-    /// Runs `body`, which reports each of `tileCount` tiles' sums through `record(tile, sum)`
+    /// Runs `body`, which reports each of `tileCount` tiles' sums through `record(tile, sums)`
     /// (from any thread, each tile once), and returns the sums added in tile order.
     package static func inTileOrder(
-        tileCount: Int, _ body: (_ record: (_ tile: Int, _ sum: Double) -> Void) -> Void
-    ) -> Double {
-        var partials = [Double](repeating: 0, count: tileCount)
+        tileCount: Int, _ body: (_ record: (_ tile: Int, _ sums: LossSums) -> Void) -> Void
+    ) -> LossSums {
+        var partials = [LossSums](repeating: LossSums(), count: tileCount)
         partials.withUnsafeMutableBufferPointer { partials in body { partials[$0] = $1 } }
-        return partials.reduce(0, +)
+        return partials.reduce(LossSums(), +)
     }
 }
 

@@ -1,6 +1,6 @@
 // The one file of this module that names `Float16`, which Swift lacks on macOS on x86-64:
 // its conformances, and the routing of its buffers to the staged kernels.  Everywhere else
-// `Float16` values travel as bit patterns (`UInt16`, `HalfTileStaging`) or as a type chosen
+// `Float16` values travel as bit patterns (`UInt16`, `TileStaging`) or as a type chosen
 // at run time (`NPYDataType.scalarType`), so nothing else needs the platform guard.
 #if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
     extension Float16: SoftmaxScalar {
@@ -41,14 +41,12 @@
         static func runCrossEntropy<T>(
             _ task: CrossEntropyTask, scores: UnsafeBufferPointer<T>, probabilities: UnsafeBufferPointer<T>?,
             outputs: CrossEntropyOutputs<T>
-        ) -> Double {
-            task.runStaged(
+        ) -> LossSums {
+            let kernels = Float.kernels
+            return task.runStaged(
                 scores.rebound(to: UInt16.self).address, soft: probabilities?.rebound(to: UInt16.self).address,
-                outputs: CrossEntropyStagedOutputs(
-                    gradient: outputs.gradient?.rebound(to: UInt16.self).address,
-                    losses: outputs.losses?.rebound(to: UInt16.self).address,
-                    probabilities: outputs.probabilities?.rebound(to: UInt16.self).address,
-                    logProbabilities: outputs.logProbabilities?.rebound(to: UInt16.self).address))
+                outputs: CrossEntropyStagedOutputs<UInt16>(outputs), load: kernels.widenHalf,
+                store: kernels.narrowHalf)
         }
     }
 

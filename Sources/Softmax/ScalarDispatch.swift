@@ -1,7 +1,7 @@
 import SoftmaxKernels
 
 /// A storage type that is not computed in itself but widened to `Float` tile by tile
-/// (`HalfTileStaging`): `Float16`.  Its conformance, with everything else in this module that
+/// (`TileStaging`): `Float16`.  Its conformance, with everything else in this module that
 /// names `Float16`, is in `Float16+Softmax.swift`, the one file behind the platform guard.
 ///
 /// Each requirement runs one task on the caller's buffers; `T` is always the conforming type
@@ -16,11 +16,11 @@ protocol TileStagedStorage: SoftmaxScalar {
     static func runBackward<T>(
         _ task: BackwardTask, y: UnsafeBufferPointer<T>, dy: UnsafeBufferPointer<T>, dx: UnsafeMutableBufferPointer<T>)
     /// `CrossEntropyTask` on `scores` (and probability targets), into `outputs`; returns the
-    /// sum of the per-position losses in tile order.
+    /// sums of the per-position losses and z terms in tile order.
     static func runCrossEntropy<T>(
         _ task: CrossEntropyTask, scores: UnsafeBufferPointer<T>, probabilities: UnsafeBufferPointer<T>?,
         outputs: CrossEntropyOutputs<T>
-    ) -> Double
+    ) -> LossSums
 }
 
 /// Runs a call on `T`'s buffers the way `T` is computed: `float` for `Float`, `double` for

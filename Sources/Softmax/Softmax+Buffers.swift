@@ -175,12 +175,12 @@ struct BackwardTask {
 }
 
 // Float16, as bit patterns: each tile widened into its own slab, computed there in place,
-// narrowed back (`HalfTileStaging`).  A tile reads all of its input before it writes its
+// narrowed back (`TileStaging`).  A tile reads all of its input before it writes its
 // output, and tiles are disjoint, so the output may still be the input.
 
 extension ForwardTask {
     func runStaged(_ x: UnsafePointer<UInt16>, _ y: UnsafeMutablePointer<UInt16>) {
-        let staging = HalfTileStaging(layout: layout)
+        let staging = TileStaging<Float>(layout: layout)
         let (forward, logarithmic) = (staging.kernels.forward, logarithmic)
         staging.forEachTile(slabs: 1) { _, slab, _, slabLayout, positions in
             staging.widen(x, into: slab, positions)
@@ -192,7 +192,7 @@ extension ForwardTask {
 
 extension LogSumExpTask {
     func runStaged(_ x: UnsafePointer<UInt16>, _ out: UnsafeMutablePointer<UInt16>) {
-        let staging = HalfTileStaging(layout: layout)
+        let staging = TileStaging<Float>(layout: layout)
         let (logSumExp, narrowHalf) = (staging.kernels.logSumExp, staging.kernels.narrowHalf)
         staging.forEachTile(slabs: 1) { _, slab, _, slabLayout, positions in
             let results = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(1, positions.count))
@@ -206,7 +206,7 @@ extension LogSumExpTask {
 
 extension BackwardTask {
     func runStaged(_ y: UnsafePointer<UInt16>, _ dy: UnsafePointer<UInt16>, _ dx: UnsafeMutablePointer<UInt16>) {
-        let staging = HalfTileStaging(layout: layout)
+        let staging = TileStaging<Float>(layout: layout)
         let (backward, logarithmic) = (staging.kernels.backward, logarithmic)
         staging.forEachTile(slabs: 2) { _, slab, elements, slabLayout, positions in
             let gradient = slab + elements

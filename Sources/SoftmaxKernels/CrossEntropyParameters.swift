@@ -20,6 +20,12 @@ public struct CrossEntropyParameters<Scalar: KernelScalar>: @unchecked Sendable 
     /// The class count `C` of `ε / C`: `classes`, unless the rows are shards of longer ones
     /// (then the whole row's count).
     public var smoothingClasses: Int
+    /// The z-loss `λ` (0: off): each position not ignored adds `λ·lse²` (`lse` the
+    /// log-sum-exp of its scores), reported apart from the loss (logits only).
+    public var zLoss: Scalar
+    /// `2λ` times the loss weight over the z term's denominator: the z term adds
+    /// `zGradientScale · lse · p_c` to the gradient of each position not ignored.
+    public var zGradientScale: Scalar
 
     /// Parameters of one cross-entropy call; see the properties.
     @inlinable @inline(__always)
@@ -34,6 +40,16 @@ public struct CrossEntropyParameters<Scalar: KernelScalar>: @unchecked Sendable 
         self.inputIsLogProbability = inputIsLogProbability
         self.gradientScale = gradientScale
         smoothingClasses = classes
+        zLoss = 0
+        zGradientScale = 0
+    }
+
+    /// The z term of a position whose scores have log-sum-exp `lse`: its value `λ·lse²` and
+    /// the coefficient `zGradientScale·lse` of `p` in its gradient (0 for a fully masked
+    /// position, whose probabilities are all 0).
+    @inlinable @inline(__always)
+    public func zTerm(logSumExp lse: Scalar) -> (value: Scalar, coefficient: Scalar) {
+        (zLoss * lse * lse, lse == -.infinity ? 0 : zGradientScale * lse)
     }
 
     /// `ε / C`, the smoothing mass each class receives.

@@ -24,27 +24,35 @@ extension RowKernels {
     ///   - given: the normaliser to use instead of this row's own (logits only), or `nil`.
     ///   - targetWeight: the target's class weight when it lies in another shard and the
     ///     parameters carry class weights (else ignored).
-    /// - Returns: the per-position loss (0 for an ignored position).
+    ///   - zLoss: receives the position's z term `λ·lse²` (0 when ignored) when
+    ///     `parameters.zLoss` is not 0; its gradient is added to the gradient either way.
+    /// - Returns: the per-position loss (0 for an ignored position), without the z term.
     /// - Complexity: O(classes), at most two reads of the row and one write per output.
     @inlinable
     public static func crossEntropy(
         _ x: UnsafePointer<Scalar>, target: Int, parameters k: CrossEntropyParameters<Scalar>,
         outputs: CrossEntropyOutputPointers<Scalar>, normalizer given: Normalizer<Scalar>? = nil,
-        targetWeight elsewhereWeight: Scalar = 1
+        targetWeight elsewhereWeight: Scalar = 1, zLoss: UnsafeMutablePointer<Scalar>? = nil
     ) -> Scalar {
         let n = k.classes
         let ignored = target < 0
         let local = !ignored && target < n
         let eps = k.smoothing
+        let zOn = k.zLoss != 0 && !k.inputIsLogProbability && !ignored
+        if !zOn { zLoss?.pointee = 0 }
         if given == nil && local && eps == 0 && !k.inputIsLogProbability && outputs.probabilities == nil
             && outputs.logProbabilities == nil && n >= 2 * V.scalarCount, let g = outputs.gradient
         {
             // Plain cross-entropy, gradient only (the training case): the gradient is
-            // `scale·w_t·p − scale·w_t·onehot`, so the one-pass softmax writes it directly.
+            // `scale·w_t·p − scale·w_t·onehot` (plus the z term's `zc·lse·p`), so the one-pass
+            // softmax writes it directly.
             let targetWeight = k.weight(target)
             let targetScore = x[target]  // read first: the gradient may overwrite the scores
-            let norm = softmaxOnePass(x, g, count: n, scale: k.gradientScale * targetWeight)
+            let norm = softmaxOnePass(
+                x, g, count: n, scale: k.gradientScale * targetWeight, lseScale: zOn ? k.zGradientScale : 0)
             g[target] -= k.gradientScale * targetWeight
+            let lse = norm.isFullyMasked ? -Scalar.infinity : norm.shift + norm.logSum
+            if zOn { zLoss?.pointee = k.zTerm(logSumExp: lse).value }
             let targetLogp = norm.isFullyMasked ? -Scalar.infinity : (targetScore - norm.shift) - norm.logSum
             return targetWeight == 0 ? 0 : -targetWeight * targetLogp
         }
@@ -65,6 +73,12 @@ extension RowKernels {
         let smoothingTerm = eps > 0 && !ignored
         var smoothingSum = V(repeating: 0)
         let targetScore = local ? x[target] : 0  // read first: the gradient may overwrite the scores
+        var zCoefficient: Scalar = 0
+        if zOn {
+            let z = k.zTerm(logSumExp: masked ? -.infinity : norm.shift + norm.logSum)
+            zLoss?.pointee = z.value
+            zCoefficient = z.coefficient
+        }
 
         if smoothingTerm && logits && !masked && outputs.probabilities == nil && outputs.logProbabilities == nil,
             let g = outputs.gradient
@@ -74,7 +88,7 @@ extension RowKernels {
             // the common training call, those tests are most of the general loop's time.
             smoothingSum = smoothedGradient(
                 x, count: n, shift: shift, logSum: logSum, inverse: norm.inverseSum, gradK: gradK, scale: scale,
-                epsPerClass: epsPerClass, weights: k.weights, gradient: g)
+                epsPerClass: epsPerClass, zCoefficient: zCoefficient, weights: k.weights, gradient: g)
         } else if outputs.writesElements || smoothingTerm {
             let vShift = V(repeating: shift)
             let vLogSum = V(repeating: logSum)
@@ -82,6 +96,7 @@ extension RowKernels {
             let vK = V(repeating: gradK)
             let vScale = V(repeating: scale)
             let vEps = V(repeating: epsPerClass)
+            let vZ = V(repeating: zCoefficient)
             forEachVector(count: n) { i, lanes in
                 let d = (x + i).loadLanes(lanes, V.self) - vShift
                 var lp = d - vLogSum
@@ -95,7 +110,7 @@ extension RowKernels {
                         (g + i).storeLanes(V(repeating: 0), lanes)
                     } else {
                         let p = logits ? d.vectorExpNonPositive() * vInverse : V(repeating: 0)
-                        (g + i).storeLanes(vScale * (p * vK - vEps * w), lanes)
+                        (g + i).storeLanes(vScale * (p * vK - vEps * w) + p * vZ, lanes)
                     }
                 }
             }
@@ -112,20 +127,24 @@ extension RowKernels {
         return loss
     }
 
-    /// The gradient of a row with label smoothing, `scale·(p·gradK − ε/C·w)` (the one-hot term
-    /// left to the caller), and the lane-wise sums of `w·logp` (`weightedTerm`).
+    /// The gradient of a row with label smoothing, `scale·(p·gradK − ε/C·w) + zCoefficient·p`
+    /// (the one-hot term left to the caller), and the lane-wise sums of `w·logp`
+    /// (`weightedTerm`).
     @inlinable @inline(__always)
     static func smoothedGradient(
         _ x: UnsafePointer<Scalar>, count n: Int, shift: Scalar, logSum: Scalar, inverse: Scalar, gradK: Scalar,
-        scale: Scalar, epsPerClass: Scalar, weights: UnsafePointer<Scalar>?, gradient g: UnsafeMutablePointer<Scalar>
+        scale: Scalar, epsPerClass: Scalar, zCoefficient: Scalar, weights: UnsafePointer<Scalar>?,
+        gradient g: UnsafeMutablePointer<Scalar>
     ) -> V {
         let (vShift, vLogSum, vInverse) = (V(repeating: shift), V(repeating: logSum), V(repeating: inverse))
         let (vK, vScale, vEps) = (V(repeating: gradK), V(repeating: scale), V(repeating: epsPerClass))
+        let vZ = V(repeating: zCoefficient)
         var smoothingSum = V(repeating: 0)
         @inline(__always) func step(_ i: Int, _ lanes: Int, _ w: V) {
             let d = (x + i).loadLanes(lanes, V.self) - vShift
             smoothingSum += w.weightedTerm(d - vLogSum)
-            (g + i).storeLanes(vScale * (d.vectorExpNonPositive() * vInverse * vK - vEps * w), lanes)
+            let p = d.vectorExpNonPositive() * vInverse
+            (g + i).storeLanes(vScale * (p * vK - vEps * w) + p * vZ, lanes)
         }
         if let weights {
             forEachVector(count: n) { i, lanes in step(i, lanes, (weights + i).loadLanes(lanes, V.self)) }
@@ -137,16 +156,26 @@ extension RowKernels {
 
     /// Loss and outputs of one row with a probability target `q` (`classes` values).
     ///
+    /// - Parameter zLoss: receives the position's z term `λ·lse²` when `parameters.zLoss` is
+    ///   not 0.
     /// - Returns: the per-position loss `−Σ_c w_c·q'_c·logp_c` with `q' = (1−ε)q + ε/C`.
     /// - Complexity: O(classes): the scores are read twice, the target twice.
     @inlinable
     public static func crossEntropy(
         _ x: UnsafePointer<Scalar>, probabilities q: UnsafePointer<Scalar>,
-        parameters k: CrossEntropyParameters<Scalar>, outputs: CrossEntropyOutputPointers<Scalar>
+        parameters k: CrossEntropyParameters<Scalar>, outputs: CrossEntropyOutputPointers<Scalar>,
+        zLoss: UnsafeMutablePointer<Scalar>? = nil
     ) -> Scalar {
         let n = k.classes
         let logits = !k.inputIsLogProbability
         let norm = logits ? normalizer(x, count: n) : Normalizer<Scalar>(max: 0, sum: 1)
+        var zCoefficient: Scalar = 0
+        zLoss?.pointee = 0
+        if logits && k.zLoss != 0 {
+            let z = k.zTerm(logSumExp: norm.isFullyMasked ? -.infinity : norm.shift + norm.logSum)
+            zLoss?.pointee = z.value
+            zCoefficient = z.coefficient
+        }
         let keep = V(repeating: 1 - k.smoothing)
         let vEps = V(repeating: k.smoothingPerClass)
         @inline(__always) func coefficient(_ i: Int, _ lanes: Int) -> V {
@@ -163,6 +192,7 @@ extension RowKernels {
         let vLogSum = V(repeating: logits ? norm.logSum : 0)
         let vInverse = V(repeating: norm.inverseSum)
         let vScale = V(repeating: k.gradientScale)
+        let vZ = V(repeating: zCoefficient)
         var lossSum = V(repeating: 0)
         forEachVector(count: n) { i, lanes in
             let d = (x + i).loadLanes(lanes, V.self) - vShift
@@ -174,7 +204,7 @@ extension RowKernels {
             outputs.logProbabilities.map { ($0 + i).storeLanes(lp, lanes) }
             if let g = outputs.gradient {
                 let p = logits ? d.vectorExpNonPositive() * vInverse : V(repeating: 0)
-                (g + i).storeLanes(vScale * (p * gradK - coef), lanes)
+                (g + i).storeLanes(vScale * (p * gradK - coef) + p * vZ, lanes)
             }
         }
         return -lossSum.horizontalSum()

@@ -23,12 +23,12 @@ import MemoryHints
 /// and gradient have the same bits whichever kernel runs.
 extension StridedKernels {
     /// Whether `crossEntropyGradient` computes this call (the training call of
-    /// `crossEntropy(_:targets:…)`; class numbers exact in `Scalar`).
+    /// `crossEntropy(_:targets:…)`, without a z-loss; class numbers exact in `Scalar`).
     @inlinable @inline(__always)
     public static func stagesGradient(
         parameters k: CrossEntropyParameters<Scalar>, outputs: CrossEntropyOutputPointers<Scalar>
     ) -> Bool {
-        !k.inputIsLogProbability && outputs.gradient != nil && outputs.probabilities == nil
+        !k.inputIsLogProbability && k.zLoss == 0 && outputs.gradient != nil && outputs.probabilities == nil
             && outputs.logProbabilities == nil && k.classes <= 1 << Scalar.significandBitCount
     }
 

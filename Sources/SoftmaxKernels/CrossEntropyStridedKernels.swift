@@ -21,13 +21,15 @@ extension StridedKernels {
     ///   - x: scores of position 0, class 0; class `c` of position `i` is at `x[c·stride + i]`.
     ///   - targets: `count` classes, negative for ignored positions.
     ///   - losses: receives `count` per-position losses (0 where ignored).
+    ///   - zLosses: receives `count` z terms `λ·lse²` (0 where ignored) when
+    ///     `parameters.zLoss` is not 0.
     /// - Complexity: O(classes · count), one exponential per element (two when the gradient
     ///   overwrites the scores and no probabilities are requested).
     @inlinable
     public static func crossEntropy(
         _ x: UnsafePointer<Scalar>, targets: UnsafePointer<Int32>, stride: Int, count: Int,
         parameters k: CrossEntropyParameters<Scalar>, outputs: CrossEntropyOutputPointers<Scalar>,
-        losses: UnsafeMutablePointer<Scalar>
+        losses: UnsafeMutablePointer<Scalar>, zLosses: UnsafeMutablePointer<Scalar>? = nil
     ) {
         // The training call goes to its own kernel (same bits, fewer trips to memory).
         if stagesGradient(parameters: k, outputs: outputs), let gradient = outputs.gradient {
@@ -102,6 +104,7 @@ extension StridedKernels {
         }
         let (zero, infinity) = (V(repeating: 0), V(repeating: Scalar.infinity))
         let (weightSum, gradientScale) = (V(repeating: k.weightSum), V(repeating: k.gradientScale))
+        let zOn = logits && k.zLoss != 0
         for g in 0..<vectorCount(count) {
             let s = logits ? sum[g] : V(repeating: 1)
             let logSum = logits ? s.vectorLog() : zero
@@ -116,9 +119,13 @@ extension StridedKernels {
             }
             loss = active[g].selectEqual(to: zero, then: zero, else: loss)
             (losses + g * V.scalarCount).storeLanes(loss, Swift.min(V.scalarCount, count - g * V.scalarCount))
+            let z = zOn ? zTerms(shift: shift[g], sum: s, active: active[g], parameters: k) : (value: zero, coefficient: zero)
+            if zOn, let zLosses {
+                (zLosses + g * V.scalarCount).storeLanes(z.value, Swift.min(V.scalarCount, count - g * V.scalarCount))
+            }
             active[g] = active[g] * gradientScale
             let coefficientSum = targetCoefficient[g] + V(repeating: epsPerClass) * weightSum
-            targetScore[g] = logits ? active[g] * coefficientSum : zero
+            targetScore[g] = logits ? active[g] * coefficientSum + z.coefficient : zero
             targetCoefficient[g] = active[g] * targetCoefficient[g]
             sum[g] = laneInverse(s)
             weighted[g] = s.selectEqual(to: zero, then: zero, else: logSum)
@@ -150,7 +157,7 @@ extension StridedKernels {
     public static func crossEntropy(
         _ x: UnsafePointer<Scalar>, probabilities q: UnsafePointer<Scalar>, stride: Int, count: Int,
         parameters k: CrossEntropyParameters<Scalar>, outputs: CrossEntropyOutputPointers<Scalar>,
-        losses: UnsafeMutablePointer<Scalar>
+        losses: UnsafeMutablePointer<Scalar>, zLosses: UnsafeMutablePointer<Scalar>? = nil
     ) {
         let n = k.classes
         let logits = !k.inputIsLogProbability
@@ -198,8 +205,15 @@ extension StridedKernels {
             for lane in 0..<Swift.min(V.scalarCount, count - g * V.scalarCount) {
                 losses[g * V.scalarCount + lane] = -lossTerm[lane]
             }
+            let z =
+                logits && k.zLoss != 0
+                ? zTerms(shift: shift[g], sum: s, active: V(repeating: 1), parameters: k)
+                : (value: V(repeating: 0), coefficient: V(repeating: 0))
+            if logits && k.zLoss != 0, let zLosses {
+                (zLosses + g * V.scalarCount).storeLanes(z.value, Swift.min(V.scalarCount, count - g * V.scalarCount))
+            }
             scale[g] = V(repeating: k.gradientScale)
-            coefficientSum[g] = logits ? scale[g] * coefficientSum[g] : V(repeating: 0)
+            coefficientSum[g] = logits ? scale[g] * coefficientSum[g] + z.coefficient : V(repeating: 0)
             sum[g] = laneInverse(s)
             weighted[g] = s.selectEqual(to: V(repeating: 0), then: V(repeating: 0), else: logSum)
         }
@@ -211,6 +225,21 @@ extension StridedKernels {
     }
 
     // MARK: - Shared by both target kinds
+
+    /// The z terms of a vector of positions (`CrossEntropyParameters.zTerm` lane-wise): values
+    /// `λ·lse²` and gradient coefficients `zGradientScale·lse`, both 0 where `active` is 0
+    /// (ignored) and the coefficient 0 where the position is fully masked (`sum` 0).
+    @inlinable @inline(__always)
+    static func zTerms(shift: V, sum: V, active: V, parameters k: CrossEntropyParameters<Scalar>) -> (
+        value: V, coefficient: V
+    ) {
+        let zero = V(repeating: 0)
+        let lse = shift + sum.vectorLog()
+        let value = active.selectEqual(to: zero, then: zero, else: V(repeating: k.zLoss) * lse * lse)
+        let coefficient = V(repeating: k.zGradientScale) * lse
+        let live = sum.selectEqual(to: zero, then: zero, else: active)
+        return (value, live.selectEqual(to: zero, then: zero, else: coefficient))
+    }
 
     /// Sets the value of position `i` in the per-position vectors at `p`.
     @inlinable @inline(__always)

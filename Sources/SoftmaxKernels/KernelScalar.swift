@@ -38,6 +38,11 @@ public protocol KernelScalar: BinaryFloatingPoint, SIMDScalar, Sendable, Codable
     /// `R(z) = 2z/3 + 2z²/5 + 2z³/7 + …` for `z = s² ≤ 0.0295`, so that
     /// `2·atanh(s) = 2s + s·R(s²)` (`vectorLog`).
     static func logSeriesTail<V: SIMD>(_ z: V) -> V where V.Scalar == Self
+    /// Below this `|x|`, `vectorTanh` takes `x + x³·tanhPolynomial(x²)` (elsewhere
+    /// `1 − 2/(e^{2|x|} + 1)`, which would lose relative precision near 0).
+    static var tanhPolynomialBound: Self { get }
+    /// `(tanh(x) − x) / x³` as a polynomial in `z = x²` for `|x| ≤ tanhPolynomialBound`.
+    static func tanhPolynomial<V: SIMD>(_ z: V) -> V where V.Scalar == Self
     /// Scalar natural logarithm.
     static func scalarLog(_ x: Self) -> Self
     /// Scalar exponential.
@@ -85,6 +90,20 @@ extension Float: KernelScalar {
         return p * z
     }
 
+    @inlinable public static var tanhPolynomialBound: Float { 0.625 }
+
+    /// Least-squares fit on Chebyshev nodes of `[0, 0.625²]` (this package's own, checked in
+    /// `VectorTanhTests`): `tanh` within 1 ulp below the bound.
+    @inlinable @inline(__always)
+    public static func tanhPolynomial<V: SIMD>(_ z: V) -> V where V.Scalar == Float {
+        var p = V(repeating: -6.104_956_2e-3)
+        p = p.multiplyAdd(z, V(repeating: 2.100_367_0e-2))
+        p = p.multiplyAdd(z, V(repeating: -5.385_251_2e-2))
+        p = p.multiplyAdd(z, V(repeating: 1.333_278_2e-1))
+        p = p.multiplyAdd(z, V(repeating: -3.333_332_9e-1))
+        return p
+    }
+
     @inlinable public static func scalarLog(_ x: Float) -> Float { logf(x) }
     @inlinable public static func scalarExp(_ x: Float) -> Float { expf(x) }
 }
@@ -124,6 +143,23 @@ extension Double: KernelScalar {
         var p = V(repeating: 2.0 / 23.0)
         for k in stride(from: 21.0, through: 3.0, by: -2.0) { p = p.multiplyAdd(z, V(repeating: 2.0 / k)) }
         return p * z
+    }
+
+    @inlinable public static var tanhPolynomialBound: Double { 0.3 }
+
+    /// Least-squares fit on Chebyshev nodes of `[0, 0.3²]` (this package's own, checked in
+    /// `VectorTanhTests`): `tanh` within 1 ulp below the bound.
+    @inlinable @inline(__always)
+    public static func tanhPolynomial<V: SIMD>(_ z: V) -> V where V.Scalar == Double {
+        var p = V(repeating: 5.118_750_329_327_352e-4)
+        p = p.multiplyAdd(z, V(repeating: -1.444_864_932_629_535_1e-3))
+        p = p.multiplyAdd(z, V(repeating: 3.591_314_438_590_219_7e-3))
+        p = p.multiplyAdd(z, V(repeating: -8.863_201_883_953_16e-3))
+        p = p.multiplyAdd(z, V(repeating: 2.186_948_777_743_858e-2))
+        p = p.multiplyAdd(z, V(repeating: -5.396_825_395_981_820_5e-2))
+        p = p.multiplyAdd(z, V(repeating: 1.333_333_333_332_972_2e-1))
+        p = p.multiplyAdd(z, V(repeating: -3.333_333_333_333_332e-1))
+        return p
     }
 
     @inlinable public static func scalarLog(_ x: Double) -> Double { log(x) }

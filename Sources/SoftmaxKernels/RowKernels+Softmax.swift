@@ -9,14 +9,26 @@ extension RowKernels {
     ///
     /// `x` and `y` may be the same buffer.
     ///
-    /// - Parameter scale: multiplies every output (the fused loss writes `scale · p`).
+    /// - Parameters:
+    ///   - scale: multiplies every output (the fused loss writes `scale · p`).
+    ///   - lseScale: adds `lseScale · logsumexp(x)` to `scale` once the row's normaliser is
+    ///     known (the z-loss's gradient term); 0 leaves `scale` as it is.
     /// - Returns: the row's normaliser.
     /// - Complexity: O(count): one read of `x`, one write of `y`, one in-cache pass over `y`.
     @inlinable @discardableResult
     public static func softmaxOnePass(
-        _ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, count n: Int, scale: Scalar = 1
+        _ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, count n: Int, scale: Scalar = 1,
+        lseScale: Scalar = 0
     ) -> Normalizer<Scalar> {
-        onePass(ProbabilityOutput.self, x, y, count: n, scale: scale)
+        onePass(ProbabilityOutput.self, x, y, count: n, scale: scale, lseScale: lseScale)
+    }
+
+    /// `scale + lseScale · lse` for a row of maximum `top` and shifted sum `sum` (`scale`
+    /// itself when `lseScale` is 0, or the row is fully masked).
+    @inlinable @inline(__always)
+    static func scaleWithLogSumExp(_ scale: Scalar, _ lseScale: Scalar, top: Scalar, sum: Scalar) -> Scalar {
+        if lseScale == 0 || sum == 0 { return scale }
+        return scale + lseScale * (Normalizer(max: top, sum: sum).shift + Scalar.scalarLog(sum))
     }
 
     /// Writes `y = log_softmax(x)` reading `x` once: pass 1 writes `x − blockMax` and sums
@@ -26,7 +38,7 @@ extension RowKernels {
     /// - Complexity: O(count): one read of `x`, one write of `y`, one in-cache pass over `y`.
     @inlinable
     public static func logSoftmaxOnePass(_ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, count n: Int) {
-        _ = onePass(LogProbabilityOutput.self, x, y, count: n, scale: 1)
+        _ = onePass(LogProbabilityOutput.self, x, y, count: n, scale: 1, lseScale: 0)
     }
 
     /// The two one-pass kernels.  The output kind is a type, not a `Bool`, so that each
@@ -35,9 +47,9 @@ extension RowKernels {
     @inlinable @inline(__always)
     static func onePass<Output: RowOutputKind>(
         _: Output.Type, _ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, count n: Int,
-        scale: Scalar
+        scale: Scalar, lseScale: Scalar
     ) -> Normalizer<Scalar> {
-        if n <= blockLength { return singleBlock(Output.self, x, y, count: n, scale: scale) }
+        if n <= blockLength { return singleBlock(Output.self, x, y, count: n, scale: scale, lseScale: lseScale) }
         let logarithmic = Output.logarithmic
         let w = V.scalarCount
         // At most `maxBlocks` blocks: longer rows get longer blocks, so the per-block state
@@ -77,7 +89,7 @@ extension RowKernels {
             return Normalizer(max: top, sum: sum)
         }
         let logSum = logarithmic ? Scalar.scalarLog(sum) : 0
-        let inverse = sum == 0 ? Scalar(0) : scale / sum
+        let inverse = sum == 0 ? Scalar(0) : scaleWithLogSumExp(scale, lseScale, top: top, sum: sum) / sum
         for b in 0..<blocks {
             let term = logarithmic ? blockMax[b] - V(repeating: logSum) : blockMax[b] * V(repeating: inverse)
             rescale(Output.self, y, from: b * length, to: Swift.min((b + 1) * length, n), by: term)
@@ -92,7 +104,7 @@ extension RowKernels {
     @inlinable @inline(__always)
     static func singleBlock<Output: RowOutputKind>(
         _: Output.Type, _ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, count n: Int,
-        scale: Scalar
+        scale: Scalar, lseScale: Scalar
     ) -> Normalizer<Scalar> {
         let tail = OverlappingTail<V>(x, from: 0, to: n)
         let top = blockMaximum(x, from: 0, to: tail.fullEnd, startingWith: tail.vector).horizontalMax()
@@ -101,7 +113,8 @@ extension RowKernels {
         let sum = writeExponentials(
             Output.self, x, y, from: 0, to: n, shift: V(repeating: top).maskedShift(), tail: tail, prefetch: true
         ).horizontalSum()
-        normalize(Output.self, y, count: n, sum: sum, scale: scale)
+        normalize(
+            Output.self, y, count: n, sum: sum, scale: scaleWithLogSumExp(scale, lseScale, top: top, sum: sum))
         return Normalizer(max: top, sum: sum)
     }
 

@@ -29,14 +29,27 @@ public struct TileKernelSet<Scalar: KernelScalar>: Sendable {
         @Sendable (
             _ x: UnsafePointer<Scalar>, _ targets: UnsafePointer<Int32>, _ layout: Layout, _ positions: Range<Int>,
             _ parameters: CrossEntropyParameters<Scalar>, _ outputs: CrossEntropyOutputPointers<Scalar>,
-            _ losses: UnsafeMutablePointer<Scalar>
+            _ losses: UnsafeMutablePointer<Scalar>, _ zLosses: UnsafeMutablePointer<Scalar>?
         ) -> Void
     /// `TileKernels.crossEntropy` with probability targets.
     public var crossEntropyProbabilities:
         @Sendable (
             _ x: UnsafePointer<Scalar>, _ q: UnsafePointer<Scalar>, _ layout: Layout, _ positions: Range<Int>,
             _ parameters: CrossEntropyParameters<Scalar>, _ outputs: CrossEntropyOutputPointers<Scalar>,
-            _ losses: UnsafeMutablePointer<Scalar>
+            _ losses: UnsafeMutablePointer<Scalar>, _ zLosses: UnsafeMutablePointer<Scalar>?
+        ) -> Void
+
+    /// `RowKernels.transformLogits`.
+    public var transformLogits:
+        @Sendable (
+            _ x: UnsafePointer<Scalar>, _ s: UnsafeMutablePointer<Scalar>, _ count: Int,
+            _ transform: LogitTransform<Scalar>
+        ) -> Void
+    /// `RowKernels.chainLogitGradient`.
+    public var chainLogitGradient:
+        @Sendable (
+            _ ds: UnsafePointer<Scalar>, _ s: UnsafePointer<Scalar>, _ dx: UnsafeMutablePointer<Scalar>, _ count: Int,
+            _ transform: LogitTransform<Scalar>
         ) -> Void
 
     /// `HalfConversion.widen`: `Float16` values, as bit patterns, into the compute type.
@@ -58,11 +71,16 @@ public struct TileKernelSet<Scalar: KernelScalar>: Sendable {
         }
         crossEntropyIndices = {
             TileKernels<V>.crossEntropy(
-                $0, targets: $1, layout: $2, positions: $3, parameters: $4, outputs: $5, losses: $6)
+                $0, targets: $1, layout: $2, positions: $3, parameters: $4, outputs: $5, losses: $6, zLosses: $7)
         }
         crossEntropyProbabilities = {
             TileKernels<V>.crossEntropy(
-                $0, probabilities: $1, layout: $2, positions: $3, parameters: $4, outputs: $5, losses: $6)
+                $0, probabilities: $1, layout: $2, positions: $3, parameters: $4, outputs: $5, losses: $6,
+                zLosses: $7)
+        }
+        transformLogits = { RowKernels<V>.transformLogits($0, $1, count: $2, transform: $3) }
+        chainLogitGradient = {
+            RowKernels<V>.chainLogitGradient($0, transformed: $1, into: $2, count: $3, transform: $4)
         }
         widenHalf = { HalfConversion<Scalar>.widen($0, $1, count: $2) }
         narrowHalf = { HalfConversion<Scalar>.narrow($0, $1, count: $2) }

@@ -125,7 +125,8 @@ extension TileKernels {
     static func shortRowsCrossEntropy(
         _ x: UnsafePointer<Scalar>, targets: UnsafePointer<Int32>?, probabilities q: UnsafePointer<Scalar>?,
         positions: Range<Int>, parameters: CrossEntropyParameters<Scalar>,
-        outputs: CrossEntropyOutputPointers<Scalar>, losses: UnsafeMutablePointer<Scalar>
+        outputs: CrossEntropyOutputPointers<Scalar>, losses: UnsafeMutablePointer<Scalar>,
+        zLosses: UnsafeMutablePointer<Scalar>?
     ) {
         let n = parameters.classes
         forEachShortRowBlock(classes: n, positions: positions, buffers: 5) { r, rows, scratch in
@@ -141,11 +142,11 @@ extension TileKernels {
                 transposeIn(q + r * n, rows: rows, classes: n, into: panelQ)
                 StridedKernels<V>.crossEntropy(
                     panelX, probabilities: panelQ, stride: rows, count: rows, parameters: parameters,
-                    outputs: panels, losses: losses + r)
+                    outputs: panels, losses: losses + r, zLosses: zLosses.map { $0 + r })
             } else if let targets {
                 StridedKernels<V>.crossEntropy(
                     panelX, targets: targets + r, stride: rows, count: rows, parameters: parameters,
-                    outputs: panels, losses: losses + r)
+                    outputs: panels, losses: losses + r, zLosses: zLosses.map { $0 + r })
             }
             if let panel = panels.gradient, let output = outputs.gradient {
                 transposeOut(panel, rows: rows, classes: n, into: output + r * n)

@@ -107,29 +107,31 @@ public enum TileKernels<V: SIMD> where V.Scalar: KernelScalar {
     }
 
     /// Fused cross-entropy with class-index targets (`targets[position]`, negative = ignored).
-    /// Writes each position's loss to `losses[position]`.
+    /// Writes each position's loss to `losses[position]`, and with a z-loss its z term to
+    /// `zLosses[position]`.
     @inlinable
     public static func crossEntropy(
         _ x: UnsafePointer<Scalar>, targets: UnsafePointer<Int32>, layout: Layout,
         positions: Range<Int>, parameters: CrossEntropyParameters<Scalar>,
-        outputs: CrossEntropyOutputPointers<Scalar>, losses: UnsafeMutablePointer<Scalar>
+        outputs: CrossEntropyOutputPointers<Scalar>, losses: UnsafeMutablePointer<Scalar>,
+        zLosses: UnsafeMutablePointer<Scalar>? = nil
     ) {
         if layout.inner == 1 && layout.classes < shortRowLimit {
             shortRowsCrossEntropy(
                 x, targets: targets, probabilities: nil, positions: positions, parameters: parameters,
-                outputs: outputs, losses: losses)
+                outputs: outputs, losses: losses, zLosses: zLosses)
             return
         }
         forEachGroup(layout, positions) { offset, count, position in
             if layout.inner == 1 {
                 losses[position] = RowKernels<V>.crossEntropy(
                     x + offset, target: Int(targets[position]), parameters: parameters,
-                    outputs: outputs.advanced(by: offset))
+                    outputs: outputs.advanced(by: offset), zLoss: zLosses.map { $0 + position })
             } else {
                 StridedKernels<V>.crossEntropy(
                     x + offset, targets: targets + position, stride: layout.inner, count: count,
                     parameters: parameters, outputs: outputs.advanced(by: offset),
-                    losses: losses + position)
+                    losses: losses + position, zLosses: zLosses.map { $0 + position })
             }
         }
     }
@@ -139,24 +141,25 @@ public enum TileKernels<V: SIMD> where V.Scalar: KernelScalar {
     public static func crossEntropy(
         _ x: UnsafePointer<Scalar>, probabilities q: UnsafePointer<Scalar>, layout: Layout,
         positions: Range<Int>, parameters: CrossEntropyParameters<Scalar>,
-        outputs: CrossEntropyOutputPointers<Scalar>, losses: UnsafeMutablePointer<Scalar>
+        outputs: CrossEntropyOutputPointers<Scalar>, losses: UnsafeMutablePointer<Scalar>,
+        zLosses: UnsafeMutablePointer<Scalar>? = nil
     ) {
         if layout.inner == 1 && layout.classes < shortRowLimit {
             shortRowsCrossEntropy(
                 x, targets: nil, probabilities: q, positions: positions, parameters: parameters,
-                outputs: outputs, losses: losses)
+                outputs: outputs, losses: losses, zLosses: zLosses)
             return
         }
         forEachGroup(layout, positions) { offset, count, position in
             if layout.inner == 1 {
                 losses[position] = RowKernels<V>.crossEntropy(
                     x + offset, probabilities: q + offset, parameters: parameters,
-                    outputs: outputs.advanced(by: offset))
+                    outputs: outputs.advanced(by: offset), zLoss: zLosses.map { $0 + position })
             } else {
                 StridedKernels<V>.crossEntropy(
                     x + offset, probabilities: q + offset, stride: layout.inner, count: count,
                     parameters: parameters, outputs: outputs.advanced(by: offset),
-                    losses: losses + position)
+                    losses: losses + position, zLosses: zLosses.map { $0 + position })
             }
         }
     }

@@ -16,8 +16,12 @@ public struct LinearCrossEntropyOutputs<Element: SoftmaxScalar> {
     public var weightGradient: UnsafeMutableBufferPointer<Element>?
     /// `dBias`: `V` values, overwritten, or added to when `accumulate`.
     public var biasGradient: UnsafeMutableBufferPointer<Element>?
-    /// The per-position losses (0 where ignored): `N` values.
+    /// The per-position losses (0 where ignored), without the z terms: `N` values.
     public var losses: UnsafeMutableBufferPointer<Element>?
+    /// The per-position z terms `λ·lse²` (0 where ignored): `N` values.
+    public var zLosses: UnsafeMutableBufferPointer<Element>?
+    /// Receives the reduced z-loss alone (already included in the returned loss).
+    public var zLoss: UnsafeMutablePointer<Double>?
     /// Add the weight and bias gradients to what their buffers hold — gradient accumulation
     /// over micro-batches — instead of overwriting them.
     public var accumulate: Bool
@@ -27,12 +31,15 @@ public struct LinearCrossEntropyOutputs<Element: SoftmaxScalar> {
         hiddenGradient: UnsafeMutableBufferPointer<Element>? = nil,
         weightGradient: UnsafeMutableBufferPointer<Element>? = nil,
         biasGradient: UnsafeMutableBufferPointer<Element>? = nil, losses: UnsafeMutableBufferPointer<Element>? = nil,
+        zLosses: UnsafeMutableBufferPointer<Element>? = nil, zLoss: UnsafeMutablePointer<Double>? = nil,
         accumulate: Bool = false
     ) {
         self.hiddenGradient = hiddenGradient
         self.weightGradient = weightGradient
         self.biasGradient = biasGradient
         self.losses = losses
+        self.zLosses = zLosses
+        self.zLoss = zLoss
         self.accumulate = accumulate
     }
 }
@@ -62,12 +69,13 @@ public enum LinearCrossEntropy {
 ///   - weightShape: `[V, D]`.
 ///   - bias: `V` values, or `nil`.
 ///   - targets: one class index per position (`hiddenShape` without its last dimension).
-///   - options: ignore index, class weights, label smoothing, loss weight and the reduction
-///     (`none`, `sum` or `mean`); the class axis is the logits' last, whatever `axis` says;
-///     logits only.
+///   - options: ignore index, class weights, label smoothing, loss weight, temperature,
+///     softcap, z-loss and the reduction (`none`, `sum` or `mean`); the class axis is the
+///     logits' last, whatever `axis` says; logits only.
 ///   - outputs: the gradients and per-position losses to fill.
 ///   - memoryBudget: bytes of logits one chunk may hold.
-/// - Returns: the reduced loss, not multiplied by the loss weight (for `none`, the sum).
+/// - Returns: the reduced loss plus the reduced z-loss, not multiplied by the loss weight
+///   (for `none`, the sum).
 /// - Throws: `SoftmaxError` for mismatched shapes, a bad option or label, or a chunk beyond the
 ///   memory limit.
 /// - Complexity: O(N·D·V) in three matrix products, plus O(N·V) for the softmax; extra memory
@@ -85,28 +93,29 @@ public func linearCrossEntropy<T: LinearCrossEntropyScalar, L: ClassLabel>(
     try problem.checkOutputs(outputs)
     let targetShape = Array(hiddenShape.dropLast())
     return try StagingPool.withBuffer(of: Int32.self, count: problem.positions) { decoded in
-        let targetWeightSum =
+        let counts =
             problem.positions == 0
-            ? 0
+            ? DecodedClassIndices(targetWeightSum: 0, activeCount: 0)
             : try decodeClassIndices(
-                targets, into: decoded.address, classes: problem.classes, options: options, targetShape: targetShape
-            ).targetWeightSum
-        let denominator = options.reduction.denominator(
-            layout: Layout(outer: problem.positions, classes: problem.classes, inner: 1),
-            targetWeightSum: targetWeightSum)
-        func run<S: GEMMScalar & KernelTableScalar>(_: S.Type) -> Double {
+                targets, into: decoded.address, classes: problem.classes, options: options, targetShape: targetShape)
+        let layout = Layout(outer: problem.positions, classes: problem.classes, inner: 1)
+        let denominator = options.reduction.denominator(layout: layout, targetWeightSum: counts.targetWeightSum)
+        let zDenominator = options.reduction.zDenominator(layout: layout, activeCount: counts.activeCount)
+        func run<S: GEMMScalar & KernelTableScalar>(_: S.Type) -> LossSums {
             problem.run(
                 hidden: hidden.rebound(to: S.self).address, weight: weight.rebound(to: S.self).address,
                 bias: bias?.rebound(to: S.self).address, targets: UnsafePointer(decoded.address), options: options,
-                denominator: denominator,
+                denominators: (denominator, zDenominator),
                 outputs: LinearCrossEntropyOutputs<S>(
                     hiddenGradient: outputs.hiddenGradient?.rebound(to: S.self),
                     weightGradient: outputs.weightGradient?.rebound(to: S.self),
                     biasGradient: outputs.biasGradient?.rebound(to: S.self),
-                    losses: outputs.losses?.rebound(to: S.self),
+                    losses: outputs.losses?.rebound(to: S.self), zLosses: outputs.zLosses?.rebound(to: S.self),
                     accumulate: outputs.accumulate))
         }
-        let total = T.format == .float64 ? run(Double.self) : run(Float.self)
-        return denominator == 0 ? 0 : total / denominator
+        let sums = T.format == .float64 ? run(Double.self) : run(Float.self)
+        let z = zDenominator == 0 ? 0 : sums.z / zDenominator
+        outputs.zLoss?.pointee = z
+        return (denominator == 0 ? 0 : sums.crossEntropy / denominator) + z
     }
 }

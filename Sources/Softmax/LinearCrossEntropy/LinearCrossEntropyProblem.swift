@@ -72,14 +72,17 @@ struct LinearCrossEntropyProblem {
         if let g = outputs.weightGradient { try checkCount(g.count, classes * features, "weight gradient output") }
         if let g = outputs.biasGradient { try checkCount(g.count, classes, "bias gradient output") }
         if let l = outputs.losses { try checkCount(l.count, positions, "loss output") }
+        if let z = outputs.zLosses { try checkCount(z.count, positions, "z-loss output") }
     }
 
     /// The chunked forward and backward pass in the compute type `S`; returns Σ per-position
-    /// losses in chunk and tile order (the same bits on any number of threads).
+    /// losses and z terms in chunk and tile order (the same bits on any number of threads).
+    ///
+    /// - Parameter denominators: the whole batch's loss and z-loss denominators.
     func run<S: GEMMScalar & KernelTableScalar>(
         hidden: UnsafePointer<S>, weight: UnsafePointer<S>, bias: UnsafePointer<S>?, targets: UnsafePointer<Int32>,
-        options: CrossEntropyOptions, denominator: Double, outputs: LinearCrossEntropyOutputs<S>
-    ) -> Double {
+        options: CrossEntropyOptions, denominators: (loss: Double, z: Double), outputs: LinearCrossEntropyOutputs<S>
+    ) -> LossSums {
         let (n, d, v) = (positions, features, classes)
         if !outputs.accumulate {
             outputs.weightGradient?.update(repeating: 0)
@@ -88,13 +91,14 @@ struct LinearCrossEntropyProblem {
         if n == 0 || v == 0 {
             outputs.hiddenGradient?.update(repeating: 0)
             outputs.losses?.update(repeating: 0)
-            return 0
+            outputs.zLosses?.update(repeating: 0)
+            return LossSums()
         }
         let wantsGradient =
             outputs.hiddenGradient != nil || outputs.weightGradient != nil || outputs.biasGradient != nil
         let weightOperand = MatrixOperand(weight, rowStride: d)
         return StagingPool.withBuffer(of: S.self, count: chunkRows * v) { chunk in
-            var total = 0.0
+            var total = LossSums()
             var first = 0
             while first < n {
                 let rows = Swift.min(chunkRows, n - first)
@@ -111,13 +115,18 @@ struct LinearCrossEntropyProblem {
                 let layout = Layout(outer: rows, classes: v, inner: 1)
                 let scores = UnsafeMutableBufferPointer(start: logits, count: rows * v)
                 let task = CrossEntropyTask(
-                    layout: layout, targets: targets + first, options: options, denominator: denominator)
-                total += task.run(
-                    scores: UnsafePointer(logits), probabilities: nil,
-                    outputs: CrossEntropyOutputs<S>(
-                        gradient: wantsGradient ? scores : nil,
-                        losses: outputs.losses.map { UnsafeMutableBufferPointer(rebasing: $0[first..<(first + rows)]) })
-                )
+                    layout: layout, targets: targets + first, options: options, denominator: denominators.loss,
+                    zDenominator: denominators.z)
+                func chunkOf<E>(_ buffer: UnsafeMutableBufferPointer<E>?) -> UnsafeMutableBufferPointer<E>? {
+                    buffer.map { UnsafeMutableBufferPointer(rebasing: $0[first..<(first + rows)]) }
+                }
+                total =
+                    total
+                    + task.run(
+                        scores: UnsafePointer(logits), probabilities: nil,
+                        outputs: CrossEntropyOutputs<S>(
+                            gradient: wantsGradient ? scores : nil, losses: chunkOf(outputs.losses),
+                            zLosses: chunkOf(outputs.zLosses)))
                 if wantsGradient {
                     let gradient = MatrixOperand(UnsafePointer(logits), rowStride: v)
                     if let dHidden = outputs.hiddenGradient {
