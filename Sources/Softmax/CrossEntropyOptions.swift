@@ -78,6 +78,12 @@ public struct CrossEntropyOptions: Sendable, Equatable {
     /// The class axis for scores of `rank` dimensions.
     public func resolvedAxis(rank: Int) -> Int { axis ?? (rank == 1 ? 0 : 1) }
 
+    /// Throws unless every option is in its domain (the class weights' count is checked
+    /// against the scores by each call).
+    ///
+    /// - Throws: `SoftmaxError.invalidOption` naming the first option out of its domain.
+    public func validate() throws { try validate(classes: classWeights?.count ?? 0) }
+
     /// Throws unless every option is in its domain for `classes` classes.
     func validate(classes: Int) throws {
         guard labelSmoothing >= 0, labelSmoothing <= 1 else {
@@ -125,15 +131,15 @@ public struct CrossEntropyOutputs<Element: SoftmaxScalar> {
     /// Receives the gradient of the reduced loss (times the loss weight) with respect to the
     /// scores; shape of the scores.
     public var gradient: UnsafeMutableBufferPointer<Element>?
-    /// Receives the per-position losses (before reduction); shape of the scores without the
-    /// class axis.
+    /// Receives the per-position losses (before reduction, z terms included); shape of the
+    /// scores without the class axis.
     public var losses: UnsafeMutableBufferPointer<Element>?
     /// Receives the softmax probabilities; shape of the scores.
     public var probabilities: UnsafeMutableBufferPointer<Element>?
     /// Receives the log-probabilities (ONNX's `log_prob`); shape of the scores.
     public var logProbabilities: UnsafeMutableBufferPointer<Element>?
-    /// Receives the per-position z terms `λ·lse²` (0 where ignored, and everywhere without a
-    /// z-loss); shape of the per-position losses, which do not include them.
+    /// Receives the per-position z terms `λ·lse²` alone (0 where ignored, and everywhere
+    /// without a z-loss); shape of the per-position losses.
     public var zLosses: UnsafeMutableBufferPointer<Element>?
     /// Receives the reduced z-loss alone (already included in the returned loss).
     public var zLoss: UnsafeMutablePointer<Double>?

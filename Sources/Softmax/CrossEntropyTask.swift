@@ -210,12 +210,23 @@ package struct CrossEntropyTask {
                                 kernels.crossEntropyProbabilities(
                                     x, soft, layout, positions, parameters, pointers, losses, zLosses)
                             }
-                            record(k, LossSums(crossEntropy: tileSum(losses, positions), z: zLosses.map { tileSum($0, positions) } ?? 0))
+                            record(k, sumsAndTotals(losses, zLosses, positions))
                         }
                     }
                 }
             }
         }
+    }
+
+    /// The tile's sums of per-position losses and z terms; then each position's loss
+    /// becomes its total, the z term included (as `.none` reports it).
+    func sumsAndTotals<S: KernelScalar>(
+        _ losses: UnsafeMutablePointer<S>, _ zLosses: UnsafeMutablePointer<S>?, _ positions: Range<Int>
+    ) -> LossSums {
+        let sums = LossSums(
+            crossEntropy: tileSum(losses, positions), z: zLosses.map { tileSum($0, positions) } ?? 0)
+        if let zLosses { for p in positions { losses[p] += zLosses[p] } }
+        return sums
     }
 
     /// Runs `body` with `given` (one value per position), else pooled scratch of that size
@@ -299,14 +310,13 @@ extension CrossEntropyTask {
                                 guard let output, let staged else { continue }
                                 staging.store(staged, into: output, positions, store)
                             }
-                            if let perPosition = outputs.losses { store(losses + first, perPosition + first, count) }
-                            if let perPosition = outputs.zLosses, let zSlab { store(zSlab, perPosition + first, count) }
                         } afterTile: { tile, positions in
-                            record(
-                                tile,
-                                LossSums(
-                                    crossEntropy: tileSum(losses, positions),
-                                    z: zLosses.map { tileSum($0, positions) } ?? 0))
+                            record(tile, sumsAndTotals(losses, zLosses, positions))
+                            let (first, count) = (positions.lowerBound, positions.count)
+                            if let perPosition = outputs.losses { store(losses + first, perPosition + first, count) }
+                            if let perPosition = outputs.zLosses, let zLosses {
+                                store(zLosses + first, perPosition + first, count)
+                            }
                         }
                     }
                 }

@@ -13,15 +13,22 @@ public struct CrossEntropyOutputSet: OptionSet, Sendable {
     public static let probabilities = Self(rawValue: 4)
     /// The log-probabilities.
     public static let logProbabilities = Self(rawValue: 8)
+    /// The per-position z terms alone.
+    public static let zLosses = Self(rawValue: 16)
 }
 
 /// What an `NDArray` cross-entropy call returns.
 public struct CrossEntropyResult<Element: SoftmaxScalar>: Sendable {
-    /// The reduced loss (for `.none`, the sum of the per-position losses), not multiplied by
-    /// the loss weight.
+    /// The reduced loss, z-loss included (for `.none`, the sum of the per-position losses),
+    /// not multiplied by the loss weight.
     public var loss: Double
-    /// Per-position losses, shape of the scores without the class axis, when requested.
+    /// The reduced z-loss alone (0 without one).
+    public var zLoss: Double
+    /// Per-position losses (z terms included), shape of the scores without the class axis,
+    /// when requested.
     public var losses: NDArray<Element>?
+    /// Per-position z terms alone, shape of `losses`, when requested.
+    public var zLosses: NDArray<Element>?
     /// Gradient of the reduced loss times the loss weight, shape of the scores, when requested.
     public var gradient: NDArray<Element>?
     /// Softmax probabilities, when requested.
@@ -79,7 +86,7 @@ private func withOutputs<T: SoftmaxScalar>(
     _ body: (UnsafeBufferPointer<T>, CrossEntropyOutputs<T>) throws -> Double
 ) throws -> CrossEntropyResult<T> {
     let positions = lossShape.reduce(1, *)
-    if set.contains(.losses) {
+    if !set.isDisjoint(with: [.losses, .zLosses]) {
         // Per-position losses of an empty class axis can be far more than the scores.
         try ResourceLimits.check(
             ResourceLimits.bytes(count: positions, size: MemoryLayout<T>.stride),
@@ -91,18 +98,30 @@ private func withOutputs<T: SoftmaxScalar>(
         b.initialize(repeating: 0)
         return b
     }
-    let buffers = CrossEntropyOutputs<T>(
-        gradient: make(.gradient, scores.count), losses: make(.losses, positions),
-        probabilities: make(.probabilities, scores.count), logProbabilities: make(.logProbabilities, scores.count))
-    defer {
-        for b in [buffers.gradient, buffers.losses, buffers.probabilities, buffers.logProbabilities] { b?.deallocate() }
+    var zLoss = 0.0
+    return try withUnsafeMutablePointer(to: &zLoss) { zLoss in
+        let buffers = CrossEntropyOutputs<T>(
+            gradient: make(.gradient, scores.count), losses: make(.losses, positions),
+            probabilities: make(.probabilities, scores.count), logProbabilities: make(.logProbabilities, scores.count),
+            zLosses: make(.zLosses, positions), zLoss: zLoss)
+        defer {
+            for b in [
+                buffers.gradient, buffers.losses, buffers.probabilities, buffers.logProbabilities, buffers.zLosses,
+            ] {
+                b?.deallocate()
+            }
+        }
+        let loss = try scores.scalars.withUnsafeBufferPointer { try body($0, buffers) }
+        return result(loss, zLoss.pointee, buffers)
     }
-    let loss = try scores.scalars.withUnsafeBufferPointer { try body($0, buffers) }
-    func array(_ b: UnsafeMutableBufferPointer<T>?, _ shape: [Int]) -> NDArray<T>? {
-        b.map { NDArray(validShape: shape, scalars: Array($0)) }
+    func result(_ loss: Double, _ zLoss: Double, _ buffers: CrossEntropyOutputs<T>) -> CrossEntropyResult<T> {
+        func array(_ b: UnsafeMutableBufferPointer<T>?, _ shape: [Int]) -> NDArray<T>? {
+            b.map { NDArray(validShape: shape, scalars: Array($0)) }
+        }
+        return CrossEntropyResult(
+            loss: loss, zLoss: zLoss, losses: array(buffers.losses, lossShape),
+            zLosses: array(buffers.zLosses, lossShape), gradient: array(buffers.gradient, scores.shape),
+            probabilities: array(buffers.probabilities, scores.shape),
+            logProbabilities: array(buffers.logProbabilities, scores.shape))
     }
-    return CrossEntropyResult(
-        loss: loss, losses: array(buffers.losses, lossShape), gradient: array(buffers.gradient, scores.shape),
-        probabilities: array(buffers.probabilities, scores.shape),
-        logProbabilities: array(buffers.logProbabilities, scores.shape))
 }

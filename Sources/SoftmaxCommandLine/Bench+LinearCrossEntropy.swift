@@ -54,6 +54,7 @@ extension Bench {
                                 let start = DispatchTime.now().uptimeNanoseconds
                                 _ = try linearCrossEntropy(
                                     hidden: h, hiddenShape: [n, d], weight: w, weightShape: [v, d], classIndices: t,
+                                    options: lossOptions(axis: -1),
                                     outputs: LinearCrossEntropyOutputs(hiddenGradient: dh, weightGradient: dw),
                                     memoryBudget: memoryBudget)
                                 if run > 0 {
@@ -74,7 +75,7 @@ extension Bench {
         if json {
             func line(_ op: String, _ seconds: Double, _ extra: String) -> String {
                 "{\"op\": \"\(op)\", \"shape\": \"\(shapeText)\", \"dtype\": \"\(dtype.rawValue)\", "
-                    + "\"threads\": \(threadCount), \"blas\": \"\(blas)\", "
+                    + "\"threads\": \(threadCount), \"blas\": \"\(blas)\"\(lossOptionsJSON), "
                     + "\"median_ms\": \(String(format: "%.6g", seconds * 1e3)), "
                     + "\"gflops\": \(String(format: "%.6g", flops / seconds / 1e9))\(extra)}"
             }
@@ -85,10 +86,10 @@ extension Bench {
                 + "\n" + line("gemm-floor", floor, "")
         }
         return String(
-            format: "linear-cross-entropy %@ %@ threads %d: median %.1f ms, %.1f GFLOP/s, extra peak %.1f MiB "
+            format: "linear-cross-entropy %@ %@ threads %d%@: median %.1f ms, %.1f GFLOP/s, extra peak %.1f MiB "
                 + "(budget %.0f MiB); blas %@\ngemm-floor           %@ %@ threads %d: median %.1f ms, %.1f GFLOP/s "
                 + "(the three products, logits in full)",
-            shapeText, dtype.rawValue, threadCount, fused * 1e3, flops / fused / 1e9, extraMiB,
+            shapeText, dtype.rawValue, threadCount, lossOptionsText, fused * 1e3, flops / fused / 1e9, extraMiB,
             Double(memoryBudget) / 1048576, blas, shapeText, dtype.rawValue, threadCount, floor * 1e3,
             flops / floor / 1e9)
     }

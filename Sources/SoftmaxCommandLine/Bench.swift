@@ -50,6 +50,15 @@ struct Bench: ParsableCommand {
     @Option(help: "Label smoothing ε of the cross-entropy, in [0, 1) (default: 0).")
     var labelSmoothing: Double = 0
 
+    @Option(parsing: .unconditional, help: "Temperature T > 0 of the (linear) cross-entropy (default: 1).")
+    var temperature: Double = 1
+
+    @Option(parsing: .unconditional, help: "Softcap C > 0 of the (linear) cross-entropy (default: none).")
+    var softcap: Double?
+
+    @Option(name: .customLong("z-loss"), parsing: .unconditional, help: "z-loss of the (linear) cross-entropy.")
+    var zLoss: Double = 0
+
     @Option(
         name: .customLong("memory-budget"), parsing: .unconditional,
         help: "linear-cross-entropy: bytes of logits per chunk (default: 64 MiB).")
@@ -72,6 +81,14 @@ struct Bench: ParsableCommand {
         }
         guard labelSmoothing == 0 || op == .crossEntropy else {
             throw ValidationError("--label-smoothing applies to --op cross-entropy only")
+        }
+        guard !transformsLogits || op == .crossEntropy || op == .linearCrossEntropy else {
+            throw ValidationError("--temperature, --softcap and --z-loss apply to the cross-entropy ops only")
+        }
+        do {
+            try lossOptions(axis: nil).validate()
+        } catch let error as SoftmaxError {
+            throw ValidationError(error.description)
         }
         guard labelSmoothing >= 0 && labelSmoothing < 1 else {
             throw ValidationError("--label-smoothing must be in [0, 1), got \(labelSmoothing)")
@@ -125,6 +142,35 @@ struct Bench: ParsableCommand {
         print(lines.joined(separator: "\n"))
     }
 
+    /// True when a temperature, softcap or z-loss is set.
+    var transformsLogits: Bool { temperature != 1 || softcap != nil || zLoss != 0 }
+
+    /// The options of the timed cross-entropy.
+    func lossOptions(axis: Int?) -> CrossEntropyOptions {
+        CrossEntropyOptions(
+            axis: axis, labelSmoothing: labelSmoothing, temperature: temperature, softcap: softcap, zLoss: zLoss)
+    }
+
+    /// The options that differ from the plain loss, for the report (` T 2 softcap 30`…).
+    var lossOptionsText: String {
+        var parts: [String] = []
+        if labelSmoothing != 0 { parts.append("smoothing \(labelSmoothing)") }
+        if temperature != 1 { parts.append("temperature \(temperature)") }
+        if let softcap { parts.append("softcap \(softcap)") }
+        if zLoss != 0 { parts.append("z-loss \(zLoss)") }
+        return parts.map { " " + $0 }.joined()
+    }
+
+    /// The same options as JSON members (`, "softcap": 30`…).
+    var lossOptionsJSON: String {
+        var parts: [String] = []
+        if labelSmoothing != 0 { parts.append("\"label_smoothing\": \(labelSmoothing)") }
+        if temperature != 1 { parts.append("\"temperature\": \(temperature)") }
+        if let softcap { parts.append("\"softcap\": \(softcap)") }
+        if zLoss != 0 { parts.append("\"z_loss\": \(zLoss)") }
+        return parts.map { ", " + $0 }.joined()
+    }
+
     /// The element type as stored (its size, and the Swift type `withFloatType` gives).
     private var dataType: NPYDataType {
         switch dtype {
@@ -139,17 +185,16 @@ struct Bench: ParsableCommand {
         let gbps = bytes / seconds / 1e9
         let threadCount = SoftmaxThreads.effective
         let shapeText = shape.map(String.init).joined(separator: "x")
-        let smoothed = op == .crossEntropy && labelSmoothing != 0
+        let optionsJSON = op == .crossEntropy ? lossOptionsJSON : ""
         if json {
-            let smoothing = smoothed ? ", \"label_smoothing\": \(labelSmoothing)" : ""
             return "{\"op\": \"\(op.rawValue)\", \"shape\": \"\(shapeText)\", \"axis\": \(axis), "
                 + "\"dtype\": \"\(dtype.rawValue)\", \"threads\": \(threadCount), \"isa\": \"\(SoftmaxISA.active.rawValue)\""
-                + smoothing
+                + optionsJSON
                 + ", \"median_ms\": \(String(format: "%.6g", seconds * 1e3)), \"gbps\": \(String(format: "%.6g", gbps))}"
         }
         return String(
             format: "%-14@ %@ axis %d %@ threads %d %@%@: median %.3f ms, %.2f GB/s", op.rawValue, shapeText, axis,
-            dtype.rawValue, threadCount, SoftmaxISA.active.rawValue, smoothed ? " smoothing \(labelSmoothing)" : "",
+            dtype.rawValue, threadCount, SoftmaxISA.active.rawValue, op == .crossEntropy ? lossOptionsText : "",
             seconds * 1e3, gbps)
     }
 
@@ -175,7 +220,7 @@ struct Bench: ParsableCommand {
                         case .crossEntropy:
                             _ = try crossEntropy(
                                 scores: x, shape: shape, classIndices: t,
-                                options: CrossEntropyOptions(axis: axis, labelSmoothing: labelSmoothing),
+                                options: lossOptions(axis: axis),
                                 outputs: CrossEntropyOutputs(gradient: y))
                         case .copy:
                             parallelCopy(

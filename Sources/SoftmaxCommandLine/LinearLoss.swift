@@ -47,6 +47,17 @@ struct LinearLoss: ParsableCommand {
     @Option(name: .customLong("label-smoothing"), parsing: .unconditional, help: "Label smoothing in [0, 1].")
     var labelSmoothing: Double = 0
 
+    @Option(parsing: .unconditional, help: "Divide the logits by T > 0 before the softmax.")
+    var temperature: Double = 1
+
+    @Option(parsing: .unconditional, help: "Cap the logits softly at ±C: C·tanh(x/C), after the temperature.")
+    var softcap: Double?
+
+    @Option(
+        name: .customLong("z-loss"), parsing: .unconditional,
+        help: "Add Z·logsumexp² per position not ignored (PaLM: 1e-4).")
+    var zLoss: Double = 0
+
     @Option(
         name: .customLong("memory-budget"), parsing: .unconditional,
         help: "Bytes of logits one chunk of rows may hold (default: 64 MiB).")
@@ -57,7 +68,7 @@ struct LinearLoss: ParsableCommand {
 
     @Option(
         name: .customLong("z-loss-output"),
-        help: "Write the z-loss (.npy, shaped as the loss); 0 until --z-loss exists.")
+        help: "Write the z-loss alone (.npy, shaped as the loss).")
     var zLossOutput: String?
 
     @Option(name: .customLong("grad-hidden-output"), help: "Write dHidden, the gradient of the hidden states (.npy).")
@@ -97,7 +108,8 @@ struct LinearLoss: ParsableCommand {
                     + "they must share one float type")
         }
         var options = CrossEntropyOptions(
-            axis: -1, reduction: reduction, ignoreIndex: ignoreIndex, labelSmoothing: labelSmoothing)
+            axis: -1, reduction: reduction, ignoreIndex: ignoreIndex, labelSmoothing: labelSmoothing,
+            temperature: temperature, softcap: softcap, zLoss: zLoss)
         if let weights { options.classWeights = try Loss.classWeights(from: weights) }
         // The inputs' file bytes and typed copies, and the gradients with their encoded bytes.
         let inputBytes = ResourceLimits.bytes(
@@ -126,6 +138,7 @@ struct LinearLoss: ParsableCommand {
         if gradWeightOutput != nil { wanted.insert(.weightGradient) }
         if gradBiasOutput != nil { wanted.insert(.biasGradient) }
         if reduction == .none { wanted.insert(.losses) }
+        if reduction == .none && zLossOutput != nil { wanted.insert(.zLosses) }
         func typed<L: ClassLabel & NPYElement>(_: L.Type) throws -> LinearCrossEntropyResult<T> {
             let labels = try NDArray(shape: targetArray.shape, scalars: targetArray.scalars(as: L.self))
             return try linearCrossEntropy(
@@ -140,15 +153,8 @@ struct LinearLoss: ParsableCommand {
         if let path = gradHiddenOutput { try result.hiddenGradient?.write(to: path) }
         if let path = gradWeightOutput { try result.weightGradient?.write(to: path) }
         if let path = gradBiasOutput { try result.biasGradient?.write(to: path) }
-        if reduction == .none, let losses = result.losses {
-            if let path = lossOutput { try losses.write(to: path) }
-            if let path = zLossOutput {
-                try NPYArray(shape: losses.shape, scalars: [T](repeating: 0, count: losses.count)).write(to: path)
-            }
-            return losses.scalars.map { "\($0)\n" }.joined()
-        }
-        if let path = lossOutput { try NPYArray(shape: [], scalars: [T(result.loss)]).write(to: path) }
-        if let path = zLossOutput { try NPYArray(shape: [], scalars: [T(0)]).write(to: path) }
-        return "\(T(result.loss))\n"
+        return try writeLosses(
+            loss: result.loss, zLoss: result.zLoss, losses: result.losses, zLosses: result.zLosses,
+            lossOutput: lossOutput, zLossOutput: zLossOutput)
     }
 }

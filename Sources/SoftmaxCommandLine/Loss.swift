@@ -32,8 +32,8 @@ struct Loss: ParsableCommand {
 
     @Option(
         name: .customLong("ignore-index"), parsing: .unconditional,
-        help: "A class index to ignore (may lie outside 0..<C).")
-    var ignoreIndex: Int?
+        help: "A class index to ignore, which may lie outside 0..<C (PyTorch's default: -100).")
+    var ignoreIndex: Int = -100
 
     @Option(help: "A .npy file with one weight per class.")
     var weights: String?
@@ -48,8 +48,22 @@ struct Loss: ParsableCommand {
     @Option(help: "What the scores are: logits or log-probabilities.")
     var input: ScoreKind = .logits
 
+    @Option(parsing: .unconditional, help: "Divide the logits by T > 0 before the softmax.")
+    var temperature: Double = 1
+
+    @Option(parsing: .unconditional, help: "Cap the logits softly at ±C: C·tanh(x/C), after the temperature.")
+    var softcap: Double?
+
+    @Option(
+        name: .customLong("z-loss"), parsing: .unconditional,
+        help: "Add Z·logsumexp² per position not ignored (PaLM: 1e-4).")
+    var zLoss: Double = 0
+
     @Option(name: .customLong("loss-output"), help: "Write the loss (.npy: 0-d, or per position for none).")
     var lossOutput: String?
+
+    @Option(name: .customLong("z-loss-output"), help: "Write the z-loss alone (.npy, shaped as the loss).")
+    var zLossOutput: String?
 
     @Option(name: .customLong("grad-output"), help: "Write the gradient with respect to the scores (.npy).")
     var gradOutput: String?
@@ -70,14 +84,14 @@ struct Loss: ParsableCommand {
     func execute() throws -> (text: String, report: Report) {
         let report = try checkOutputs(
             [
-                ("--loss-output", lossOutput), ("--grad-output", gradOutput), ("--prob-output", probOutput),
-                ("--log-prob-output", logProbOutput),
+                ("--loss-output", lossOutput), ("--z-loss-output", zLossOutput), ("--grad-output", gradOutput),
+                ("--prob-output", probOutput), ("--log-prob-output", logProbOutput),
             ], inputs: [scores, targets] + (weights.map { [$0] } ?? []))
         let scoreArray = try NPYArray.readFloats(scores, "scores")
         let targetArray = try NPYArray(contentsOf: targets)
         var options = CrossEntropyOptions(
             axis: axis, reduction: reduction, ignoreIndex: ignoreIndex, labelSmoothing: labelSmoothing,
-            lossWeight: lossWeight, input: input)
+            lossWeight: lossWeight, input: input, temperature: temperature, softcap: softcap, zLoss: zLoss)
         if let weights { options.classWeights = try Self.classWeights(from: weights) }
         // Sizes checked before anything is allocated.  Per-position losses (`none`) of an empty
         // class axis can be far more than the inputs (and are printed, a line each).
@@ -94,7 +108,8 @@ struct Loss: ParsableCommand {
         let outputs = [gradOutput, probOutput, logProbOutput].compactMap { $0 }.count
         let working = ResourceLimits.bytes(count: scoreArray.bytes.count, size: 2 + 2 * outputs)
         let targetsWorking = ResourceLimits.bytes(count: targetArray.count, size: 8 + targetArray.dataType.itemSize)
-        let lossWorking = ResourceLimits.bytes(count: layout.positions, size: reduction == .none ? 48 : 0)
+        let lossWorking = ResourceLimits.bytes(
+            count: layout.positions, size: reduction == .none ? (zLossOutput == nil ? 48 : 64) : 0)
         try ResourceLimits.check(
             ResourceLimits.bytes(adding: working, targetsWorking, lossWorking), for: "the loss of '\(scores)'")
         let text = try withFloatType(scoreArray.dataType) { try run($0, scoreArray, targetArray, options) }
@@ -111,6 +126,7 @@ struct Loss: ParsableCommand {
         if probOutput != nil { wanted.insert(.probabilities) }
         if logProbOutput != nil { wanted.insert(.logProbabilities) }
         if reduction == .none { wanted.insert(.losses) }
+        if reduction == .none && zLossOutput != nil { wanted.insert(.zLosses) }
 
         let result: CrossEntropyResult<T>
         if targetArray.dataType.isFloatingPoint && targetArray.shape == x.shape {
@@ -131,12 +147,9 @@ struct Loss: ParsableCommand {
         if let path = gradOutput { try result.gradient?.write(to: path) }
         if let path = probOutput { try result.probabilities?.write(to: path) }
         if let path = logProbOutput { try result.logProbabilities?.write(to: path) }
-        if reduction == .none, let losses = result.losses {
-            if let path = lossOutput { try losses.write(to: path) }
-            return losses.scalars.map { "\($0)\n" }.joined()
-        }
-        if let path = lossOutput { try NPYArray(shape: [], scalars: [T(result.loss)]).write(to: path) }
-        return "\(T(result.loss))\n"
+        return try writeLosses(
+            loss: result.loss, zLoss: result.zLoss, losses: result.losses, zLosses: result.zLosses,
+            lossOutput: lossOutput, zLossOutput: zLossOutput)
     }
 
     /// The loss with the targets read as their own label type (no conversion).
@@ -152,6 +165,24 @@ struct Loss: ParsableCommand {
         }
         return try typed(labelType)
     }
+}
+
+/// Writes the loss and z-loss files of `loss` and `linear-loss` and returns the text to print:
+/// per position (`losses` given, the `none` reduction) or the reduced loss.
+func writeLosses<T: SoftmaxScalar & NPYElement>(
+    loss: Double, zLoss: Double, losses: NDArray<T>?, zLosses: NDArray<T>?, lossOutput: String?, zLossOutput: String?
+) throws -> String {
+    if let losses {
+        if let path = lossOutput { try losses.write(to: path) }
+        if let path = zLossOutput {
+            try (zLosses ?? NDArray(shape: losses.shape, scalars: [T](repeating: 0, count: losses.count)))
+                .write(to: path)
+        }
+        return losses.scalars.map { "\($0)\n" }.joined()
+    }
+    if let path = lossOutput { try NPYArray(shape: [], scalars: [T(loss)]).write(to: path) }
+    if let path = zLossOutput { try NPYArray(shape: [], scalars: [T(zLoss)]).write(to: path) }
+    return "\(T(loss))\n"
 }
 
 extension Loss {

@@ -119,7 +119,9 @@ extension StridedKernels {
             }
             loss = active[g].selectEqual(to: zero, then: zero, else: loss)
             (losses + g * V.scalarCount).storeLanes(loss, Swift.min(V.scalarCount, count - g * V.scalarCount))
-            let z = zOn ? zTerms(shift: shift[g], sum: s, active: active[g], parameters: k) : (value: zero, coefficient: zero)
+            let z =
+                zOn
+                ? zTerms(shift: shift[g], sum: s, active: active[g], parameters: k) : (value: zero, coefficient: zero)
             if zOn, let zLosses {
                 (zLosses + g * V.scalarCount).storeLanes(z.value, Swift.min(V.scalarCount, count - g * V.scalarCount))
             }

@@ -13,7 +13,7 @@ extension SIMD where Scalar: KernelScalar {
         let a = zero.selectGreater(than: self, then: zero - self, else: self)
         let z = a * a
         let small = a + a * z * Scalar.tanhPolynomial(z)
-        let large = one - Self(repeating: 2) / ((a + a).vectorExp() + one)
+        let large = one - Self(repeating: 2).laneDivided(by: (a + a).vectorExp() + one)
         let t = a.selectGreater(than: Self(repeating: Scalar.tanhPolynomialBound), then: large, else: small)
         return zero.selectGreater(than: self, then: zero - t, else: t)
     }

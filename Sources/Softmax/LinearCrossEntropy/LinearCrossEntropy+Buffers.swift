@@ -16,9 +16,9 @@ public struct LinearCrossEntropyOutputs<Element: SoftmaxScalar> {
     public var weightGradient: UnsafeMutableBufferPointer<Element>?
     /// `dBias`: `V` values, overwritten, or added to when `accumulate`.
     public var biasGradient: UnsafeMutableBufferPointer<Element>?
-    /// The per-position losses (0 where ignored), without the z terms: `N` values.
+    /// The per-position losses (0 where ignored), z terms included: `N` values.
     public var losses: UnsafeMutableBufferPointer<Element>?
-    /// The per-position z terms `λ·lse²` (0 where ignored): `N` values.
+    /// The per-position z terms `λ·lse²` alone (0 where ignored): `N` values.
     public var zLosses: UnsafeMutableBufferPointer<Element>?
     /// Receives the reduced z-loss alone (already included in the returned loss).
     public var zLoss: UnsafeMutablePointer<Double>?

@@ -11,19 +11,25 @@ public struct LinearCrossEntropyOutputSet: OptionSet, Sendable {
     public static let weightGradient = Self(rawValue: 2)
     /// `dBias`, `[V]` (only with a bias).
     public static let biasGradient = Self(rawValue: 4)
-    /// The per-position losses, the hidden states' shape without `D`.
+    /// The per-position losses (z terms included), the hidden states' shape without `D`.
     public static let losses = Self(rawValue: 8)
+    /// The per-position z terms alone, shaped as the losses.
+    public static let zLosses = Self(rawValue: 16)
     /// The three gradients.
     public static let gradients: Self = [.hiddenGradient, .weightGradient, .biasGradient]
 }
 
 /// What an `NDArray` linear cross-entropy call returns.
 public struct LinearCrossEntropyResult<Element: SoftmaxScalar>: Sendable {
-    /// The reduced loss (for `.none`, the sum of the per-position losses), not multiplied by
-    /// the loss weight.
+    /// The reduced loss, z-loss included (for `.none`, the sum of the per-position losses),
+    /// not multiplied by the loss weight.
     public var loss: Double
+    /// The reduced z-loss alone (0 without one).
+    public var zLoss: Double
     /// Per-position losses, when requested.
     public var losses: NDArray<Element>?
+    /// Per-position z terms alone, when requested.
+    public var zLosses: NDArray<Element>?
     /// `dHidden`, when requested.
     public var hiddenGradient: NDArray<Element>?
     /// `dWeight`, when requested.
@@ -62,11 +68,15 @@ public func linearCrossEntropy<T: LinearCrossEntropyScalar, L: ClassLabel>(
         buffer.initialize(repeating: 0)
         return buffer
     }
+    var zLoss = 0.0
     let buffers = LinearCrossEntropyOutputs<T>(
         hiddenGradient: make(.hiddenGradient, hidden.count), weightGradient: make(.weightGradient, weight.count),
-        biasGradient: bias == nil ? nil : make(.biasGradient, classes), losses: make(.losses, targets.count))
+        biasGradient: bias == nil ? nil : make(.biasGradient, classes), losses: make(.losses, targets.count),
+        zLosses: make(.zLosses, targets.count))
     defer {
-        for b in [buffers.hiddenGradient, buffers.weightGradient, buffers.biasGradient, buffers.losses] {
+        for b in [
+            buffers.hiddenGradient, buffers.weightGradient, buffers.biasGradient, buffers.losses, buffers.zLosses,
+        ] {
             b?.deallocate()
         }
     }
@@ -74,9 +84,13 @@ public func linearCrossEntropy<T: LinearCrossEntropyScalar, L: ClassLabel>(
         try weight.scalars.withUnsafeBufferPointer { w in
             try targets.scalars.withUnsafeBufferPointer { t in
                 func call(_ b: UnsafeBufferPointer<T>?) throws -> Double {
-                    try linearCrossEntropy(
-                        hidden: h, hiddenShape: hidden.shape, weight: w, weightShape: weight.shape, bias: b,
-                        classIndices: t, options: options, outputs: buffers, memoryBudget: memoryBudget)
+                    try withUnsafeMutablePointer(to: &zLoss) { zLoss in
+                        var outputs = buffers
+                        outputs.zLoss = zLoss
+                        return try linearCrossEntropy(
+                            hidden: h, hiddenShape: hidden.shape, weight: w, weightShape: weight.shape, bias: b,
+                            classIndices: t, options: options, outputs: outputs, memoryBudget: memoryBudget)
+                    }
                 }
                 if let bias { return try bias.scalars.withUnsafeBufferPointer { try call($0) } }
                 return try call(nil)
@@ -87,7 +101,8 @@ public func linearCrossEntropy<T: LinearCrossEntropyScalar, L: ClassLabel>(
         b.map { NDArray(validShape: shape, scalars: Array($0)) }
     }
     return LinearCrossEntropyResult(
-        loss: loss, losses: array(buffers.losses, targetShape),
+        loss: loss, zLoss: zLoss, losses: array(buffers.losses, targetShape),
+        zLosses: array(buffers.zLosses, targetShape),
         hiddenGradient: array(buffers.hiddenGradient, hidden.shape),
         weightGradient: array(buffers.weightGradient, weight.shape),
         biasGradient: array(buffers.biasGradient, [classes]))
