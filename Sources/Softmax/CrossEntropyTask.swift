@@ -185,6 +185,11 @@ package struct CrossEntropyTask {
     func run<S: KernelTableScalar>(
         scores x: UnsafePointer<S>, probabilities soft: UnsafePointer<S>?, outputs: CrossEntropyOutputs<S>
     ) -> LossSums {
+        if options.transformsLogits, let targets, let gradient = outputs.gradient, layout.inner == 1,
+            layout.classes >= 32, outputs.probabilities == nil, outputs.logProbabilities == nil
+        {
+            return runTransformedRows(x, targets: targets, gradient: gradient.address, outputs: outputs)
+        }
         if options.transformsLogits {
             let copy: (UnsafePointer<S>, UnsafeMutablePointer<S>, Int) -> Void = { $1.update(from: $0, count: $2) }
             let copyBack: (UnsafePointer<S>, UnsafeMutablePointer<S>, Int) -> Void = { $1.update(from: $0, count: $2) }
@@ -248,6 +253,35 @@ package struct CrossEntropyTask {
 }
 
 extension CrossEntropyTask {
+    /// `run` for the transformed training call — rows of at least 32 logits (two vectors at
+    /// any width), class indices, the gradient alone — by the fused row kernel
+    /// (`CrossEntropyRowKernels+Transform.swift`): no staging, the transform inside its passes.
+    func runTransformedRows<S: KernelTableScalar>(
+        _ x: UnsafePointer<S>, targets: UnsafePointer<Int32>, gradient: UnsafeMutablePointer<S>,
+        outputs: CrossEntropyOutputs<S>
+    ) -> LossSums {
+        let transform = options.logitTransform(S.self)
+        let layout = layout
+        return withParameters(S.self) { parameters in
+            withPositionBuffer(outputs.losses, S.self) { losses in
+                withPositionBuffer(outputs.zLosses, S.self, needed: options.zLoss != 0) { zLosses in
+                    let (kernels, plan) = (S.kernels, TilePlan(layout))
+                    return TileSums.inTileOrder(tileCount: plan.tileCount) { record in
+                        plan.forEachTile { k, positions in
+                            // The softcap's slopes: one row, in cache between the passes.
+                            StagingPool.withBuffer(of: S.self, count: layout.classes) { slopes in
+                                kernels.crossEntropyTransformedRows(
+                                    x, targets, layout, positions, parameters, transform, gradient, losses, zLosses,
+                                    slopes.address)
+                            }
+                            record(k, sumsAndTotals(losses, zLosses, positions))
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// `run` staged tile by tile (`TileStaging`): for `Float16` buffers (`load` widens,
     /// `store` narrows) and for a temperature or softcap (`load` and `store` copy; the
     /// transform runs on the slab).  Each tile loads its scores (and probability targets)

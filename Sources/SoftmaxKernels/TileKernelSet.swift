@@ -39,6 +39,16 @@ public struct TileKernelSet<Scalar: KernelScalar>: Sendable {
             _ losses: UnsafeMutablePointer<Scalar>, _ zLosses: UnsafeMutablePointer<Scalar>?
         ) -> Void
 
+    /// `RowKernels.crossEntropy(_:target:parameters:transform:gradient:slopes:zLoss:)` for each
+    /// row of `positions` (`inner == 1`, at least `2·V.scalarCount` classes): the transformed
+    /// training call.
+    public var crossEntropyTransformedRows:
+        @Sendable (
+            _ x: UnsafePointer<Scalar>, _ targets: UnsafePointer<Int32>, _ layout: Layout, _ positions: Range<Int>,
+            _ parameters: CrossEntropyParameters<Scalar>, _ transform: LogitTransform<Scalar>,
+            _ gradient: UnsafeMutablePointer<Scalar>, _ losses: UnsafeMutablePointer<Scalar>,
+            _ zLosses: UnsafeMutablePointer<Scalar>?, _ slopes: UnsafeMutablePointer<Scalar>
+        ) -> Void
     /// `RowKernels.transformLogits`.
     public var transformLogits:
         @Sendable (
@@ -77,6 +87,14 @@ public struct TileKernelSet<Scalar: KernelScalar>: Sendable {
             TileKernels<V>.crossEntropy(
                 $0, probabilities: $1, layout: $2, positions: $3, parameters: $4, outputs: $5, losses: $6,
                 zLosses: $7)
+        }
+        crossEntropyTransformedRows = { x, targets, layout, positions, parameters, transform, g, losses, z, slopes in
+            let n = layout.classes
+            for p in positions {
+                losses[p] = RowKernels<V>.crossEntropy(
+                    x + p * n, target: Int(targets[p]), parameters: parameters, transform: transform,
+                    gradient: g + p * n, slopes: slopes, zLoss: z.map { $0 + p })
+            }
         }
         transformLogits = { RowKernels<V>.transformLogits($0, $1, count: $2, transform: $3) }
         chainLogitGradient = {

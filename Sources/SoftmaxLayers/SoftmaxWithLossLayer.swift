@@ -10,7 +10,9 @@ import Softmax
 ///   error names the label and its position;
 /// - the loss is computed by log-sum-exp, never `−log(max(p, FLT_MIN))`, so it does not stick
 ///   at 87.3365;
-/// - back-propagating to the labels is an error, not a crash.
+/// - back-propagating to the labels is an error, not a crash;
+/// - class weights, label smoothing and the LLM options (temperature, softcap, z-loss) are
+///   there for models ported from PyTorch.
 public final class SoftmaxWithLossLayer<Element: SoftmaxScalar> {
     /// Caffe's `LossParameter.NormalizationMode`: what the summed loss is divided by.
     public enum Normalization: String, Sendable, CaseIterable {
@@ -46,6 +48,13 @@ public final class SoftmaxWithLossLayer<Element: SoftmaxScalar> {
     public let classWeights: [Double]?
     /// Label smoothing ε in [0, 1] (PyTorch's `label_smoothing`).  Not in Caffe.
     public let labelSmoothing: Double
+    /// The temperature `T > 0` the scores are divided by (1: none).  Not in Caffe.
+    public let temperature: Double
+    /// The softcap `c > 0`: `c·tanh(s/c)` after the temperature (`nil`: none).  Not in Caffe.
+    public let softcap: Double?
+    /// The z-loss `λ ≥ 0`: `λ·lse²` added per position not ignored, normalised like the loss
+    /// except that `.valid` counts positions, not class weights.  Not in Caffe.
+    public let zLoss: Double
 
     /// The gradient for loss weight 1, kept from `forward` for `backward`.
     private var unitGradient: [Element]?
@@ -61,11 +70,15 @@ public final class SoftmaxWithLossLayer<Element: SoftmaxScalar> {
     ///   - lossWeights: Caffe's `loss_weight`, one per top (default `[1]`, `[1, 0]` with two tops).
     ///   - classWeights: one weight per class (checked against the class count at `forward`).
     ///   - labelSmoothing: ε in [0, 1] (checked at `forward`).
+    ///   - temperature: `T > 0` (checked at `forward`, as are the two below).
+    ///   - softcap: `c > 0`, or `nil`.
+    ///   - zLoss: `λ ≥ 0`; the loss top then holds the loss plus the z-loss.
     /// - Throws: `LayerError.invalidLossWeights` for more than two weights or a non-zero weight
     ///   on the probability top.
     public init(
         axis: Int = 1, ignoreLabel: Int? = nil, normalization: Normalization = .valid, normalize: Bool? = nil,
-        lossWeights: [Double] = [], classWeights: [Double]? = nil, labelSmoothing: Double = 0
+        lossWeights: [Double] = [], classWeights: [Double]? = nil, labelSmoothing: Double = 0,
+        temperature: Double = 1, softcap: Double? = nil, zLoss: Double = 0
     ) throws {
         guard lossWeights.count <= 2 else {
             throw LayerError.invalidLossWeights(lossWeights, reason: "the layer has at most two tops")
@@ -83,6 +96,9 @@ public final class SoftmaxWithLossLayer<Element: SoftmaxScalar> {
         self.lossWeights = lossWeights
         self.classWeights = classWeights
         self.labelSmoothing = labelSmoothing
+        self.temperature = temperature
+        self.softcap = softcap
+        self.zLoss = zLoss
     }
 
     /// The loss weight of `top[0]`.
@@ -110,7 +126,7 @@ public final class SoftmaxWithLossLayer<Element: SoftmaxScalar> {
         let (scores, labels) = (bottom[0], bottom[1])
         let options = CrossEntropyOptions(
             axis: axis, reduction: normalization.reduction, ignoreIndex: ignoreLabel, classWeights: classWeights,
-            labelSmoothing: labelSmoothing, lossWeight: 1)
+            labelSmoothing: labelSmoothing, lossWeight: 1, temperature: temperature, softcap: softcap, zLoss: zLoss)
         let layout = try Layout(shape: scores.shape, axis: axis)
         guard labels.count == layout.positions else {
             throw SoftmaxError.countMismatch(
