@@ -36,9 +36,19 @@ extension Bench {
                 initialized = count
             }
         }
-        let hidden = filled(n * d, 1)
+        var hidden = filled(n * d, 1)
         let weight = filled(v * d, 0.05)
         let labels = (0..<n).map { _ in Int32.random(in: 0..<Int32(v), using: &generator) }
+        if peaked {
+            // A confident model, right nine times in ten: each hidden state points along one
+            // class's weight row (a logit gap of about 25), its label's except for every tenth
+            // position, with a little noise.
+            for r in 0..<n {
+                let dominant = r % 10 == 9 ? (Int(labels[r]) + 1 + r % (v - 1)) % v : Int(labels[r])
+                let row = dominant * d
+                for c in 0..<d { hidden[r * d + c] = 30 * weight[row + c] + hidden[r * d + c] * T(0.01) }
+            }
+        }
         var dHidden = [T](repeating: 0, count: n * d)
         var dWeight = [T](repeating: 0, count: v * d)
         let blas = SoftmaxBLAS.active
@@ -56,7 +66,7 @@ extension Bench {
                                     hidden: h, hiddenShape: [n, d], weight: w, weightShape: [v, d], classIndices: t,
                                     options: lossOptions(axis: -1),
                                     outputs: LinearCrossEntropyOutputs(hiddenGradient: dh, weightGradient: dw),
-                                    memoryBudget: memoryBudget)
+                                    memoryBudget: memoryBudget, gradientFilter: gradientFilter)
                                 if run > 0 {
                                     samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
                                 }
@@ -69,6 +79,24 @@ extension Bench {
         samples.sort()
         let fused = samples[samples.count / 2]
         let extraMiB = Double(Swift.max(0, Self.peakResidentBytes() - peakBefore - arrays)) / 1048576
+        // The filter's error: the largest difference from the exact gradients, relative to
+        // their largest entry (after the peak memory is read: the exact run has arrays of its own).
+        var filterErrors = (hidden: 0.0, weight: 0.0)
+        if gradientFilter > 0 {
+            let exact = try linearCrossEntropy(
+                hidden: NDArray(shape: [n, d], scalars: hidden), weight: NDArray(shape: [v, d], scalars: weight),
+                classIndices: NDArray(shape: [n], scalars: labels), options: lossOptions(axis: -1),
+                outputs: .gradients, memoryBudget: memoryBudget)
+            func relative(_ a: [T], _ b: [T]?) -> Double {
+                guard let b else { return .nan }
+                let largest = b.reduce(0.0) { Swift.max($0, abs(Double($1))) }
+                let difference = zip(a, b).reduce(0.0) { Swift.max($0, abs(Double($1.0) - Double($1.1))) }
+                return largest == 0 ? difference : difference / largest
+            }
+            filterErrors = (
+                relative(dHidden, exact.hiddenGradient?.scalars), relative(dWeight, exact.weightGradient?.scalars)
+            )
+        }
         let floor = try gemmFloor(hidden, weight, &dHidden, &dWeight, n: n, d: d, v: v)
         let shapeText = "\(n)x\(d)x\(v)"
         let threadCount = SoftmaxThreads.effective
@@ -79,19 +107,29 @@ extension Bench {
                     + "\"median_ms\": \(String(format: "%.6g", seconds * 1e3)), "
                     + "\"gflops\": \(String(format: "%.6g", flops / seconds / 1e9))\(extra)}"
             }
+            let filterJSON =
+                gradientFilter > 0
+                ? ", \"gradient_filter\": \(gradientFilter), \"error_dhidden\": \(filterErrors.hidden), "
+                    + "\"error_dweight\": \(filterErrors.weight)" : ""
             return line(
                 "linear-cross-entropy", fused,
                 ", \"extra_peak_mib\": \(String(format: "%.1f", extraMiB)), \"memory_budget_mib\": "
-                    + String(format: "%.1f", Double(memoryBudget) / 1048576))
+                    + String(format: "%.1f", Double(memoryBudget) / 1048576) + filterJSON
+                    + (peaked ? ", \"peaked\": true" : ""))
                 + "\n" + line("gemm-floor", floor, "")
         }
+        let filterText =
+            gradientFilter > 0
+            ? String(
+                format: "\ngradient filter %g%@: error dHidden %.3g, dWeight %.3g (of the largest entry)",
+                gradientFilter, peaked ? " (peaked logits)" : "", filterErrors.hidden, filterErrors.weight) : ""
         return String(
             format: "linear-cross-entropy %@ %@ threads %d%@: median %.1f ms, %.1f GFLOP/s, extra peak %.1f MiB "
                 + "(budget %.0f MiB); blas %@\ngemm-floor           %@ %@ threads %d: median %.1f ms, %.1f GFLOP/s "
                 + "(the three products, logits in full)",
             shapeText, dtype.rawValue, threadCount, lossOptionsText, fused * 1e3, flops / fused / 1e9, extraMiB,
             Double(memoryBudget) / 1048576, blas, shapeText, dtype.rawValue, threadCount, floor * 1e3,
-            flops / floor / 1e9)
+            flops / floor / 1e9) + filterText
     }
 
     /// Median seconds of the three bare products of the same sizes on the same BLAS: logits

@@ -60,6 +60,14 @@ struct Bench: ParsableCommand {
     var zLoss: Double = 0
 
     @Option(
+        name: .customLong("gradient-filter"), parsing: .unconditional,
+        help: "linear-cross-entropy: skip gradient blocks below this ε (default 0: exact); reports the error.")
+    var gradientFilter: Double = 0
+
+    @Flag(help: "linear-cross-entropy: peaked logits (a confident model, right nine times in ten).")
+    var peaked = false
+
+    @Option(
         name: .customLong("memory-budget"), parsing: .unconditional,
         help: "linear-cross-entropy: bytes of logits per chunk (default: 64 MiB).")
     var memoryBudget: Int = LinearCrossEntropy.defaultMemoryBudget
@@ -102,6 +110,11 @@ struct Bench: ParsableCommand {
                 throw ValidationError("--op linear-cross-entropy runs in float32 or float64")
             }
             guard memoryBudget > 0 else { throw ValidationError("--memory-budget must be positive") }
+            guard gradientFilter >= 0 && gradientFilter.isFinite else {
+                throw ValidationError("--gradient-filter must be a finite number at least 0, got \(gradientFilter)")
+            }
+        } else if gradientFilter != 0 || peaked {
+            throw ValidationError("--gradient-filter and --peaked apply to --op linear-cross-entropy only")
         }
     }
 

@@ -63,6 +63,11 @@ struct LinearLoss: ParsableCommand {
         help: "Bytes of logits one chunk of rows may hold (default: 64 MiB).")
     var memoryBudget: Int = LinearCrossEntropy.defaultMemoryBudget
 
+    @Option(
+        name: .customLong("gradient-filter"), parsing: .unconditional,
+        help: "Skip blocks of 128 positions × 256 classes whose gradient stays below ε (default 0: exact).")
+    var gradientFilter: Double = 0
+
     @Option(name: .customLong("loss-output"), help: "Write the loss (.npy: 0-d, or per position for none).")
     var lossOutput: String?
 
@@ -143,7 +148,7 @@ struct LinearLoss: ParsableCommand {
             let labels = try NDArray(shape: targetArray.shape, scalars: targetArray.scalars(as: L.self))
             return try linearCrossEntropy(
                 hidden: h, weight: w, bias: b, classIndices: labels, options: options, outputs: wanted,
-                memoryBudget: memoryBudget)
+                memoryBudget: memoryBudget, gradientFilter: gradientFilter)
         }
         guard let labelType = targetArray.dataType.classLabelType else {
             throw CommandLineError("\(targetArray.dataType.rawValue) labels are not supported on this platform")

@@ -74,6 +74,12 @@ public enum LinearCrossEntropy {
 ///     logits' last, whatever `axis` says; logits only.
 ///   - outputs: the gradients and per-position losses to fill.
 ///   - memoryBudget: bytes of logits one chunk may hold.
+///   - gradientFilter: `ε ≥ 0` (Cut Cross-Entropy's gradient filtering): the backward
+///     products skip every block of 128 positions × 256 classes where the gradient of the
+///     loss with respect to the logits — before the loss weight and the reduction's
+///     division — stays below `ε` everywhere.  0 (the default) is exact; a small `ε` (e.g.
+///     2⁻¹²) trades an error of that order per skipped logit for the skipped work, which is
+///     most of it when the model is confident and right.  The loss is exact either way.
 /// - Returns: the reduced loss plus the reduced z-loss, not multiplied by the loss weight
 ///   (for `none`, the sum).
 /// - Throws: `SoftmaxError` for mismatched shapes, a bad option or label, or a chunk beyond the
@@ -84,12 +90,12 @@ public func linearCrossEntropy<T: LinearCrossEntropyScalar, L: ClassLabel>(
     hidden: UnsafeBufferPointer<T>, hiddenShape: [Int], weight: UnsafeBufferPointer<T>, weightShape: [Int],
     bias: UnsafeBufferPointer<T>? = nil, classIndices targets: UnsafeBufferPointer<L>,
     options: CrossEntropyOptions = .init(), outputs: LinearCrossEntropyOutputs<T> = .init(),
-    memoryBudget: Int = LinearCrossEntropy.defaultMemoryBudget
+    memoryBudget: Int = LinearCrossEntropy.defaultMemoryBudget, gradientFilter: Double = 0
 ) throws -> Double {
     let problem = try LinearCrossEntropyProblem(
         hiddenShape: hiddenShape, hiddenCount: hidden.count, weightShape: weightShape, weightCount: weight.count,
         biasCount: bias?.count, targetCount: targets.count, options: options, memoryBudget: memoryBudget,
-        elementSize: MemoryLayout<T>.stride)
+        gradientFilter: gradientFilter, elementSize: MemoryLayout<T>.stride)
     try problem.checkOutputs(outputs)
     let targetShape = Array(hiddenShape.dropLast())
     return try StagingPool.withBuffer(of: Int32.self, count: problem.positions) { decoded in

@@ -10,14 +10,27 @@ struct LinearCrossEntropyProblem {
     let classes: Int
     /// Rows of logits per chunk.
     let chunkRows: Int
+    /// The gradient filter `ε` (0: exact).
+    let gradientFilter: Double
+    /// Classes per block of the gradient filter: the unit a backward product skips.
+    static let filterBlock = 256
+    /// Rows per block of the gradient filter: each block of rows skips its own class blocks
+    /// (one row uncertain about a class no longer keeps that class for the whole chunk).
+    static let filterRows = 128
 
     /// Checks the shapes, counts and options of a call.
     ///
     /// - Throws: `SoftmaxError` naming the first problem.
     init(
         hiddenShape: [Int], hiddenCount: Int, weightShape: [Int], weightCount: Int, biasCount: Int?,
-        targetCount: Int, options: CrossEntropyOptions, memoryBudget: Int, elementSize: Int
+        targetCount: Int, options: CrossEntropyOptions, memoryBudget: Int, gradientFilter: Double = 0,
+        elementSize: Int
     ) throws {
+        guard gradientFilter >= 0, gradientFilter.isFinite else {
+            throw SoftmaxError.invalidOption(
+                name: "gradient filter", value: "\(gradientFilter)", reason: "it must be a finite number at least 0")
+        }
+        self.gradientFilter = gradientFilter
         guard !hiddenShape.isEmpty else {
             throw SoftmaxError.invalidShape(shape: hiddenShape, reason: "hidden states need at least one dimension (D)")
         }
@@ -75,6 +88,69 @@ struct LinearCrossEntropyProblem {
         if let z = outputs.zLosses { try checkCount(z.count, positions, "z-loss output") }
     }
 
+    /// The backward products of `rows` rows of the softmax gradient `g` (rows of `classes`),
+    /// restricted to the class ranges `runs`: `dH = G·W`, `dW += Gᵀ·H`, `db += Σ G`.
+    func backward<S: GEMMScalar & KernelTableScalar>(
+        _ g: UnsafeMutablePointer<S>, rows: Int, runs: [Range<Int>], hidden: UnsafePointer<S>,
+        weight: UnsafePointer<S>, outputs: LinearCrossEntropyOutputs<S>, hiddenGradientRow: Int
+    ) {
+        let (d, v) = (features, classes)
+        if let dHidden = outputs.hiddenGradient {
+            let target = dHidden.address + hiddenGradientRow * d
+            if runs.isEmpty { target.update(repeating: 0, count: rows * d) }
+            for (k, run) in runs.enumerated() {
+                GEMM.multiply(
+                    m: rows, n: d, k: run.count, MatrixOperand(UnsafePointer(g + run.lowerBound), rowStride: v),
+                    MatrixOperand(weight + run.lowerBound * d, rowStride: d), beta: k == 0 ? 0 : 1, into: target)
+            }
+        }
+        if let dWeight = outputs.weightGradient {
+            for run in runs {
+                GEMM.multiply(
+                    m: run.count, n: d, k: rows,
+                    MatrixOperand(UnsafePointer(g + run.lowerBound), rowStride: v, transpose: .transposed),
+                    MatrixOperand(hidden, rowStride: d), beta: 1, into: dWeight.address + run.lowerBound * d)
+            }
+        }
+        if let dBias = outputs.biasGradient {
+            for run in runs {
+                for r in 0..<rows {
+                    let row = g + r * v
+                    for c in run { dBias[c] += row[c] }
+                }
+            }
+        }
+    }
+
+    /// The gradient filter's class ranges: blocks of `block` classes where some row's
+    /// `|G|` reaches `threshold`, neighbouring ones merged into one run.
+    ///
+    /// - Complexity: O(rows · classes), one read of the chunk.
+    static func keptClassRuns<S: KernelTableScalar>(
+        _ g: UnsafePointer<S>, rows: Int, classes: Int, threshold: S, block: Int
+    ) -> [Range<Int>] {
+        let blocks = (classes + block - 1) / block
+        var largest = [S](repeating: 0, count: blocks)
+        for r in 0..<rows {
+            let row = g + r * classes
+            for b in 0..<blocks where largest[b] < threshold {
+                var m: S = 0
+                for c in (b * block)..<Swift.min((b + 1) * block, classes) { m = Swift.max(m, abs(row[c])) }
+                largest[b] = Swift.max(largest[b], m)
+            }
+        }
+        var runs: [Range<Int>] = []
+        for b in 0..<blocks where !(largest[b] < threshold) {
+            let range = (b * block)..<Swift.min((b + 1) * block, classes)
+            if let last = runs.last, last.upperBound == range.lowerBound {
+                runs[runs.count - 1] = last.lowerBound..<range.upperBound
+            } else {
+                runs.append(range)
+            }
+        }
+        return runs
+    }
+
     /// The chunked forward and backward pass in the compute type `S`; returns Σ per-position
     /// losses and z terms in chunk and tile order (the same bits on any number of threads).
     ///
@@ -96,7 +172,6 @@ struct LinearCrossEntropyProblem {
         }
         let wantsGradient =
             outputs.hiddenGradient != nil || outputs.weightGradient != nil || outputs.biasGradient != nil
-        let weightOperand = MatrixOperand(weight, rowStride: d)
         return StagingPool.withBuffer(of: S.self, count: chunkRows * v) { chunk in
             var total = LossSums()
             var first = 0
@@ -128,24 +203,24 @@ struct LinearCrossEntropyProblem {
                             gradient: wantsGradient ? scores : nil, losses: chunkOf(outputs.losses),
                             zLosses: chunkOf(outputs.zLosses)))
                 if wantsGradient {
-                    let gradient = MatrixOperand(UnsafePointer(logits), rowStride: v)
-                    if let dHidden = outputs.hiddenGradient {
-                        // dH = G · W.
-                        GEMM.multiply(m: rows, n: d, k: v, gradient, weightOperand, into: dHidden.address + first * d)
-                    }
-                    if let dWeight = outputs.weightGradient {
-                        // dW += Gᵀ · H.
-                        GEMM.multiply(
-                            m: v, n: d, k: rows,
-                            MatrixOperand(UnsafePointer(logits), rowStride: v, transpose: .transposed),
-                            hiddenRows, beta: 1, into: dWeight.address)
-                    }
-                    if let dBias = outputs.biasGradient {
-                        // db += Σ_rows G.
-                        for r in 0..<rows {
-                            let row = logits + r * v
-                            for c in 0..<v { dBias[c] += row[c] }
-                        }
+                    // The backward products over the whole chunk, or with the gradient filter
+                    // per block of rows, over the class runs where some |G| reaches ε·scale.
+                    let scale = denominators.loss == 0 ? 0 : abs(options.lossWeight) / denominators.loss
+                    let threshold = S(gradientFilter * scale)
+                    let rowBlock = gradientFilter == 0 ? rows : Self.filterRows
+                    var start = 0
+                    while start < rows {
+                        let count = Swift.min(rowBlock, rows - start)
+                        let g = logits + start * v
+                        let runs =
+                            gradientFilter == 0
+                            ? [0..<v]
+                            : Self.keptClassRuns(
+                                g, rows: count, classes: v, threshold: threshold, block: Self.filterBlock)
+                        backward(
+                            g, rows: count, runs: runs, hidden: hidden + (first + start) * d, weight: weight,
+                            outputs: outputs, hiddenGradientRow: first + start)
+                        start += count
                     }
                 }
                 first += rows

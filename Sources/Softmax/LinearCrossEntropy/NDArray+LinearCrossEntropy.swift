@@ -39,7 +39,7 @@ public struct LinearCrossEntropyResult<Element: SoftmaxScalar>: Sendable {
 }
 
 /// The fused linear cross-entropy on arrays; see
-/// `linearCrossEntropy(hidden:hiddenShape:weight:weightShape:bias:classIndices:options:outputs:memoryBudget:)`.
+/// `linearCrossEntropy(hidden:hiddenShape:weight:weightShape:bias:classIndices:options:outputs:memoryBudget:gradientFilter:)`.
 ///
 /// - Parameters:
 ///   - hidden: `[..., D]`.
@@ -52,7 +52,7 @@ public struct LinearCrossEntropyResult<Element: SoftmaxScalar>: Sendable {
 public func linearCrossEntropy<T: LinearCrossEntropyScalar, L: ClassLabel>(
     hidden: NDArray<T>, weight: NDArray<T>, bias: NDArray<T>? = nil, classIndices targets: NDArray<L>,
     options: CrossEntropyOptions = .init(), outputs: LinearCrossEntropyOutputSet = .gradients,
-    memoryBudget: Int = LinearCrossEntropy.defaultMemoryBudget
+    memoryBudget: Int = LinearCrossEntropy.defaultMemoryBudget, gradientFilter: Double = 0
 ) throws -> LinearCrossEntropyResult<T> {
     let targetShape = Array(hidden.shape.dropLast())
     guard hidden.rank >= 1, targets.shape == targetShape else {
@@ -89,7 +89,8 @@ public func linearCrossEntropy<T: LinearCrossEntropyScalar, L: ClassLabel>(
                         outputs.zLoss = zLoss
                         return try linearCrossEntropy(
                             hidden: h, hiddenShape: hidden.shape, weight: w, weightShape: weight.shape, bias: b,
-                            classIndices: t, options: options, outputs: outputs, memoryBudget: memoryBudget)
+                            classIndices: t, options: options, outputs: outputs, memoryBudget: memoryBudget,
+                            gradientFilter: gradientFilter)
                     }
                 }
                 if let bias { return try bias.scalars.withUnsafeBufferPointer { try call($0) } }
