@@ -36,7 +36,7 @@ struct EmptyArrayTests {
             try forwardAndBackward(Double.self, shape: [huge, 0], axis: axis)
             try forwardAndBackward(Float.self, shape: [0, Int.max / 4], axis: axis)
             #if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
-                // The shape that trapped in HalfTileStaging.forEachTile.
+                // The shape that trapped in TileStaging.forEachTile (then HalfTileStaging).
                 try forwardAndBackward(Float16.self, shape: [0, hugeHalf], axis: axis)
                 try forwardAndBackward(Float16.self, shape: [huge, 0, 3], axis: axis)
             #endif

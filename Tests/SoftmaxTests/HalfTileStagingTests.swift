@@ -5,7 +5,7 @@
     @testable import Softmax
 
     /// `Float16` softmax, log-softmax, logsumexp, the backward passes and the cross-entropy,
-    /// staged tile by tile (`HalfTileStaging`): the bits of the `Float` op on the widened
+    /// staged tile by tile (`TileStaging<Float>`): the bits of the `Float` op on the widened
     /// values, narrowed, on the instruction sets, on one thread and on all, in place and not,
     /// for shapes of many tiles (rows, strided with tiles ending inside an outer index, short
     /// rows).
