@@ -84,6 +84,33 @@ public struct CrossEntropyOptions: Sendable, Equatable {
     /// - Throws: `SoftmaxError.invalidOption` naming the first option out of its domain.
     public func validate() throws { try validate(classes: classWeights?.count ?? 0) }
 
+    /// Throws unless the numeric options are finite in the compute type `C` (`Float` for
+    /// `Float` and `Float16` buffers): a weight finite in Double but not in Float would make the
+    /// gradient scale infinite (and ∞·0 = NaN, even at ignored positions), and the kernels take
+    /// `1/T` and `1/c`.
+    func validateLimits<C: BinaryFloatingPoint>(computingIn _: C.Type) throws {
+        let computeName = C.self == Double.self ? "float64" : "float32"
+        let largest = Double(C.greatestFiniteMagnitude)
+        guard abs(lossWeight) <= largest else {
+            throw SoftmaxError.invalidOption(
+                name: "loss weight", value: "\(lossWeight)", reason: "it is not finite in \(computeName)")
+        }
+        if let weights = classWeights, let i = weights.firstIndex(where: { abs($0) > largest }) {
+            throw SoftmaxError.invalidOption(
+                name: "class weight", value: "\(weights[i]) at index \(i)", reason: "it is not finite in \(computeName)"
+            )
+        }
+        for (name, value) in [("temperature", temperature), ("softcap", softcap ?? 1)]
+        where value > largest || 1 / value > largest {
+            throw SoftmaxError.invalidOption(
+                name: name, value: "\(value)", reason: "it or its inverse is not finite in \(computeName)")
+        }
+        guard zLoss <= largest else {
+            throw SoftmaxError.invalidOption(
+                name: "z-loss", value: "\(zLoss)", reason: "it is not finite in \(computeName)")
+        }
+    }
+
     /// Throws unless every option is in its domain for `classes` classes.
     func validate(classes: Int) throws {
         guard labelSmoothing >= 0, labelSmoothing <= 1 else {

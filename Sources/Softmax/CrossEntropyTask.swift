@@ -104,28 +104,10 @@ package struct CrossEntropyTask {
         let layout = try Layout(shape: shape, axis: options.resolvedAxis(rank: shape.count))
         try checkCount(scores.count, layout.count, "scores")
         try options.validate(classes: layout.classes)
-        // Float and Float16 compute in Float: a weight finite in Double but not in Float would
-        // make the gradient scale infinite (and ∞·0 = NaN, even at ignored positions).
-        let computeName = T.self == Double.self ? "float64" : "float32"
-        let largest = T.self == Double.self ? Double.greatestFiniteMagnitude : Double(Float.greatestFiniteMagnitude)
-        guard abs(options.lossWeight) <= largest else {
-            throw SoftmaxError.invalidOption(
-                name: "loss weight", value: "\(options.lossWeight)", reason: "it is not finite in \(computeName)")
-        }
-        if let weights = options.classWeights, let i = weights.firstIndex(where: { abs($0) > largest }) {
-            throw SoftmaxError.invalidOption(
-                name: "class weight", value: "\(weights[i]) at index \(i)", reason: "it is not finite in \(computeName)"
-            )
-        }
-        // The kernels take 1/T and 1/c: both and the values themselves finite in the compute type.
-        for (name, value) in [("temperature", options.temperature), ("softcap", options.softcap ?? 1)]
-        where value > largest || 1 / value > largest {
-            throw SoftmaxError.invalidOption(
-                name: name, value: "\(value)", reason: "it or its inverse is not finite in \(computeName)")
-        }
-        guard options.zLoss <= largest else {
-            throw SoftmaxError.invalidOption(
-                name: "z-loss", value: "\(options.zLoss)", reason: "it is not finite in \(computeName)")
+        if T.self == Double.self {
+            try options.validateLimits(computingIn: Double.self)
+        } else {
+            try options.validateLimits(computingIn: Float.self)
         }
         if let g = outputs.gradient { try checkCount(g.count, layout.count, "gradient output") }
         if let l = outputs.losses { try checkCount(l.count, layout.positions, "loss output") }

@@ -67,6 +67,11 @@ struct LinearCrossEntropyProblem {
                 name: "input", value: options.input.rawValue, reason: "the linear cross-entropy computes logits")
         }
         try options.validate(classes: classes)
+        if elementSize == MemoryLayout<Double>.stride {
+            try options.validateLimits(computingIn: Double.self)
+        } else {
+            try options.validateLimits(computingIn: Float.self)
+        }
         guard memoryBudget > 0 else {
             throw SoftmaxError.invalidOption(
                 name: "memory budget", value: "\(memoryBudget)", reason: "it must be positive")
