@@ -199,8 +199,8 @@ let badInputs: [BadInput] = [
     BadInput(name: "missing targets", args: ["loss", "@scores.npy"], status: 64, fragments: ["targets"]),
     BadInput(name: "unknown subcommand", args: ["frobnicate"], status: 64, fragments: ["frobnicate"]),
     BadInput(
-        name: "unknown option", args: ["loss", "@scores.npy", "@labels.npy", "--temperature", "2"], status: 64,
-        fragments: ["--temperature"]),
+        name: "unknown option", args: ["loss", "@scores.npy", "@labels.npy", "--no-such-option", "2"], status: 64,
+        fragments: ["--no-such-option"]),
     BadInput(
         name: "output into a directory that does not exist",
         args: ["apply", "softmax", "@scores.npy", "--output", "@no-such-dir/out.npy"], status: 1,

@@ -5,36 +5,18 @@ import Testing
 
 // The 31 LLM cases of shared/conformance/llm (logit transforms on `softmax loss`, the fused
 // `softmax linear-loss`), PyTorch's float64 results, run in-process as check.py runs them.
+// Every case must pass.
 
 @Suite("LLM conformance (in-process)")
 struct LLMConformanceTests {
-    /// The cases that need the logit transforms (`--temperature`, `--softcap`, `--z-loss`),
-    /// which are not built yet: each runs as a known issue, and one that starts passing fails
-    /// this suite until it is taken off the list.
-    static let pendingTransforms: Set<String> = [
-        "error_softcap_nonpositive", "error_temperature_nonpositive", "error_zloss_nan", "error_zloss_negative",
-        "linear_2_64x64_V3001_sum_float32", "linear_4_3x7x24_V517_mean_float32", "linear_6_48x8_V32003_mean_float32",
-        "loss_0_8x50_mean_T_float32", "loss_0_8x50_mean_T_float64", "loss_1_8x50_mean_cap_float32",
-        "loss_2_6x40_mean_z_float32", "loss_3_6x40_sum_z_float32", "loss_4_4x7x33_mean_T_cap_z_w_eps_float32",
-        "loss_4_4x7x33_mean_T_cap_z_w_eps_float64", "loss_5_3x11x4x5_none_cap_z_float32",
-        "loss_6_5x12_sum_T_soft_float32", "loss_7_5x3x6_full_cap_z_w_float32", "loss_8_5x3x6_batch-size_T_z_float32",
-        "loss_8_5x3x6_batch-size_T_z_float64", "loss_9_2x1000_mean_cap_z_w_eps_float32",
-        "loss_all_ignored_zloss_softcap",
-    ]
-
     @Test("all 31 LLM cases are bundled")
     func caseCount() throws {
         #expect(conformanceCaseNames("llm").count == 31)
-        #expect(Self.pendingTransforms.isSubset(of: Set(conformanceCaseNames("llm"))))
     }
 
     @Test("LLM case", arguments: conformanceCaseNames("llm"))
     func llmCase(_ name: String) throws {
-        if Self.pendingTransforms.contains(name) {
-            withKnownIssue("needs the logit transforms") { try runConformanceCase("llm", name) }
-        } else {
-            try runConformanceCase("llm", name)
-        }
+        try runConformanceCase("llm", name)
     }
 }
 
