@@ -69,6 +69,16 @@ public struct TileKernelSet<Scalar: KernelScalar>: Sendable {
     public var narrowHalf:
         @Sendable (_ source: UnsafePointer<Scalar>, _ destination: UnsafeMutablePointer<UInt16>, _ count: Int) -> Void
 
+    /// The block sizes of `gemmBlock`: what its caller sizes the packing scratch and the
+    /// threads' blocks of `C` by.
+    public var gemmBlocking: GEMMBlocking
+    /// `GEMMKernels.multiplyBlock`: one block of `C` of a cache-blocked matrix product.
+    public var gemmBlock:
+        @Sendable (
+            _ problem: GEMMProblem<Scalar>, _ rows: Range<Int>, _ columns: Range<Int>,
+            _ packedA: UnsafeMutablePointer<Scalar>, _ packedB: UnsafeMutablePointer<Scalar>
+        ) -> Void
+
     /// The kernels of `TileKernels<V>`.  Call it from the module whose CPU flags should compile
     /// them: the body is inlined there and the closures specialise `TileKernels<V>` in place.
     @inlinable @inline(__always)
@@ -102,5 +112,7 @@ public struct TileKernelSet<Scalar: KernelScalar>: Sendable {
         }
         widenHalf = { HalfConversion<Scalar>.widen($0, $1, count: $2) }
         narrowHalf = { HalfConversion<Scalar>.narrow($0, $1, count: $2) }
+        gemmBlocking = GEMMKernels<V>.blocking
+        gemmBlock = { GEMMKernels<V>.multiplyBlock($0, rows: $1, columns: $2, packedA: $3, packedB: $4) }
     }
 }

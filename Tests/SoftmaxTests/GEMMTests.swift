@@ -2,7 +2,7 @@ import Testing
 
 @testable import Softmax
 
-/// The GEMM seam's built-in kernel against a float64 triple loop, for every transpose pair,
+/// The GEMM seam's built-in kernels against a float64 triple loop, for every transpose pair,
 /// α/β values, sub-matrix strides and sizes around the 16-element vector step.
 @Suite("GEMM")
 struct GEMMTests {
@@ -100,6 +100,13 @@ struct GEMMTests {
         checkAll(on: BuiltInGEMM(), transposes: transposes)
     }
 
+    /// The blocked built-in kernel through the same checks (`BlockedGEMMTests` has its own,
+    /// tighter ones around its blocks).
+    @Test(arguments: transposePairs)
+    func blockedMatchesFloat64Reference(transposes: (Bool, Bool)) {
+        checkAll(on: BlockedGEMM(), transposes: transposes)
+    }
+
     /// The system BLAS this machine has (CI installs OpenBLAS), through the same checks.
     @Test(.enabled(if: SystemBLAS.firstAvailable() != nil, "no system BLAS here"), arguments: transposePairs)
     func systemBLASMatchesFloat64Reference(transposes: (Bool, Bool)) throws {
@@ -153,6 +160,7 @@ struct GEMMTests {
         } else {
             #expect(chosen.name == "built-in")
         }
-        #expect(GEMM.withBackend(BuiltInGEMM()) { SoftmaxBLAS.active } == "built-in")
+        #expect(GEMM.withBackend(BlockedGEMM()) { SoftmaxBLAS.active } == "built-in")
+        #expect(GEMM.withBackend(BuiltInGEMM()) { SoftmaxBLAS.active } == "built-in reference")
     }
 }

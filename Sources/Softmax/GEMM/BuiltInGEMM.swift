@@ -1,6 +1,7 @@
 import SoftmaxKernels
 
-/// The GEMM that needs no library: two loop shapes, each with a contiguous innermost loop.
+/// The reference GEMM, the layers' kernel of record: two loop shapes, each with a contiguous
+/// innermost loop.
 ///
 /// - `op(B) = Bᵀ` (B stored `n × k`): each `C[i, j]` is a dot product of two contiguous rows
 ///   (8-lane vectors, two accumulators).  When `op(A)` is also transposed its row is gathered
@@ -10,12 +11,13 @@ import SoftmaxKernels
 ///   masked rows of a ReLU gradient cost no pass over `B`).
 ///
 /// Each element sums its `k` terms in the same order whatever the sizes, so results do not
-/// depend on how callers tile a product.  It is the layers' kernel of record, not a tuned
-/// GEMM: no cache blocking, one thread.
+/// depend on how callers tile a product, nor on the machine beyond its rounding.  It is the
+/// layers' kernel of record (`InnerProductLayer`: a seed trains the same model bit for bit),
+/// not a tuned GEMM — no cache blocking, one thread; `BlockedGEMM` is the fast built-in one.
 package struct BuiltInGEMM: GEMMBackend {
     package init() {}
 
-    package var name: String { "built-in" }
+    package var name: String { "built-in reference" }
 
     package func gemm(
         m: Int, n: Int, k: Int, alpha: Float, a: MatrixOperand<Float>, b: MatrixOperand<Float>, beta: Float,

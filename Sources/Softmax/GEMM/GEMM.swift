@@ -30,8 +30,9 @@ package struct MatrixOperand<Scalar>: @unchecked Sendable {
 }
 
 /// What computes `C = α · op(A) · op(B) + β · C` on row-major matrices: the seam between the
-/// layers and losses that need matrix products and whatever serves them (the built-in kernel
-/// today; a system BLAS loaded at run time can implement the same two calls).
+/// layers and losses that need matrix products and whatever serves them (`SystemBLAS`, a BLAS
+/// loaded at run time; `BlockedGEMM`, the fast built-in kernel; `BuiltInGEMM`, the layers'
+/// kernel of record).
 ///
 /// `op(A)` is `m × k`, `op(B)` is `k × n`, `C` is `m × n` with row stride `cRowStride`.  As in
 /// BLAS, `β = 0` overwrites `C` without reading it (NaN in `C` does not propagate), and `k = 0`
@@ -82,7 +83,7 @@ extension Double: GEMMScalar {
 package enum GEMM {
     /// The backend products run on: the innermost `withBackend` of the current task, else the
     /// one `SOFTMAX_BLAS` selects (`SoftmaxBLAS`: a system BLAS when one loads, else
-    /// `BuiltInGEMM`).
+    /// `BlockedGEMM`).
     package static var backend: any GEMMBackend { override ?? selection.backend }
 
     @TaskLocal private static var override: (any GEMMBackend)?

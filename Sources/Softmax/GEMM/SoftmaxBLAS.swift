@@ -12,7 +12,8 @@
 /// Nothing is linked at build time.  On first use the package loads, in order, OpenBLAS
 /// (`libopenblas.so.0`), FlexiBLAS, the `libblas.so.3` alternative (Debian's reference BLAS or
 /// whichever BLAS the alternatives system points it at) — Accelerate on macOS — and uses its
-/// `cblas_sgemm`/`cblas_dgemm`; with none, the built-in kernel computes the same products.
+/// `cblas_sgemm`/`cblas_dgemm`; with none, the built-in kernel (`BlockedGEMM`: cache-blocked,
+/// threaded) computes the same products.
 /// The environment variable `SOFTMAX_BLAS` overrides the search: `none` for the built-in
 /// kernel, or the path (or file name) of a CBLAS library.
 public enum SoftmaxBLAS {
@@ -59,13 +60,13 @@ extension GEMM {
     /// The backend `request` selects, and the error of loading the library it names.
     package static func select(_ request: SoftmaxBLAS.Request) -> (backend: any GEMMBackend, error: SoftmaxError?) {
         switch request {
-        case .builtIn: return (BuiltInGEMM(), nil)
-        case .automatic: return (SystemBLAS.firstAvailable() ?? BuiltInGEMM(), nil)
+        case .builtIn: return (BlockedGEMM(), nil)
+        case .automatic: return (SystemBLAS.firstAvailable() ?? BlockedGEMM(), nil)
         case .library(let library):
             do { return (try SystemBLAS(library: library), nil) } catch let error as SoftmaxError {
-                return (BuiltInGEMM(), error)
+                return (BlockedGEMM(), error)
             } catch {
-                return (BuiltInGEMM(), .invalidOption(name: "SOFTMAX_BLAS", value: library, reason: "\(error)"))
+                return (BlockedGEMM(), .invalidOption(name: "SOFTMAX_BLAS", value: library, reason: "\(error)"))
             }
         }
     }

@@ -144,7 +144,7 @@ package final class SystemBLAS: GEMMBackend, @unchecked Sendable {
     ) {
         guard m > 0, n > 0 else { return }
         guard let size = Self.cblasSizes(m: m, n: n, k: k, a: a, b: b, cRowStride: cRowStride) else {
-            return BuiltInGEMM().gemm(
+            return BlockedGEMM().gemm(
                 m: m, n: n, k: k, alpha: alpha, a: a, b: b, beta: beta, c: c, cRowStride: cRowStride)
         }
         matchThreads()
@@ -159,7 +159,7 @@ package final class SystemBLAS: GEMMBackend, @unchecked Sendable {
     ) {
         guard m > 0, n > 0 else { return }
         guard let size = Self.cblasSizes(m: m, n: n, k: k, a: a, b: b, cRowStride: cRowStride) else {
-            return BuiltInGEMM().gemm(
+            return BlockedGEMM().gemm(
                 m: m, n: n, k: k, alpha: alpha, a: a, b: b, beta: beta, c: c, cRowStride: cRowStride)
         }
         matchThreads()
