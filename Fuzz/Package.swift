@@ -27,7 +27,7 @@ func fuzzTarget(_ name: String) -> Target {
     )
 }
 
-let targetNames = ["FuzzNPY", "FuzzLoss", "FuzzCSV", "FuzzIDX", "FuzzModel"]
+let targetNames = ["FuzzNPY", "FuzzLoss", "FuzzCSV", "FuzzIDX", "FuzzModel", "FuzzLinearLoss"]
 
 let package = Package(
     name: "swift-softmax-fuzz",

@@ -7,7 +7,7 @@
 #   scripts/fuzz.sh --minimize [TARGET...]               # merge the last run's new inputs into
 #                                                        # Tests/SoftmaxFuzzingTests/Corpus/<target>/
 #
-# TARGET is npy, loss, csv, idx or model.  Working corpora live in Fuzz/.build-fuzz/corpus/<target>/
+# TARGET is npy, loss, csv, idx, model or linear-loss.  Working corpora live in Fuzz/.build-fuzz/corpus/<target>/
 # (git-ignored); crash artifacts go to Fuzz/crashes/<target>/.  Environment: JOBS (default 1)
 # runs that many fuzzing processes per target (-fork); KEEP_GOING=1 goes on after crashes;
 # SOFTMAX_ISA=portable|avx2|avx512 picks the kernels; SWIFT_BUILD_FLAGS adds build flags.
@@ -17,19 +17,24 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 scratch="Fuzz/.build-fuzz"
 kept="Tests/SoftmaxFuzzingTests/Corpus"
-all_targets=(npy loss csv idx model)
+all_targets=(npy loss csv idx model linear-loss)
 
 product() {
     case "$1" in
         npy) echo FuzzNPY ;; loss) echo FuzzLoss ;; csv) echo FuzzCSV ;; idx) echo FuzzIDX ;; model) echo FuzzModel ;;
+        linear-loss) echo FuzzLinearLoss ;;
         *) echo "unknown fuzz target '$1' (expected: ${all_targets[*]})" >&2; exit 2 ;;
     esac
 }
 
 # -max_len per target: .npy headers are ≥ 128 bytes with padding; the loss decoder reads at most
-# ~4200 bytes (4096 scores + labels) but small problems cover it.
+# ~4200 bytes (4096 scores + labels) but small problems cover it; the linear-loss decoder at most
+# ~800 (8·8 hidden + 70·8 weight + 70 bias + 8 labels + about 100 option bytes).
 max_len() {
-    case "$1" in npy) echo 4096 ;; loss) echo 1024 ;; csv) echo 2048 ;; idx) echo 2048 ;; model) echo 4096 ;; esac
+    case "$1" in
+        npy) echo 4096 ;; loss) echo 1024 ;; csv) echo 2048 ;; idx) echo 2048 ;; model) echo 4096 ;;
+        linear-loss) echo 1024 ;;
+    esac
 }
 
 build() {

@@ -209,6 +209,41 @@ public enum FuzzEntryPoints {
     /// Decodes `bytes` into a cross-entropy problem (see ``loss(_:)-([UInt8])``).
     public static func loss(_ bytes: UnsafeRawBufferPointer) throws { try loss(Array(bytes)) }
 
+    // MARK: - Linear cross-entropy
+
+    /// Decodes `bytes` into a small fused linear cross-entropy problem (hidden `[..., D]` with
+    /// `N` ≤ 8 positions, weight `[V, D]`, optional bias, class indices of several types, the
+    /// loss options with temperature, softcap and z-loss, memory budget, gradient filter,
+    /// outputs, sometimes a wrong shape or buffer size) and runs `linearCrossEntropy`.
+    ///
+    /// Checks (`LinearLossProblem`): the call succeeds exactly when the shapes, options, budget,
+    /// filter, buffers and labels are valid; with finite moderate inputs the loss is a number
+    /// and the gradients are finite; the z terms are ≥ 0 and reduce to the z-loss; ignored
+    /// positions have loss 0 and a zero `dHidden` row; with every position ignored the loss is
+    /// 0 and the gradients zero; without gradient filtering the decoded budget's chunks give
+    /// the result of one chunk to rounding; accumulating adds the plain gradients to the prior
+    /// contents.  Bit 3 of the first byte runs it all again with the gradient streamed.
+    ///
+    /// - Parameter bytes: any bytes; short inputs are padded with zeros.
+    public static func linearLoss(_ bytes: [UInt8]) throws {
+        guard bytes.count <= maximumInputLength else { return }
+        var start = FuzzInput(bytes)
+        let selector = start.byte()
+        func run() throws {
+            var input = start
+            if selector & 1 == 0 {
+                try LinearLossProblem<Float>(selector: selector, &input).run()
+            } else {
+                try LinearLossProblem<Double>(selector: selector, &input).run()
+            }
+        }
+        try run()
+        if selector & 8 != 0 { try SoftmaxMemory.withStreamingThreshold(0) { try run() } }
+    }
+
+    /// Decodes `bytes` into a linear cross-entropy problem (see ``linearLoss(_:)-([UInt8])``).
+    public static func linearLoss(_ bytes: UnsafeRawBufferPointer) throws { try linearLoss(Array(bytes)) }
+
     // MARK: - CSV
 
     /// Parses `bytes` as a CSV file (the delimiter and header mode from the first byte) and

@@ -13,7 +13,9 @@ enum FuzzLabelType: CaseIterable {
 /// label smoothing and loss weight (sometimes out of their domain), input kind, target kind
 /// (class indices of one of ``FuzzLabelType`` or probabilities), a buffer of the wrong size, the
 /// outputs to fill (the gradient sometimes in place over the scores), then one byte per score
-/// and per target.
+/// and per target; then the temperature, softcap and z-loss (``FuzzLogitOptions``) and a byte
+/// for the z-loss outputs — after the rest, so inputs from before these options keep their
+/// meaning (a missing byte reads 0: the defaults, no z-loss outputs).
 struct LossProblem<T: SoftmaxScalar> {
     var shape: [Int]
     var options: CrossEntropyOptions
@@ -24,6 +26,9 @@ struct LossProblem<T: SoftmaxScalar> {
     var sizeDelta: Int
     /// Bits 0–3: gradient, losses, probabilities, log-probabilities; bit 4: gradient in place.
     var outputMask: UInt8
+    /// Bit 0: the per-position z terms; bit 1: the reduced z-loss; bit 2: the z terms' buffer
+    /// off by `sizeDelta`.
+    var zOutputMask: UInt8
     var scores: [T]
     /// Label values as `Double` (converted to `labelType` when run); probabilities as `T`.
     var labelValues: [Double]
@@ -106,6 +111,8 @@ struct LossProblem<T: SoftmaxScalar> {
                 return b < 0xF0 ? Double(Int(b) % max(classes, 1)) : specials[Int(b & 0x0F)]
             }
         }
+        FuzzLogitOptions.decode(&input, into: &self.options)
+        zOutputMask = input.byte()
     }
 
     /// A buffer size: `correct`, or off by `sizeDelta` when `index` is the wrong buffer.
@@ -165,8 +172,15 @@ struct LossProblem<T: SoftmaxScalar> {
         let used = [
             true, true, wantGradient && !gradientInPlace, outputMask & 2 != 0, outputMask & 4 != 0, outputMask & 8 != 0,
         ]
-        let sizesRight = wrongBuffer.map { !used[$0] } ?? true
-        let expectSuccess = layout != nil && sizesRight && optionsValid && (!indexTargets || labelsValid)
+        let wantZLosses = zOutputMask & 1 != 0
+        let wantZLoss = zOutputMask & 2 != 0
+        let zLossesWrong = wantZLosses && zOutputMask & 4 != 0
+        let sizesRight = (wrongBuffer.map { !used[$0] } ?? true) && !zLossesWrong
+        // Temperature, softcap and z-loss: in their domains, finite (with the inverses of the
+        // first two) in the compute type, and only with logits.
+        let logitOptionsValid = FuzzLogitOptions.valid(options, doublePrecision: T.self == Double.self)
+        let expectSuccess =
+            layout != nil && sizesRight && optionsValid && logitOptionsValid && (!indexTargets || labelsValid)
 
         // When the results must be finite.
         let finiteScores = scores.allSatisfy(\.isFinite)
@@ -179,11 +193,18 @@ struct LossProblem<T: SoftmaxScalar> {
         // Huge finite scores may overflow per-position losses to ±∞; with logits and non-negative
         // weights and targets every per-position loss is ≥ 0, so the sum cannot be ∞ − ∞.
         let lossesNonNegative = options.input == .logits && !signed
-        let lossMustBeNumber = finiteScores && moderateWeights && finiteTargets && (lossesNonNegative || moderateScores)
         let halfPrecision = T.significandBitCount < 15
+        // A temperature, softcap or z-loss narrows both claims to moderate values.
+        let largestScore = scores.reduce(0.0) { max($0, abs(Double($1))) }
+        let transform = FuzzLogitOptions.claims(
+            options, largestLogit: largestScore, classes: classes, halfPrecision: halfPrecision)
+        let lossMustBeNumber =
+            finiteScores && moderateWeights && finiteTargets && (lossesNonNegative || moderateScores)
+            && transform.lossIsNumber
         let gradientMustBeFinite =
             finiteScores && moderateWeights && finiteTargets
             && (!halfPrecision || (options.classWeights == nil && abs(options.lossWeight) <= 10))
+            && transform.gradientIsFinite
         let ignored = indexTargets ? labels.map { $0.classIndex != nil && $0.classIndex == options.ignoreIndex } : []
 
         var scoreBuffer = [T](repeating: 0, count: size(count, 0))
@@ -192,6 +213,13 @@ struct LossProblem<T: SoftmaxScalar> {
         var losses = [T](repeating: 0, count: outputMask & 2 != 0 ? size(positions, 3) : 0)
         var probabilities = [T](repeating: 0, count: outputMask & 4 != 0 ? size(count, 4) : 0)
         var logProbabilities = [T](repeating: 0, count: outputMask & 8 != 0 ? size(count, 5) : 0)
+        // Filled with 7 so that a z term left unwritten shows.
+        let zCount = positions + (zLossesWrong ? (positions + sizeDelta >= 0 ? sizeDelta : 1) : 0)
+        var zLosses = [T](repeating: 7, count: wantZLosses ? zCount : 0)
+        // The reduced z-loss's cell starts as NaN: every call that succeeds must write it.
+        let zLoss = UnsafeMutablePointer<Double>.allocate(capacity: 1)
+        zLoss.initialize(to: .nan)
+        defer { zLoss.deallocate() }
         var labelBuffer = labels
         var probabilityBuffer = probabilityTargets
         if wrongBuffer == 1 {
@@ -209,22 +237,25 @@ struct LossProblem<T: SoftmaxScalar> {
                 losses.withUnsafeMutableBufferPointer { l in
                     probabilities.withUnsafeMutableBufferPointer { p in
                         logProbabilities.withUnsafeMutableBufferPointer { lp in
-                            let outputs = CrossEntropyOutputs<T>(
-                                gradient: wantGradient ? (gradientInPlace ? x : g) : nil,
-                                losses: outputMask & 2 != 0 ? l : nil,
-                                probabilities: outputMask & 4 != 0 ? p : nil,
-                                logProbabilities: outputMask & 8 != 0 ? lp : nil)
-                            if indexTargets {
-                                result = labelBuffer.withUnsafeBufferPointer {
-                                    try? crossEntropy(
-                                        scores: UnsafeBufferPointer(x), shape: shape, classIndices: $0,
-                                        options: options, outputs: outputs)
-                                }
-                            } else {
-                                result = probabilityBuffer.withUnsafeBufferPointer {
-                                    try? crossEntropy(
-                                        scores: UnsafeBufferPointer(x), shape: shape, probabilities: $0,
-                                        options: options, outputs: outputs)
+                            zLosses.withUnsafeMutableBufferPointer { z in
+                                let outputs = CrossEntropyOutputs<T>(
+                                    gradient: wantGradient ? (gradientInPlace ? x : g) : nil,
+                                    losses: outputMask & 2 != 0 ? l : nil,
+                                    probabilities: outputMask & 4 != 0 ? p : nil,
+                                    logProbabilities: outputMask & 8 != 0 ? lp : nil,
+                                    zLosses: wantZLosses ? z : nil, zLoss: wantZLoss ? zLoss : nil)
+                                if indexTargets {
+                                    result = labelBuffer.withUnsafeBufferPointer {
+                                        try? crossEntropy(
+                                            scores: UnsafeBufferPointer(x), shape: shape, classIndices: $0,
+                                            options: options, outputs: outputs)
+                                    }
+                                } else {
+                                    result = probabilityBuffer.withUnsafeBufferPointer {
+                                        try? crossEntropy(
+                                            scores: UnsafeBufferPointer(x), shape: shape, probabilities: $0,
+                                            options: options, outputs: outputs)
+                                    }
                                 }
                             }
                         }
@@ -246,10 +277,14 @@ struct LossProblem<T: SoftmaxScalar> {
         if wantGradient && gradientMustBeFinite, let k = gradient.firstIndex(where: { !$0.isFinite }) {
             throw FuzzEntryPoints.violation("loss: gradient[\(k)] = \(gradient[k]) from finite scores — \(describe())")
         }
+        try checkZLoss(
+            wantZLosses ? zLosses : nil, wantZLoss ? zLoss.pointee : nil, loss: loss, layout: layout, ignored: ignored,
+            mustBeNumbers: lossMustBeNumber, finiteScores: finiteScores)
         guard indexTargets else { return }
         if options.reduction == .mean && ignored.allSatisfy({ $0 }) {
-            guard loss == 0 else {
-                throw FuzzEntryPoints.violation("loss: \(loss) under mean with every label ignored — \(describe())")
+            guard loss == 0, !wantZLoss || zLoss.pointee == 0 else {
+                throw FuzzEntryPoints.violation(
+                    "loss: \(loss) (z-loss \(zLoss.pointee)) under mean with every label ignored — \(describe())")
             }
             if wantGradient && finiteScores, let k = gradient.firstIndex(where: { $0 != 0 }) {
                 throw FuzzEntryPoints.violation(
@@ -262,6 +297,10 @@ struct LossProblem<T: SoftmaxScalar> {
             if outputMask & 2 != 0 && losses[position] != 0 {
                 throw FuzzEntryPoints.violation(
                     "loss: ignored position \(position) has loss \(losses[position]) — \(describe())")
+            }
+            if wantZLosses && zLosses[position] != 0 {
+                throw FuzzEntryPoints.violation(
+                    "loss: ignored position \(position) has z term \(zLosses[position]) — \(describe())")
             }
             // A loss weight or class weight beyond the compute type's range (1e300 in Float) makes
             // the gradient scale infinite, and ∞·0 is NaN even here: only moderate ones are checked.
@@ -277,10 +316,51 @@ struct LossProblem<T: SoftmaxScalar> {
         }
     }
 
+    /// The z-loss outputs of a call that succeeded: every z term `λ·lse²` is ≥ 0 or NaN (a
+    /// number when the loss must be; 0 where ignored, checked by the caller), without a
+    /// z-loss every term and the reduced z-loss are 0 (finite scores), and the reduced z-loss
+    /// is the terms' sum over the reduction's z denominator (Float and Double buffers: Float16
+    /// terms are rounded when stored).
+    ///
+    /// - Parameters:
+    ///   - terms: the per-position z terms, when requested.
+    ///   - reduced: the reduced z-loss, when requested.
+    ///   - ignored: per position, whether its label is the ignore index (empty for
+    ///     probability targets).
+    private func checkZLoss(
+        _ terms: [T]?, _ reduced: Double?, loss: Double, layout: Layout, ignored: [Bool], mustBeNumbers: Bool,
+        finiteScores: Bool
+    ) throws {
+        if let reduced, reduced.isNaN ? mustBeNumbers : !(reduced >= 0) {
+            throw FuzzEntryPoints.violation("loss: reduced z-loss \(reduced) — \(describe())")
+        }
+        if let terms, let k = terms.firstIndex(where: { $0.isNaN ? mustBeNumbers : !($0 >= 0) }) {
+            throw FuzzEntryPoints.violation("loss: z term [\(k)] = \(terms[k]) — \(describe())")
+        }
+        guard finiteScores else { return }
+        if options.zLoss == 0 {
+            if let reduced, reduced != 0 {
+                throw FuzzEntryPoints.violation(
+                    "loss: reduced z-loss \(reduced) without a z-loss (loss \(loss)) — \(describe())")
+            }
+            if let terms, let k = terms.firstIndex(where: { $0 != 0 }) {
+                throw FuzzEntryPoints.violation(
+                    "loss: z term [\(k)] = \(terms[k]) without a z-loss (loss \(loss)) — \(describe())")
+            }
+        }
+        guard let terms, let reduced, T.significandBitCount >= 15, terms.allSatisfy(\.isFinite), reduced.isFinite
+        else { return }
+        try FuzzLogitOptions.checkReducedZ(
+            reduced, terms: terms.map { Double($0) }, reduction: options.reduction, layout: layout,
+            active: ignored.isEmpty ? nil : ignored.lazy.filter { !$0 }.count,
+            tolerance: T.self == Double.self ? 1e-12 : 1e-6, describe: describe)
+    }
+
     /// The problem, for invariant messages.
     func describe() -> String {
         "\(T.self) scores \(shape) \(scores.prefix(16)), options \(options), labels \(labelType.map { "\($0)" } ?? "probabilities")"
             + " \(labelType == nil ? probabilityTargets.prefix(16).map { "\($0)" } : labelValues.prefix(16).map { "\($0)" })"
             + ", wrong buffer \(wrongBuffer.map { "\($0) by \(sizeDelta)" } ?? "none"), outputs \(outputMask)"
+            + ", z outputs \(zOutputMask)"
     }
 }

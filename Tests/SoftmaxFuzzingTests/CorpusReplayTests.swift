@@ -10,7 +10,7 @@ import Testing
 @Suite("Fuzz corpus replay")
 struct CorpusReplayTests {
     /// The fuzz targets, by corpus folder name.
-    static let targetNames = ["npy", "loss", "csv", "idx", "model"]
+    static let targetNames = ["npy", "loss", "csv", "idx", "model", "linear-loss"]
 
     /// The entry point the fuzz target `name` runs.
     static func entryPoint(_ name: String) -> (([UInt8]) throws -> Void)? {
@@ -20,6 +20,7 @@ struct CorpusReplayTests {
         case "csv": FuzzEntryPoints.csv
         case "idx": FuzzEntryPoints.idx
         case "model": FuzzEntryPoints.model
+        case "linear-loss": FuzzEntryPoints.linearLoss
         default: nil
         }
     }
@@ -31,7 +32,9 @@ struct CorpusReplayTests {
         return names.filter { !$0.hasPrefix(".") }.sorted().map { folder.appendingPathComponent($0) }
     }
 
-    @Test("every kept input runs without violating an invariant", arguments: ["npy", "loss", "csv", "idx", "model"])
+    @Test(
+        "every kept input runs without violating an invariant",
+        arguments: ["npy", "loss", "csv", "idx", "model", "linear-loss"])
     func replay(target: String) throws {
         let run = try #require(Self.entryPoint(target))
         let files = try Self.corpus(target)
