@@ -30,6 +30,12 @@ extension RowKernels {
         slopes: UnsafeMutablePointer<Scalar>, zLoss: UnsafeMutablePointer<Scalar>?
     ) -> Scalar {
         let n = k.classes
+        if target < 0 {
+            // Ignored: no loss, no z term, a zero gradient (whatever the scores hold).
+            zLoss?.pointee = 0
+            g.update(repeating: 0, count: n)
+            return 0
+        }
         let (w, tail) = (V.scalarCount, n % V.scalarCount)
         let full = n - tail
         let ignored = target < 0
@@ -37,11 +43,13 @@ extension RowKernels {
         let epsPerClass = k.smoothingPerClass
         let softcap = transform.softcap
         let inverseTemperature = V(repeating: transform.inverseTemperature)
-        let (cap, inside) = (V(repeating: softcap ?? 1), V(repeating: transform.inverseTemperature / (softcap ?? 1)))
+        let cap = V(repeating: softcap ?? 1)
         let inverseCap = V(repeating: 1 / (softcap ?? 1))
         let one = V(repeating: 1)
+        // Two products, not one by `(1/T)/c`: that quotient can overflow where each factor
+        // is finite (T = 1e-39, c = 1e-300 in Double), and 0·∞ is NaN.
         @inline(__always) func transformed(_ v: V) -> V {
-            softcap == nil ? v * inverseTemperature : cap * (v * inside).vectorTanh()
+            softcap == nil ? v * inverseTemperature : cap * (v * inverseTemperature * inverseCap).vectorTanh()
         }
         let targetScore = ignored ? 0 : transformed(V(repeating: x[target]))[0]  // read first
 

@@ -36,14 +36,18 @@ extension RowKernels {
         let tail = n % w
         let full = n - tail
         if let cap = transform.softcap {
-            let (c, inside) = (V(repeating: cap), V(repeating: transform.inverseTemperature / cap))
+            // Two products, not one by `(1/T)/c`, which can overflow where each is finite.
+            let (c, inverseTemperature, inverseCap) = (
+                V(repeating: cap), V(repeating: transform.inverseTemperature), V(repeating: 1 / cap)
+            )
             var i = 0
             while i < full {
-                (s + i).storeVector(c * ((x + i).loadVector(V.self) * inside).vectorTanh())
+                (s + i).storeVector(c * ((x + i).loadVector(V.self) * inverseTemperature * inverseCap).vectorTanh())
                 i += w
             }
             if tail > 0 {
-                (s + full).storeLanes(c * ((x + full).loadLanes(tail, V.self) * inside).vectorTanh(), tail)
+                let v = (x + full).loadLanes(tail, V.self)
+                (s + full).storeLanes(c * (v * inverseTemperature * inverseCap).vectorTanh(), tail)
             }
         } else {
             let inverseTemperature = V(repeating: transform.inverseTemperature)
