@@ -71,10 +71,13 @@ extension RowKernels {
         count n: Int, transform: LogitTransform<Scalar>
     ) {
         let inverseTemperature = V(repeating: transform.inverseTemperature)
-        let inverseCap = V(repeating: 1 / (transform.softcap ?? .infinity))
+        let softcapped = transform.softcap != nil
+        let inverseCap = V(repeating: 1 / (transform.softcap ?? 1))
         let one = V(repeating: 1)
-        // Without a softcap `inverseCap` is 0 and the slope is `1/T` exactly.
+        // Without a softcap the slope is `1/T` whatever `s` holds (an infinite `s` from a tiny
+        // temperature must not turn a zero gradient into NaN).
         @inline(__always) func slope(_ s: V) -> V {
+            guard softcapped else { return inverseTemperature }
             let t = s * inverseCap
             return inverseTemperature * (one - t * t)
         }
