@@ -176,9 +176,7 @@ package struct CrossEntropyTask {
         }
         if options.transformsLogits {
             let copy: (UnsafePointer<S>, UnsafeMutablePointer<S>, Int) -> Void = { $1.update(from: $0, count: $2) }
-            let copyBack: (UnsafePointer<S>, UnsafeMutablePointer<S>, Int) -> Void = { $1.update(from: $0, count: $2) }
-            return runStaged(
-                x, soft: soft, outputs: CrossEntropyStagedOutputs(outputs), load: copy, store: copyBack)
+            return runStaged(x, soft: soft, outputs: CrossEntropyStagedOutputs(outputs), load: copy, store: copy)
         }
         return withParameters(S.self) { parameters in
             let pointers = CrossEntropyOutputPointers<S>(

@@ -50,14 +50,8 @@ struct Bench: ParsableCommand {
     @Option(help: "Label smoothing ε of the cross-entropy, in [0, 1) (default: 0).")
     var labelSmoothing: Double = 0
 
-    @Option(parsing: .unconditional, help: "Temperature T > 0 of the (linear) cross-entropy (default: 1).")
-    var temperature: Double = 1
-
-    @Option(parsing: .unconditional, help: "Softcap C > 0 of the (linear) cross-entropy (default: none).")
-    var softcap: Double?
-
-    @Option(name: .customLong("z-loss"), parsing: .unconditional, help: "z-loss of the (linear) cross-entropy.")
-    var zLoss: Double = 0
+    /// `--temperature`, `--softcap`, `--z-loss` of the (linear) cross-entropy.
+    @OptionGroup var transform: LogitTransformArguments
 
     @Option(
         name: .customLong("gradient-filter"), parsing: .unconditional,
@@ -90,7 +84,7 @@ struct Bench: ParsableCommand {
         guard labelSmoothing == 0 || op == .crossEntropy else {
             throw ValidationError("--label-smoothing applies to --op cross-entropy only")
         }
-        guard !transformsLogits || op == .crossEntropy || op == .linearCrossEntropy else {
+        guard !transform.isSet || op == .crossEntropy || op == .linearCrossEntropy else {
             throw ValidationError("--temperature, --softcap and --z-loss apply to the cross-entropy ops only")
         }
         guard labelSmoothing >= 0 && labelSmoothing < 1 else {
@@ -155,22 +149,18 @@ struct Bench: ParsableCommand {
         print(lines.joined(separator: "\n"))
     }
 
-    /// True when a temperature, softcap or z-loss is set.
-    var transformsLogits: Bool { temperature != 1 || softcap != nil || zLoss != 0 }
-
     /// The options of the timed cross-entropy.
     func lossOptions(axis: Int?) -> CrossEntropyOptions {
-        CrossEntropyOptions(
-            axis: axis, labelSmoothing: labelSmoothing, temperature: temperature, softcap: softcap, zLoss: zLoss)
+        transform.applied(to: CrossEntropyOptions(axis: axis, labelSmoothing: labelSmoothing))
     }
 
     /// The options that differ from the plain loss, for the report (` T 2 softcap 30`…).
     var lossOptionsText: String {
         var parts: [String] = []
         if labelSmoothing != 0 { parts.append("smoothing \(labelSmoothing)") }
-        if temperature != 1 { parts.append("temperature \(temperature)") }
-        if let softcap { parts.append("softcap \(softcap)") }
-        if zLoss != 0 { parts.append("z-loss \(zLoss)") }
+        if transform.temperature != 1 { parts.append("temperature \(transform.temperature)") }
+        if let softcap = transform.softcap { parts.append("softcap \(softcap)") }
+        if transform.zLoss != 0 { parts.append("z-loss \(transform.zLoss)") }
         return parts.map { " " + $0 }.joined()
     }
 
@@ -178,9 +168,9 @@ struct Bench: ParsableCommand {
     var lossOptionsJSON: String {
         var parts: [String] = []
         if labelSmoothing != 0 { parts.append("\"label_smoothing\": \(labelSmoothing)") }
-        if temperature != 1 { parts.append("\"temperature\": \(temperature)") }
-        if let softcap { parts.append("\"softcap\": \(softcap)") }
-        if zLoss != 0 { parts.append("\"z_loss\": \(zLoss)") }
+        if transform.temperature != 1 { parts.append("\"temperature\": \(transform.temperature)") }
+        if let softcap = transform.softcap { parts.append("\"softcap\": \(softcap)") }
+        if transform.zLoss != 0 { parts.append("\"z_loss\": \(transform.zLoss)") }
         return parts.map { ", " + $0 }.joined()
     }
 

@@ -47,16 +47,7 @@ struct LinearLoss: ParsableCommand {
     @Option(name: .customLong("label-smoothing"), parsing: .unconditional, help: "Label smoothing in [0, 1].")
     var labelSmoothing: Double = 0
 
-    @Option(parsing: .unconditional, help: "Divide the logits by T > 0 before the softmax.")
-    var temperature: Double = 1
-
-    @Option(parsing: .unconditional, help: "Cap the logits softly at ±C: C·tanh(x/C), after the temperature.")
-    var softcap: Double?
-
-    @Option(
-        name: .customLong("z-loss"), parsing: .unconditional,
-        help: "Add Z·logsumexp² per position not ignored (PaLM: 1e-4).")
-    var zLoss: Double = 0
+    @OptionGroup var transform: LogitTransformArguments
 
     @Option(
         name: .customLong("memory-budget"), parsing: .unconditional,
@@ -112,9 +103,9 @@ struct LinearLoss: ParsableCommand {
                 "\(name) holds \(array.dataType.rawValue) but hidden holds \(hiddenArray.dataType.rawValue); "
                     + "they must share one float type")
         }
-        var options = CrossEntropyOptions(
-            axis: -1, reduction: reduction, ignoreIndex: ignoreIndex, labelSmoothing: labelSmoothing,
-            temperature: temperature, softcap: softcap, zLoss: zLoss)
+        var options = transform.applied(
+            to: CrossEntropyOptions(
+                axis: -1, reduction: reduction, ignoreIndex: ignoreIndex, labelSmoothing: labelSmoothing))
         if let weights { options.classWeights = try Loss.classWeights(from: weights) }
         // The inputs' file bytes and typed copies, and the gradients with their encoded bytes.
         let inputBytes = ResourceLimits.bytes(

@@ -48,16 +48,7 @@ struct Loss: ParsableCommand {
     @Option(help: "What the scores are: logits or log-probabilities.")
     var input: ScoreKind = .logits
 
-    @Option(parsing: .unconditional, help: "Divide the logits by T > 0 before the softmax.")
-    var temperature: Double = 1
-
-    @Option(parsing: .unconditional, help: "Cap the logits softly at ±C: C·tanh(x/C), after the temperature.")
-    var softcap: Double?
-
-    @Option(
-        name: .customLong("z-loss"), parsing: .unconditional,
-        help: "Add Z·logsumexp² per position not ignored (PaLM: 1e-4).")
-    var zLoss: Double = 0
+    @OptionGroup var transform: LogitTransformArguments
 
     @Option(name: .customLong("loss-output"), help: "Write the loss (.npy: 0-d, or per position for none).")
     var lossOutput: String?
@@ -89,9 +80,10 @@ struct Loss: ParsableCommand {
             ], inputs: [scores, targets] + (weights.map { [$0] } ?? []))
         let scoreArray = try NPYArray.readFloats(scores, "scores")
         let targetArray = try NPYArray(contentsOf: targets)
-        var options = CrossEntropyOptions(
-            axis: axis, reduction: reduction, ignoreIndex: ignoreIndex, labelSmoothing: labelSmoothing,
-            lossWeight: lossWeight, input: input, temperature: temperature, softcap: softcap, zLoss: zLoss)
+        var options = transform.applied(
+            to: CrossEntropyOptions(
+                axis: axis, reduction: reduction, ignoreIndex: ignoreIndex, labelSmoothing: labelSmoothing,
+                lossWeight: lossWeight, input: input))
         if let weights { options.classWeights = try Self.classWeights(from: weights) }
         // Sizes checked before anything is allocated.  Per-position losses (`none`) of an empty
         // class axis can be far more than the inputs (and are printed, a line each).
