@@ -432,7 +432,9 @@ struct LinearLossProblem<T: LinearCrossEntropyScalar> {
         // The transformed logits' rounding carries |logit|/T; their magnitude is at most that or c.
         let sError = largest.logit / t
         let lse = min(options.softcap ?? .infinity, sError) + log(max(v, 1)) + 1
-        let zTerm = lambda * (lse * lse + 2 * lse * sError)
+        // 0 without a z-loss, not 0·∞ = NaN when the logits' scale squared overflows (logits
+        // near 1e300 in Double made every scale NaN, so two calls had to agree to 1e-12).
+        let zTerm = lambda == 0 ? 0 : lambda * (lse * lse + 2 * lse * sError)
         let perPosition = 2 * weightBound * (sError + lse) + zTerm
         // Denominators: Σ w_t over active labels for a weighted mean, their count for the z term.
         var weightSum = 0.0
