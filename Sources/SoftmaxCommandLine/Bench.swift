@@ -63,7 +63,7 @@ struct Bench: ParsableCommand {
 
     @Option(
         name: .customLong("memory-budget"), parsing: .unconditional,
-        help: "linear-cross-entropy: bytes of logits per chunk (default: 64 MiB).")
+        help: "linear-cross-entropy: bytes of logits per chunk (default: 56 MiB).")
     var memoryBudget: Int = LinearCrossEntropy.defaultMemoryBudget
 
     @Flag(help: "Print one JSON object per line instead of text.")

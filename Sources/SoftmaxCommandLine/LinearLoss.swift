@@ -51,7 +51,7 @@ struct LinearLoss: ParsableCommand {
 
     @Option(
         name: .customLong("memory-budget"), parsing: .unconditional,
-        help: "Bytes of logits one chunk of rows may hold (default: 64 MiB).")
+        help: "Bytes of logits one chunk of rows may hold (default: 56 MiB).")
     var memoryBudget: Int = LinearCrossEntropy.defaultMemoryBudget
 
     @Option(

@@ -137,6 +137,22 @@ struct LinearCrossEntropyTests {
         }
     }
 
+    /// Wide chunks take `dW += Gᵀ·H` in blocks of classes (the BLAS's packing bounded): a
+    /// chunk of 600 rows over 1100 classes runs three products (512, 512, 76 classes), and
+    /// each block's rows land where the definition puts them.
+    @Test func weightGradientInClassBlocks() throws {
+        let problem = Problem(n: 600, d: 4, v: 1100, bias: true, ignored: -100, seed: 9)
+        #expect(LinearCrossEntropyProblem.weightGradientClassBlock(rows: 600, elementSize: 8) == 512)
+        #expect(LinearCrossEntropyProblem.weightGradientClassBlock(rows: 600, elementSize: 4) == 873)
+        let options = CrossEntropyOptions(reduction: .mean, ignoreIndex: -100)
+        let want = problem.reference(options)
+        let double = try problem.run(Double.self, options)
+        expectClose(double.weightGradient, want.dWeight, "dWeight", Double.self)
+        expectClose(double.hiddenGradient, want.dHidden, "dHidden", Double.self)
+        let float = try problem.run(Float.self, options)
+        expectClose(float.weightGradient, want.dWeight, "dWeight", Float.self)
+    }
+
     /// The system BLAS (when one loads) and the built-in kernel give the same results to
     /// rounding.
     @Test(.enabled(if: SystemBLAS.firstAvailable() != nil, "no system BLAS here"))

@@ -17,6 +17,19 @@ struct LinearCrossEntropyProblem {
     /// Rows per block of the gradient filter: each block of rows skips its own class blocks
     /// (one row uncertain about a class no longer keeps that class for the whole chunk).
     static let filterRows = 128
+    /// The bytes of `Gᵀ` one product of `dW += Gᵀ·H` may take: 2 MiB.
+    ///
+    /// A BLAS packs the whole `k × n` operand of a product it is given, where `n` here is the
+    /// classes: one `dW` product over 32000 classes had OpenBLAS pack ~30 MiB beyond the chunk
+    /// (100 MiB peak at a 64 MiB budget); in class blocks of this size the product's packing
+    /// stays within a few MiB, at the same speed (docs/performance.md).
+    static let weightGradientPanelBytes = 2 << 20
+
+    /// Classes per product of `dW += Gᵀ·H` over `rows` rows: as many as fill
+    /// `weightGradientPanelBytes`, 512 at least (smaller products lose the BLAS's speed).
+    static func weightGradientClassBlock(rows: Int, elementSize: Int) -> Int {
+        Swift.max(512, weightGradientPanelBytes / Swift.max(1, rows * elementSize))
+    }
 
     /// Checks the shapes, counts and options of a call.
     ///
@@ -110,11 +123,15 @@ struct LinearCrossEntropyProblem {
             }
         }
         if let dWeight = outputs.weightGradient {
+            let block = Self.weightGradientClassBlock(rows: rows, elementSize: MemoryLayout<S>.stride)
             for run in runs {
-                GEMM.multiply(
-                    m: run.count, n: d, k: rows,
-                    MatrixOperand(UnsafePointer(g + run.lowerBound), rowStride: v, transpose: .transposed),
-                    MatrixOperand(hidden, rowStride: d), beta: 1, into: dWeight.address + run.lowerBound * d)
+                for start in stride(from: run.lowerBound, to: run.upperBound, by: block) {
+                    let count = Swift.min(block, run.upperBound - start)
+                    GEMM.multiply(
+                        m: count, n: d, k: rows,
+                        MatrixOperand(UnsafePointer(g + start), rowStride: v, transpose: .transposed),
+                        MatrixOperand(hidden, rowStride: d), beta: 1, into: dWeight.address + start * d)
+                }
             }
         }
         if let dBias = outputs.biasGradient {
