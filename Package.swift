@@ -17,8 +17,14 @@ let package = Package(
         .library(name: "Softmax", targets: ["Softmax"]),
         .library(name: "SoftmaxLayers", targets: ["SoftmaxLayers"]),
         .library(name: "SoftmaxTraining", targets: ["SoftmaxTraining"]),
+        .library(name: "SoftmaxDistributed", targets: ["SoftmaxDistributed"]),
         .library(name: "SoftmaxFuzzing", targets: ["SoftmaxFuzzing"]),
         .executable(name: "softmax", targets: ["softmax"]),
+    ],
+    traits: [
+        // Open MPI for the distributed schemes (`swift build --traits MPI`): links the library
+        // pkg-config's `ompi-c` names.  Off by default: the default build needs no MPI.
+        .trait(name: "MPI", description: "Link Open MPI and run the distributed schemes under mpirun.")
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
@@ -52,6 +58,17 @@ let package = Package(
             dependencies: ["Softmax", "SoftmaxLayers", "CZlib"],
             exclude: ["Resources/README.md"],
             resources: [.embedInCode("Resources/digits.csv.gz")]),
+        // Open MPI's C API and a shim returning its handles (macros Swift cannot import).
+        .systemLibrary(
+            name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"]), .brew(["open-mpi"])]),
+        // Collectives behind `Communicator`, the vocabulary-parallel losses and the
+        // data-parallel gradient reducer; MPI itself only with the `MPI` trait.
+        .target(
+            name: "SoftmaxDistributed",
+            dependencies: [
+                "Softmax", "SoftmaxKernels", "SoftmaxTraining",
+                .target(name: "CMPI", condition: .when(traits: ["MPI"])),
+            ]),
         // The command-line tool's commands, as a library so tests can run them in-process.
         .target(
             name: "SoftmaxCommandLine",
@@ -59,6 +76,7 @@ let package = Package(
                 "Softmax",
                 "SoftmaxLayers",
                 "SoftmaxTraining",
+                "SoftmaxDistributed",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -72,6 +90,9 @@ let package = Package(
         .testTarget(name: "SoftmaxTests", dependencies: ["Softmax", "SoftmaxKernels", "SoftmaxTestSupport"]),
         .testTarget(name: "SoftmaxLayersTests", dependencies: ["SoftmaxLayers", "SoftmaxTestSupport"]),
         .testTarget(name: "SoftmaxTrainingTests", dependencies: ["SoftmaxTraining", "SoftmaxTestSupport"]),
+        .testTarget(
+            name: "SoftmaxDistributedTests",
+            dependencies: ["SoftmaxDistributed", "SoftmaxTraining", "SoftmaxTestSupport"]),
         .testTarget(name: "SoftmaxFuzzingTests", dependencies: ["SoftmaxFuzzing"], resources: [.copy("Corpus")]),
         .testTarget(
             name: "SoftmaxCommandLineTests",

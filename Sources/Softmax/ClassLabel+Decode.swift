@@ -1,11 +1,11 @@
 import Dispatch
 
 /// Class-index targets checked and converted to the kernels' `Int32` (−1 = ignored).
-struct DecodedClassIndices {
+package struct DecodedClassIndices {
     /// Σ w_t over the positions that are not ignored (the `.mean` denominator).
-    var targetWeightSum: Double
+    package var targetWeightSum: Double
     /// The number of positions that are not ignored (the z-loss's `.mean` denominator).
-    var activeCount: Int
+    package var activeCount: Int
 }
 
 /// Labels per chunk of the decoder: chunks are the unit of parallel work and of the partial
@@ -21,7 +21,7 @@ private let labelsPerChunk = 32 * 1024
 ///
 /// - Throws: `SoftmaxError.labelNotWhole` or `.labelOutOfRange` for the first bad label (in
 ///   C order), whatever the thread count.
-func decodeClassIndices<L: ClassLabel>(
+package func decodeClassIndices<L: ClassLabel>(
     _ targets: UnsafeBufferPointer<L>, into decoded: UnsafeMutablePointer<Int32>, classes: Int,
     options: CrossEntropyOptions, targetShape: [Int]
 ) throws -> DecodedClassIndices {

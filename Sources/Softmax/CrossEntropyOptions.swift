@@ -71,7 +71,7 @@ public struct CrossEntropyOptions: Sendable, Equatable {
     public var transformsLogits: Bool { temperature != 1 || softcap != nil }
 
     /// The temperature and softcap in the kernels' type `S`.
-    func logitTransform<S: KernelScalar>(_: S.Type) -> LogitTransform<S> {
+    package func logitTransform<S: KernelScalar>(_: S.Type) -> LogitTransform<S> {
         LogitTransform(temperature: S(temperature), softcap: softcap.map { S($0) })
     }
 
@@ -88,7 +88,7 @@ public struct CrossEntropyOptions: Sendable, Equatable {
     /// `Float` and `Float16` buffers): a weight finite in Double but not in Float would make the
     /// gradient scale infinite (and ∞·0 = NaN, even at ignored positions), and the kernels take
     /// `1/T` and `1/c`.
-    func validateLimits<C: BinaryFloatingPoint>(computingIn _: C.Type) throws {
+    package func validateLimits<C: BinaryFloatingPoint>(computingIn _: C.Type) throws {
         let computeName = C.self == Double.self ? "float64" : "float32"
         let largest = Double(C.greatestFiniteMagnitude)
         guard abs(lossWeight) <= largest else {
@@ -112,7 +112,7 @@ public struct CrossEntropyOptions: Sendable, Equatable {
     }
 
     /// Throws unless every option is in its domain for `classes` classes.
-    func validate(classes: Int) throws {
+    package func validate(classes: Int) throws {
         guard labelSmoothing >= 0, labelSmoothing <= 1 else {
             throw SoftmaxError.invalidOption(
                 name: "label smoothing", value: "\(labelSmoothing)", reason: "it must be in [0, 1]")

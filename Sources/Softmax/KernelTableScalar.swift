@@ -9,7 +9,7 @@ import SoftmaxKernelsAVX512
 /// kernels compute in, with the constants of their exponential and logarithm; this protocol
 /// adds the dispatch table, which lives here because the instruction-set modules that fill it
 /// depend on `SoftmaxKernels`.  `TileStagedStorage` marks storage computed in another type.
-protocol KernelTableScalar: KernelScalar, SoftmaxScalar, Codable {
+package protocol KernelTableScalar: KernelScalar, SoftmaxScalar, Codable {
     /// The kernels of the active instruction set (`SoftmaxISA.active`).
     ///
     /// Read it on the calling thread and pass the table to the threaded driver: the
@@ -18,7 +18,7 @@ protocol KernelTableScalar: KernelScalar, SoftmaxScalar, Codable {
 }
 
 extension Float: KernelTableScalar {
-    static var kernels: TileKernelSet<Float> {
+    package static var kernels: TileKernelSet<Float> {
         switch SoftmaxISA.active {
         case .portable: portableKernels
         case .avx2: AVX2Kernels.float
@@ -28,7 +28,7 @@ extension Float: KernelTableScalar {
 }
 
 extension Double: KernelTableScalar {
-    static var kernels: TileKernelSet<Double> {
+    package static var kernels: TileKernelSet<Double> {
         switch SoftmaxISA.active {
         case .portable: portableKernels
         case .avx2: AVX2Kernels.double

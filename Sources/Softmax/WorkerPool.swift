@@ -23,9 +23,9 @@ import Synchronization
 /// One loop runs at a time.  A caller that finds the pool busy (another task is using it)
 /// runs its loop through `concurrentPerform` instead, so concurrent callers never wait for
 /// each other.
-final class WorkerPool: @unchecked Sendable {
+package final class WorkerPool: @unchecked Sendable {
     /// One pool for the process, with a worker per core beyond the caller's.
-    static let shared = WorkerPool(workers: OnlineProcessors.count - 1)
+    package static let shared = WorkerPool(workers: OnlineProcessors.count - 1)
 
     /// How long an idle worker keeps polling for the next loop before it sleeps.
     static let spinNanoseconds: UInt64 = 200_000
@@ -77,7 +77,7 @@ final class WorkerPool: @unchecked Sendable {
     /// Runs `body(i)` for every `i` in `0..<iterations`, on the workers and the calling
     /// thread, and returns when all have finished.  Iterations may run in any order and on any
     /// thread; `body` must only write what iteration `i` owns.
-    func run(iterations: Int, _ body: (Int) -> Void) {
+    package func run(iterations: Int, _ body: (Int) -> Void) {
         if iterations <= 0 { return }
         if iterations == 1 || workerCount == 0 {
             for i in 0..<iterations { body(i) }
@@ -119,7 +119,7 @@ final class WorkerPool: @unchecked Sendable {
 
     /// Runs `body(i)` for every `i` in `0..<iterations` on at most `threads` threads (the
     /// caller's included), each taking one contiguous run of iterations.
-    func run(iterations: Int, threads: Int, _ body: (Int) -> Void) {
+    package func run(iterations: Int, threads: Int, _ body: (Int) -> Void) {
         let threads = Swift.max(1, Swift.min(threads, iterations))
         let perThread = (iterations + threads - 1) / Swift.max(threads, 1)
         run(iterations: threads) { t in

@@ -62,6 +62,25 @@ public struct TileKernelSet<Scalar: KernelScalar>: Sendable {
             _ transform: LogitTransform<Scalar>
         ) -> Void
 
+    /// `RowKernels.normalizer` of each row of `positions` (rows of `classes` scores): its
+    /// maximum into `maxima[p]` and `Σ exp(x − shift)` into `sums[p]`.
+    public var rowNormalizers:
+        @Sendable (
+            _ x: UnsafePointer<Scalar>, _ classes: Int, _ positions: Range<Int>, _ maxima: UnsafeMutablePointer<Scalar>,
+            _ sums: UnsafeMutablePointer<Scalar>
+        ) -> Void
+    /// `RowKernels.crossEntropy` of each row of `positions` (rows of `parameters.classes`)
+    /// with the normaliser `(maxima[p], sums[p])` computed elsewhere and the target's weight
+    /// `targetWeights[p]` where the target lies in another shard (target ≥ classes): the
+    /// vocabulary-parallel loss's shard of each row.  Writes `losses[p]` and the gradient.
+    public var crossEntropyGivenNormalizers:
+        @Sendable (
+            _ x: UnsafePointer<Scalar>, _ targets: UnsafePointer<Int32>, _ positions: Range<Int>,
+            _ parameters: CrossEntropyParameters<Scalar>, _ gradient: UnsafeMutablePointer<Scalar>?,
+            _ maxima: UnsafePointer<Scalar>, _ sums: UnsafePointer<Scalar>, _ targetWeights: UnsafePointer<Scalar>,
+            _ losses: UnsafeMutablePointer<Scalar>, _ zLosses: UnsafeMutablePointer<Scalar>?
+        ) -> Void
+
     /// `HalfConversion.widen`: `Float16` values, as bit patterns, into the compute type.
     public var widenHalf:
         @Sendable (_ source: UnsafePointer<UInt16>, _ destination: UnsafeMutablePointer<Scalar>, _ count: Int) -> Void
@@ -109,6 +128,23 @@ public struct TileKernelSet<Scalar: KernelScalar>: Sendable {
         transformLogits = { RowKernels<V>.transformLogits($0, $1, count: $2, transform: $3) }
         chainLogitGradient = {
             RowKernels<V>.chainLogitGradient($0, transformed: $1, into: $2, count: $3, transform: $4)
+        }
+        rowNormalizers = { x, classes, positions, maxima, sums in
+            for p in positions {
+                let norm = RowKernels<V>.normalizer(x + p * classes, count: classes)
+                maxima[p] = norm.max
+                sums[p] = norm.sum
+            }
+        }
+        crossEntropyGivenNormalizers = { x, targets, positions, parameters, g, maxima, sums, weights, losses, z in
+            let n = parameters.classes
+            for p in positions {
+                losses[p] = RowKernels<V>.crossEntropy(
+                    x + p * n, target: Int(targets[p]), parameters: parameters,
+                    outputs: CrossEntropyOutputPointers(gradient: g.map { $0 + p * n }),
+                    normalizer: Normalizer(max: maxima[p], sum: sums[p]), targetWeight: weights[p],
+                    zLoss: z.map { $0 + p })
+            }
         }
         widenHalf = { HalfConversion<Scalar>.widen($0, $1, count: $2) }
         narrowHalf = { HalfConversion<Scalar>.narrow($0, $1, count: $2) }
