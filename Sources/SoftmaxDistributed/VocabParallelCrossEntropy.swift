@@ -11,7 +11,7 @@ extension Double: VocabParallelScalar {}
 public struct VocabParallelOutputs<Element: VocabParallelScalar> {
     /// This rank's shard of the gradient, laid out like its scores `[N, V_r]`.
     public var gradient: UnsafeMutableBufferPointer<Element>?
-    /// The `N` per-position losses (the whole row's, the same on every rank).
+    /// The `N` per-position losses (the whole row's, z terms included, the same on every rank).
     public var losses: UnsafeMutableBufferPointer<Element>?
     /// The `N` per-position z terms `λ·lse²` (the same on every rank).
     public var zLosses: UnsafeMutableBufferPointer<Element>?

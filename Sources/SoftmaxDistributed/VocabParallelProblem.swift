@@ -198,12 +198,13 @@ extension VocabParallelProblem {
             var lossSum = 0.0
             var zSum = 0.0
             for p in 0..<n {
-                outputs.losses?[p] = losses[p]
                 var z = 0.0
                 if targets[p] >= 0 && options.zLoss != 0 && sums[p] != 0 {
                     let lse = Double(maxima[p]) + log(Double(sums[p]))
                     z = options.zLoss * lse * lse
                 }
+                // As `crossEntropy`: the per-position losses include the z terms.
+                outputs.losses?[p] = S(Double(losses[p]) + z)
                 outputs.zLosses?[p] = S(z)
                 lossSum += Double(losses[p])
                 zSum += z
