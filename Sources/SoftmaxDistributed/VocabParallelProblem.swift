@@ -97,13 +97,34 @@ extension VocabParallelProblem {
         }
     }
 
-    /// The loss in the compute type `S`: local normalisers, allreduce of the maxima, rescaled
-    /// sums and target weights allreduced, each shard's part of every row's loss and its
-    /// gradient, allreduce of the losses.
+    /// The reduced loss in the compute type `S` (`sums` with this call's own denominators).
     func run<S: KernelTableScalar & CommunicatorScalar>(
         scores given: UnsafePointer<S>?, targets: [Int32], communicator: any Communicator,
         outputs: VocabParallelOutputs<S>
     ) throws -> DistributedLoss {
+        let (sums, task) = try targets.withUnsafeBufferPointer {
+            try self.sums(
+                scores: given, targets: $0.baseAddress, communicator: communicator, outputs: outputs, denominators: nil)
+        }
+        let reduced = task.reduced(sums)
+        return DistributedLoss(loss: reduced.loss, zLoss: reduced.zLoss)
+    }
+
+    /// Σ losses and z terms in the compute type `S`: local normalisers, allreduce of the
+    /// maxima, rescaled sums and target weights allreduced, each shard's part of every row's
+    /// loss and its gradient, allreduce of the losses.  The gradient may be the scores
+    /// (in place).
+    ///
+    /// - Parameters:
+    ///   - targets: `positions` shard-local targets (`decode`).
+    ///   - denominators: The loss's and z-loss's, when the rows are a chunk of a larger batch;
+    ///     `nil`: this call's own.
+    /// - Returns: The sums (not divided) and the task whose denominators divide them.
+    func sums<S: KernelTableScalar & CommunicatorScalar>(
+        scores given: UnsafePointer<S>?, targets: UnsafePointer<Int32>?, communicator: any Communicator,
+        outputs: VocabParallelOutputs<S>, denominators: (loss: Double, z: Double)?
+    ) throws -> (LossSums, CrossEntropyTask) {
+        let targets = UnsafeBufferPointer(start: targets, count: positions)
         let (n, v) = (positions, shard.count)
         let kernels = S.kernels
         let size = MemoryLayout<S>.stride
@@ -126,7 +147,7 @@ extension VocabParallelProblem {
             // 1. Each row's maximum over the group.
             var maxima = [S](repeating: -.infinity, count: n)
             var sums = [S](repeating: 0, count: n + n + 1)
-            if v > 0, let x {
+            if v > 0, n > 0, let x {
                 maxima.withUnsafeMutableBufferPointer { m in
                     sums.withUnsafeMutableBufferPointer { s in
                         let (mp, sp) = (m.baseAddress!, s.baseAddress!)
@@ -158,11 +179,13 @@ extension VocabParallelProblem {
             let layout = Layout(outer: n, classes: shard.totalClasses, inner: 1)
             let task = CrossEntropyTask(
                 layout: Layout(outer: n, classes: v, inner: 1), targets: nil, options: options,
-                denominator: options.reduction.denominator(
-                    layout: layout, targetWeightSum: options.classWeights == nil ? Double(active) : targetWeightSum),
-                zDenominator: options.reduction.zDenominator(layout: layout, activeCount: active))
+                denominator: denominators?.loss
+                    ?? options.reduction.denominator(
+                        layout: layout,
+                        targetWeightSum: options.classWeights == nil ? Double(active) : targetWeightSum),
+                zDenominator: denominators?.z ?? options.reduction.zDenominator(layout: layout, activeCount: active))
             var losses = [S](repeating: 0, count: n)
-            if v > 0, let x {
+            if v > 0, n > 0, let x {
                 task.withParameters(S.self) { base in
                     var parameters = base
                     parameters.weightSum = sums[2 * n]
@@ -170,22 +193,18 @@ extension VocabParallelProblem {
                     losses.withUnsafeMutableBufferPointer { l in
                         maxima.withUnsafeBufferPointer { m in
                             sums.withUnsafeBufferPointer { s in
-                                targets.withUnsafeBufferPointer { t in
-                                    let (lp, mp, sp, tp) = (
-                                        l.baseAddress!, m.baseAddress!, s.baseAddress!, t.baseAddress!
-                                    )
-                                    let g = outputs.gradient?.baseAddress
+                                let (lp, mp, sp) = (l.baseAddress!, m.baseAddress!, s.baseAddress!)
+                                let (tp, g) = (targets.baseAddress!, outputs.gradient?.baseAddress)
+                                forEachPiece(elementSize: size) { rows in
+                                    kernels.crossEntropyGivenNormalizers(
+                                        x, tp, rows, parameters, g, mp, sp, sp + n, lp, nil)
+                                }
+                                // Chain rule through the transform, in place.
+                                if let g, !transform.isIdentity {
                                     forEachPiece(elementSize: size) { rows in
-                                        kernels.crossEntropyGivenNormalizers(
-                                            x, tp, rows, parameters, g, mp, sp, sp + n, lp, nil)
-                                    }
-                                    // Chain rule through the transform, in place.
-                                    if let g, !transform.isIdentity {
-                                        forEachPiece(elementSize: size) { rows in
-                                            let start = rows.lowerBound * v
-                                            kernels.chainLogitGradient(
-                                                g + start, x + start, g + start, rows.count * v, transform)
-                                        }
+                                        let start = rows.lowerBound * v
+                                        kernels.chainLogitGradient(
+                                            g + start, x + start, g + start, rows.count * v, transform)
                                     }
                                 }
                             }
@@ -209,8 +228,7 @@ extension VocabParallelProblem {
                 lossSum += Double(losses[p])
                 zSum += z
             }
-            let reduced = task.reduced(LossSums(crossEntropy: lossSum, z: zSum))
-            return DistributedLoss(loss: reduced.loss, zLoss: reduced.zLoss)
+            return (LossSums(crossEntropy: lossSum, z: zSum), task)
         }
     }
 }

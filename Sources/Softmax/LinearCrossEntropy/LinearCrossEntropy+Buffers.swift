@@ -44,6 +44,11 @@ public struct LinearCrossEntropyOutputs<Element: SoftmaxScalar> {
     }
 }
 
+extension LinearCrossEntropyOutputs {
+    /// True when some gradient is requested (then the backward products run).
+    package var wantsGradient: Bool { hiddenGradient != nil || weightGradient != nil || biasGradient != nil }
+}
+
 /// Settings of the fused linear cross-entropy that are not loss options.
 public enum LinearCrossEntropy {
     /// The default bound on the scratch memory of a call: the logits of as many rows as fit,

@@ -1,15 +1,16 @@
 import SoftmaxKernels
 
 /// The sizes of one fused linear cross-entropy call, checked, and its chunked computation.
-struct LinearCrossEntropyProblem {
+package struct LinearCrossEntropyProblem {
     /// `N`: positions (rows of hidden states).
-    let positions: Int
+    package let positions: Int
     /// `D`: features per position.
-    let features: Int
+    package let features: Int
     /// `V`: classes (rows of the weight).
-    let classes: Int
-    /// Rows of logits per chunk.
-    let chunkRows: Int
+    package let classes: Int
+    /// Rows of logits per chunk; a caller may lower it (a vocabulary-parallel loss takes the
+    /// group's smallest, so that every rank runs the same chunks).
+    package var chunkRows: Int
     /// The gradient filter `ε` (0: exact).
     let gradientFilter: Double
     /// Classes per block of the gradient filter: the unit a backward product skips.
@@ -34,7 +35,7 @@ struct LinearCrossEntropyProblem {
     /// Checks the shapes, counts and options of a call.
     ///
     /// - Throws: `SoftmaxError` naming the first problem.
-    init(
+    package init(
         hiddenShape: [Int], hiddenCount: Int, weightShape: [Int], weightCount: Int, biasCount: Int?,
         targetCount: Int, options: CrossEntropyOptions, memoryBudget: Int, gradientFilter: Double = 0,
         elementSize: Int
@@ -98,7 +99,7 @@ struct LinearCrossEntropyProblem {
     }
 
     /// Throws unless every requested output has its size.
-    func checkOutputs<T>(_ outputs: LinearCrossEntropyOutputs<T>) throws {
+    package func checkOutputs<T>(_ outputs: LinearCrossEntropyOutputs<T>) throws {
         if let g = outputs.hiddenGradient { try checkCount(g.count, positions * features, "hidden gradient output") }
         if let g = outputs.weightGradient { try checkCount(g.count, classes * features, "weight gradient output") }
         if let g = outputs.biasGradient { try checkCount(g.count, classes, "bias gradient output") }
@@ -181,6 +182,38 @@ struct LinearCrossEntropyProblem {
         hidden: UnsafePointer<S>, weight: UnsafePointer<S>, bias: UnsafePointer<S>?, targets: UnsafePointer<Int32>,
         options: CrossEntropyOptions, denominators: (loss: Double, z: Double), outputs: LinearCrossEntropyOutputs<S>
     ) -> LossSums {
+        run(
+            hidden: hidden, weight: weight, bias: bias, options: options, denominators: denominators,
+            outputs: outputs
+        ) { logits, chunk in
+            // The fused pass over the chunk, its gradient in place of the logits.
+            let task = CrossEntropyTask(
+                layout: Layout(outer: chunk.count, classes: classes, inner: 1), targets: targets + chunk.lowerBound,
+                options: options, denominator: denominators.loss, zDenominator: denominators.z)
+            func slice<E>(_ buffer: UnsafeMutableBufferPointer<E>?) -> UnsafeMutableBufferPointer<E>? {
+                buffer.map { UnsafeMutableBufferPointer(rebasing: $0[chunk]) }
+            }
+            return task.run(
+                scores: UnsafePointer(logits), probabilities: nil,
+                outputs: CrossEntropyOutputs<S>(
+                    gradient: outputs.wantsGradient
+                        ? UnsafeMutableBufferPointer(start: logits, count: chunk.count * classes) : nil,
+                    losses: slice(outputs.losses), zLosses: slice(outputs.zLosses)))
+        }
+    }
+
+    /// The chunked forward and backward pass with the chunk's loss computed by `chunkLoss`:
+    /// given the chunk's logits (rows of `classes`) and its rows of the batch, it returns their
+    /// Σ losses and z terms and, when a gradient is wanted, leaves the gradient of the loss
+    /// with respect to the logits in their place.  The vocabulary-parallel loss passes its own.
+    ///
+    /// - Parameter denominators: the whole batch's loss and z-loss denominators (the
+    ///   gradient filter's scale).
+    package func run<S: GEMMScalar & KernelTableScalar>(
+        hidden: UnsafePointer<S>, weight: UnsafePointer<S>, bias: UnsafePointer<S>?, options: CrossEntropyOptions,
+        denominators: (loss: Double, z: Double), outputs: LinearCrossEntropyOutputs<S>,
+        chunkLoss: (_ logits: UnsafeMutablePointer<S>, _ rows: Range<Int>) throws -> LossSums
+    ) rethrows -> LossSums {
         let (n, d, v) = (positions, features, classes)
         if !outputs.accumulate {
             outputs.weightGradient?.update(repeating: 0)
@@ -192,9 +225,8 @@ struct LinearCrossEntropyProblem {
             outputs.zLosses?.update(repeating: 0)
             return LossSums()
         }
-        let wantsGradient =
-            outputs.hiddenGradient != nil || outputs.weightGradient != nil || outputs.biasGradient != nil
-        return StagingPool.withBuffer(of: S.self, count: chunkRows * v) { chunk in
+        let wantsGradient = outputs.wantsGradient
+        return try StagingPool.withBuffer(of: S.self, count: chunkRows * v) { chunk in
             var total = LossSums()
             var first = 0
             while first < n {
@@ -208,22 +240,7 @@ struct LinearCrossEntropyProblem {
                 GEMM.multiply(
                     m: rows, n: v, k: d, hiddenRows, MatrixOperand(weight, rowStride: d, transpose: .transposed),
                     beta: bias == nil ? 0 : 1, into: logits)
-                // The fused pass over the chunk, its gradient in place of the logits.
-                let layout = Layout(outer: rows, classes: v, inner: 1)
-                let scores = UnsafeMutableBufferPointer(start: logits, count: rows * v)
-                let task = CrossEntropyTask(
-                    layout: layout, targets: targets + first, options: options, denominator: denominators.loss,
-                    zDenominator: denominators.z)
-                func chunkOf<E>(_ buffer: UnsafeMutableBufferPointer<E>?) -> UnsafeMutableBufferPointer<E>? {
-                    buffer.map { UnsafeMutableBufferPointer(rebasing: $0[first..<(first + rows)]) }
-                }
-                total =
-                    total
-                    + task.run(
-                        scores: UnsafePointer(logits), probabilities: nil,
-                        outputs: CrossEntropyOutputs<S>(
-                            gradient: wantsGradient ? scores : nil, losses: chunkOf(outputs.losses),
-                            zLosses: chunkOf(outputs.zLosses)))
+                total = total + (try chunkLoss(logits, first..<(first + rows)))
                 if wantsGradient {
                     // The backward products over the whole chunk, or with the gradient filter
                     // per block of rows, over the class runs where some |G| reaches ε·scale.
