@@ -115,7 +115,8 @@ private func runChunks<S: VocabParallelScalar & GEMMScalar & KernelTableScalar>(
         return try chunk.sums(
             scores: logits.map { UnsafePointer($0) }, targets: targets.map { $0 + rows.lowerBound },
             communicator: communicator,
-            outputs: VocabParallelOutputs(gradient: gradient, losses: slice(outputs.losses), zLosses: slice(outputs.zLosses)),
+            outputs: VocabParallelOutputs(
+                gradient: gradient, losses: slice(outputs.losses), zLosses: slice(outputs.zLosses)),
             denominators: denominators
         ).0
     }
