@@ -18,6 +18,12 @@ struct Bench: ParsableCommand {
             gradients is reported; 'gemm-floor' is the same BLAS's three bare products with \
             the N×V logits formed in full, the floor.
 
+            vocab-parallel-cross-entropy (--shape NxV) and vocab-parallel-linear-cross-entropy \
+            (--shape NxDxV) split the V classes evenly over the ranks of an MPI job (run under \
+            mpirun with a tool built with --traits MPI; one rank otherwise) and report, per rank, \
+            the median time, the time and bytes of its allreduces per call, and its extra peak \
+            memory.
+
             Example: softmax bench --op softmax --shape 2048x32000 --threads 2
             """)
 
@@ -27,9 +33,18 @@ struct Bench: ParsableCommand {
         case crossEntropy = "cross-entropy"
         case copy
         case linearCrossEntropy = "linear-cross-entropy"
+        case vocabParallelCrossEntropy = "vocab-parallel-cross-entropy"
+        case vocabParallelLinearCrossEntropy = "vocab-parallel-linear-cross-entropy"
+
+        /// The ops that split the vocabulary across the ranks of the world.
+        var isVocabParallel: Bool { self == .vocabParallelCrossEntropy || self == .vocabParallelLinearCrossEntropy }
     }
 
-    @Option(help: "softmax, log-softmax, cross-entropy, copy or linear-cross-entropy.")
+    @Option(
+        help: """
+            softmax, log-softmax, cross-entropy, copy, linear-cross-entropy, \
+            vocab-parallel-cross-entropy or vocab-parallel-linear-cross-entropy.
+            """)
     var op: Operation = .softmax
 
     @Option(help: "Dimensions separated by 'x', e.g. 2048x32000 or 8x21x256x256.")
@@ -84,7 +99,7 @@ struct Bench: ParsableCommand {
         guard labelSmoothing == 0 || op == .crossEntropy else {
             throw ValidationError("--label-smoothing applies to --op cross-entropy only")
         }
-        guard !transform.isSet || op == .crossEntropy || op == .linearCrossEntropy else {
+        guard !transform.isSet || op == .crossEntropy || op == .linearCrossEntropy || op.isVocabParallel else {
             throw ValidationError("--temperature, --softcap and --z-loss apply to the cross-entropy ops only")
         }
         guard labelSmoothing >= 0 && labelSmoothing < 1 else {
@@ -96,6 +111,15 @@ struct Bench: ParsableCommand {
             throw ValidationError(error.description)
         }
         let dimensions = try Self.dimensions(shape)
+        if op.isVocabParallel {
+            let want = op == .vocabParallelCrossEntropy ? 2 : 3
+            guard dimensions.count == want else {
+                throw ValidationError(
+                    "--op \(op.rawValue) takes --shape \(want == 2 ? "NxV" : "NxDxV"), got '\(shape)'")
+            }
+            guard dtype != .float16 else { throw ValidationError("--op \(op.rawValue) runs in float32 or float64") }
+            guard memoryBudget > 0 else { throw ValidationError("--memory-budget must be positive") }
+        }
         if op == .linearCrossEntropy {
             guard dimensions.count == 3 else {
                 throw ValidationError("--op linear-cross-entropy takes --shape NxDxV, got '\(shape)'")
@@ -131,6 +155,12 @@ struct Bench: ParsableCommand {
         if op == .linearCrossEntropy {
             SoftmaxThreads.maximum = threads
             return print(try benchLinearCrossEntropy(n: shape[0], d: shape[1], v: shape[2]))
+        }
+        if op.isVocabParallel {
+            SoftmaxThreads.maximum = threads
+            let report = try benchVocabParallel(shape)
+            if !report.isEmpty { print(report) }
+            return
         }
         let axis = self.axis ?? (op == .crossEntropy ? (shape.count == 1 ? 0 : 1) : -1)
         let layout = try Layout(shape: shape, axis: axis)
@@ -229,8 +259,8 @@ struct Bench: ParsableCommand {
                             parallelCopy(
                                 from: UnsafeRawPointer(x.baseAddress!), to: UnsafeMutableRawPointer(y.baseAddress!),
                                 byteCount: layout.count * MemoryLayout<T>.stride)
-                        case .linearCrossEntropy:
-                            throw ValidationError("linear-cross-entropy is timed by benchLinearCrossEntropy")
+                        case .linearCrossEntropy, .vocabParallelCrossEntropy, .vocabParallelLinearCrossEntropy:
+                            throw ValidationError("\(op.rawValue) is timed by its own function")
                         }
                         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
                         if run > 0 { samples.append(elapsed) }

@@ -40,6 +40,11 @@ public struct SoftmaxCommand: ParsableCommand {
     ///
     /// - Returns: the process exit status: 0 on success, 1 for bad input, 64 for bad usage.
     public static func main(arguments: [String]) -> Int32 {
+        World.run { run(arguments: arguments) }
+    }
+
+    /// `main` within the world (see `World.run`).
+    private static func run(arguments: [String]) -> Int32 {
         do {
             if case .failure(let error)? = SoftmaxISA.environmentRequest { throw error }
             // A library SOFTMAX_BLAS names must load; the automatic search loads lazily.
@@ -70,8 +75,10 @@ public struct SoftmaxCommand: ParsableCommand {
         }
     }
 
-    private static func report(_ message: String, status: Int32 = 1) -> Int32 {
-        FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+    static func report(_ message: String, status: Int32 = 1) -> Int32 {
+        // Under mpirun every rank may fail alike: the others name themselves.
+        let rank = World.communicator.rank
+        FileHandle.standardError.write(Data("error: \(rank == 0 ? "" : "rank \(rank): ")\(message)\n".utf8))
         return status
     }
 }

@@ -1,0 +1,142 @@
+import Dispatch
+import Foundation
+import Softmax
+import SoftmaxDistributed
+
+extension Bench {
+    /// Times a vocabulary-parallel loss on every rank of the world (under `mpirun`; one
+    /// process otherwise): `vocab-parallel-cross-entropy` on `N × V` scores, or
+    /// `vocab-parallel-linear-cross-entropy` on `N × D` hidden states and a `V × D` weight,
+    /// each rank holding its even shard of the `V` classes.  Returns rank 0's report (one line
+    /// per rank: median time, allreduce time, calls and bytes per call, extra peak memory);
+    /// other ranks return an empty string.
+    func benchVocabParallel(_ shape: [Int]) throws -> String {
+        let world = World.communicator
+        switch dtype {
+        case .float64: return try benchVocabParallel(Double.self, shape, world)
+        default: return try benchVocabParallel(Float.self, shape, world)
+        }
+    }
+
+    private func benchVocabParallel<T: VocabParallelScalar>(
+        _: T.Type, _ shape: [Int], _ world: any Communicator
+    ) throws -> String {
+        let linear = op == .vocabParallelLinearCrossEntropy
+        let (n, d, v) = linear ? (shape[0], shape[1], shape[2]) : (shape[0], 0, shape[1])
+        let shard = ClassShard.even(totalClasses: v, rank: world.rank, size: world.size)
+        let size = MemoryLayout<T>.stride
+        let count = { (a: Int, b: Int) in ResourceLimits.bytes(count: a, size: b) }
+        // Inputs and outputs: scores and gradient, or hidden, dHidden, weight and dWeight.
+        let arrays =
+            linear
+            ? ResourceLimits.bytes(
+                adding: ResourceLimits.bytes(count: count(n, d), size: 2 * size),
+                ResourceLimits.bytes(count: count(shard.count, d), size: 2 * size))
+            : ResourceLimits.bytes(count: count(n, shard.count), size: 2 * size)
+        try ResourceLimits.check(arrays, for: "benchmarking \(op.rawValue) \(self.shape) on rank \(world.rank)")
+        let peakBefore = Self.peakResidentBytes()
+        // Labels the same on every rank; each rank's own numbers for its shard.
+        var labelGenerator = SplitMix64(seed: 0x5EED)
+        let labels = (0..<n).map { _ in Int32.random(in: 0..<Int32(v), using: &labelGenerator) }
+        var generator = SplitMix64(seed: 0x5EED &+ UInt64(world.rank) &+ 1)
+        func filled(_ count: Int, _ scale: Float) -> [T] {
+            [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+                for i in 0..<count { buffer[i] = T(Float.random(in: -scale...scale, using: &generator)) }
+                initialized = count
+            }
+        }
+        let options = lossOptions(axis: -1)
+        let measured = MeasuredCommunicator(world)
+        var samples: [Double] = []
+        if linear {
+            let hidden = filled(n * d, 1)
+            let weight = filled(shard.count * d, 0.05)
+            var dHidden = [T](repeating: 0, count: n * d)
+            var dWeight = [T](repeating: 0, count: shard.count * d)
+            try hidden.withUnsafeBufferPointer { h in
+                try weight.withUnsafeBufferPointer { w in
+                    try labels.withUnsafeBufferPointer { t in
+                        try dHidden.withUnsafeMutableBufferPointer { dh in
+                            try dWeight.withUnsafeMutableBufferPointer { dw in
+                                samples = try timed(measured) {
+                                    _ = try vocabParallelLinearCrossEntropy(
+                                        hidden: h, hiddenShape: [n, d], weight: w, weightShape: [shard.count, d],
+                                        shard: shard, classIndices: t, options: options, communicator: measured,
+                                        outputs: LinearCrossEntropyOutputs(hiddenGradient: dh, weightGradient: dw),
+                                        memoryBudget: memoryBudget)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        } else {
+            let scores = filled(n * shard.count, 4)
+            var gradient = [T](repeating: 0, count: n * shard.count)
+            try scores.withUnsafeBufferPointer { x in
+                try labels.withUnsafeBufferPointer { t in
+                    try gradient.withUnsafeMutableBufferPointer { g in
+                        samples = try timed(measured) {
+                            _ = try vocabParallelCrossEntropy(
+                                scores: x, positions: n, shard: shard, classIndices: t, options: options,
+                                communicator: measured, outputs: VocabParallelOutputs(gradient: g))
+                        }
+                    }
+                }
+            }
+        }
+        samples.sort()
+        let extraMiB = Double(Swift.max(0, Self.peakResidentBytes() - peakBefore - arrays)) / 1048576
+        let calls = Double(repeats)
+        // Every rank's figures, gathered on all by one allreduce of a slot per rank.
+        let fields = 6
+        var figures = [Double](repeating: 0, count: world.size * fields)
+        let mine = [
+            samples[samples.count / 2], measured.allReduceSeconds / calls, Double(measured.allReduceCalls) / calls,
+            Double(measured.allReduceBytes) / calls, extraMiB, Double(shard.count),
+        ]
+        for (i, value) in mine.enumerated() { figures[world.rank * fields + i] = value }
+        try world.allReduce(&figures, .sum)
+        guard world.isRoot else { return "" }
+        let flops = linear ? 6 * Double(n) * Double(d) * Double(v) : 0
+        var lines: [String] = []
+        for rank in 0..<world.size {
+            let f = Array(figures[(rank * fields)..<((rank + 1) * fields)])
+            let shapeText = shape.map(String.init).joined(separator: "x")
+            if json {
+                lines.append(
+                    "{\"op\": \"\(op.rawValue)\", \"shape\": \"\(shapeText)\", \"dtype\": \"\(dtype.rawValue)\", "
+                        + "\"ranks\": \(world.size), \"rank\": \(rank), \"classes\": \(Int(f[5])), "
+                        + "\"threads\": \(SoftmaxThreads.effective)\(lossOptionsJSON), "
+                        + "\"median_ms\": \(String(format: "%.6g", f[0] * 1e3)), "
+                        + "\"allreduce_ms\": \(String(format: "%.6g", f[1] * 1e3)), "
+                        + "\"allreduce_calls\": \(Int(f[2])), \"allreduce_bytes\": \(Int(f[3])), "
+                        + "\"extra_peak_mib\": \(String(format: "%.1f", f[4]))"
+                        + (linear ? ", \"gflops_all_ranks\": \(String(format: "%.6g", flops / f[0] / 1e9))" : "")
+                        + "}")
+            } else {
+                lines.append(
+                    String(
+                        format: "%@ %@ %@ rank %d of %d (%d classes) threads %d%@: median %.2f ms, allreduce %.2f ms "
+                            + "(%d calls, %d bytes), extra peak %.1f MiB",
+                        op.rawValue, shapeText, dtype.rawValue, rank, world.size, Int(f[5]), SoftmaxThreads.effective,
+                        lossOptionsText, f[0] * 1e3, f[1] * 1e3, Int(f[2]), Int(f[3]), f[4]))
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// Seconds of each of `repeats` runs after one warm-up, every rank starting each run
+    /// together (a barrier before it); the counts of `measured` cover the timed runs only.
+    private func timed(_ measured: MeasuredCommunicator, _ body: () throws -> Void) throws -> [Double] {
+        var samples: [Double] = []
+        for run in 0...repeats {
+            try measured.barrier()
+            if run == 1 { measured.reset() }
+            let start = DispatchTime.now().uptimeNanoseconds
+            try body()
+            if run > 0 { samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9) }
+        }
+        return samples
+    }
+}
