@@ -81,6 +81,8 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "softmax", dependencies: ["SoftmaxCommandLine"]),
+        // The vocabulary-parallel losses against the single-process calls under `mpirun` (CI).
+        .executableTarget(name: "softmax-distributed-check", dependencies: ["Softmax", "SoftmaxDistributed"]),
         // What the libFuzzer targets (the separate package in Fuzz/) run on each input; the
         // tests replay the kept corpus and crash reproducers through the same functions.
         .target(name: "SoftmaxFuzzing", dependencies: ["Softmax", "SoftmaxTraining"]),
