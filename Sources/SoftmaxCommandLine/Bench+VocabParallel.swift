@@ -22,6 +22,7 @@ extension Bench {
         _: T.Type, _ shape: [Int], _ world: any Communicator
     ) throws -> String {
         let linear = op == .vocabParallelLinearCrossEntropy
+        if op == .allReduce { return try benchAllReduce(T.self, count: shape[0], world) }
         let (n, d, v) = linear ? (shape[0], shape[1], shape[2]) : (shape[0], 0, shape[1])
         let shard = ClassShard.even(totalClasses: v, rank: world.rank, size: world.size)
         let size = MemoryLayout<T>.stride
@@ -124,6 +125,33 @@ extension Bench {
             }
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// The median seconds of a sum-allreduce of `count` values over the world (each run after
+    /// a barrier); rank 0's report line.
+    private func benchAllReduce<T: VocabParallelScalar>(
+        _: T.Type, count: Int, _ world: any Communicator
+    ) throws -> String {
+        try ResourceLimits.check(
+            ResourceLimits.bytes(count: count, size: MemoryLayout<T>.stride), for: "benchmarking allreduce of \(count)")
+        var values = [T](repeating: 1, count: count)
+        var samples = try values.withUnsafeMutableBufferPointer { buffer in
+            try timed(MeasuredCommunicator(world)) { try T.allReduce(buffer, .sum, on: world) }
+        }
+        samples.sort()
+        // The slowest rank's median: the collective ends for all when it ends for the last.
+        var median = [samples[samples.count / 2]]
+        try world.allReduce(&median, .maximum)
+        guard world.isRoot else { return "" }
+        let bytes = count * MemoryLayout<T>.stride
+        if json {
+            return
+                "{\"op\": \"allreduce\", \"count\": \(count), \"bytes\": \(bytes), \"dtype\": \"\(dtype.rawValue)\", "
+                + "\"ranks\": \(world.size), \"median_us\": \(String(format: "%.6g", median[0] * 1e6))}"
+        }
+        return String(
+            format: "allreduce %d %@ (%d bytes) over %d ranks: median %.2f µs, %.3f GB/s of buffer", count,
+            dtype.rawValue, bytes, world.size, median[0] * 1e6, Double(bytes) / median[0] / 1e9)
     }
 
     /// Seconds of each of `repeats` runs after one warm-up, every rank starting each run

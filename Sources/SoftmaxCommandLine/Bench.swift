@@ -22,7 +22,8 @@ struct Bench: ParsableCommand {
             (--shape NxDxV) split the V classes evenly over the ranks of an MPI job (run under \
             mpirun with a tool built with --traits MPI; one rank otherwise) and report, per rank, \
             the median time, the time and bytes of its allreduces per call, and its extra peak \
-            memory.
+            memory.  allreduce (--shape COUNT) times a sum-allreduce of COUNT values over the \
+            ranks: the latency and bandwidth behind docs/scaling.md's model.
 
             Example: softmax bench --op softmax --shape 2048x32000 --threads 2
             """)
@@ -35,15 +36,18 @@ struct Bench: ParsableCommand {
         case linearCrossEntropy = "linear-cross-entropy"
         case vocabParallelCrossEntropy = "vocab-parallel-cross-entropy"
         case vocabParallelLinearCrossEntropy = "vocab-parallel-linear-cross-entropy"
+        case allReduce = "allreduce"
 
-        /// The ops that split the vocabulary across the ranks of the world.
-        var isVocabParallel: Bool { self == .vocabParallelCrossEntropy || self == .vocabParallelLinearCrossEntropy }
+        /// The ops that run on every rank of the world.
+        var isVocabParallel: Bool {
+            self == .vocabParallelCrossEntropy || self == .vocabParallelLinearCrossEntropy || self == .allReduce
+        }
     }
 
     @Option(
         help: """
             softmax, log-softmax, cross-entropy, copy, linear-cross-entropy, \
-            vocab-parallel-cross-entropy or vocab-parallel-linear-cross-entropy.
+            vocab-parallel-cross-entropy, vocab-parallel-linear-cross-entropy or allreduce.
             """)
     var op: Operation = .softmax
 
@@ -112,10 +116,10 @@ struct Bench: ParsableCommand {
         }
         let dimensions = try Self.dimensions(shape)
         if op.isVocabParallel {
-            let want = op == .vocabParallelCrossEntropy ? 2 : 3
+            let want = [Operation.allReduce: 1, .vocabParallelCrossEntropy: 2][op] ?? 3
             guard dimensions.count == want else {
                 throw ValidationError(
-                    "--op \(op.rawValue) takes --shape \(want == 2 ? "NxV" : "NxDxV"), got '\(shape)'")
+                    "--op \(op.rawValue) takes --shape \(["COUNT", "NxV", "NxDxV"][want - 1]), got '\(shape)'")
             }
             guard dtype != .float16 else { throw ValidationError("--op \(op.rawValue) runs in float32 or float64") }
             guard memoryBudget > 0 else { throw ValidationError("--memory-budget must be positive") }
@@ -259,7 +263,8 @@ struct Bench: ParsableCommand {
                             parallelCopy(
                                 from: UnsafeRawPointer(x.baseAddress!), to: UnsafeMutableRawPointer(y.baseAddress!),
                                 byteCount: layout.count * MemoryLayout<T>.stride)
-                        case .linearCrossEntropy, .vocabParallelCrossEntropy, .vocabParallelLinearCrossEntropy:
+                        case .linearCrossEntropy, .vocabParallelCrossEntropy, .vocabParallelLinearCrossEntropy,
+                            .allReduce:
                             throw ValidationError("\(op.rawValue) is timed by its own function")
                         }
                         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
