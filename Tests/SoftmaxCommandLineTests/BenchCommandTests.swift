@@ -31,6 +31,40 @@ struct BenchCommandTests {
         #expect(ops == [op, "copy"])
     }
 
+    /// The distributed ops in one process (rank 0 of 1): per-rank JSON with the median time,
+    /// the allreduce calls and bytes per call (3 of N, 2N + 1 and N values for the loss; plus
+    /// the chunk agreement, the weight sum and N·D for the linear loss), the extra peak memory;
+    /// `allreduce` times one collective; shapes of the wrong rank are refused.
+    @Test func distributedOps() throws {
+        let cases: [(String, String, Int, Int)] = [
+            ("vocab-parallel-cross-entropy", "64x300", 3, 4 * (64 + 129 + 64)),
+            ("vocab-parallel-linear-cross-entropy", "64x16x300", 6, 8 + 8 + 4 * (64 + 129 + 64 + 64 * 16)),
+        ]
+        for (op, shape, calls, bytes) in cases {
+            let result = try runSoftmax(["bench", "--op", op, "--shape", shape, "--repeats", "2", "--json"])
+            #expect(result.status == 0, "\(result.stderr)")
+            let object = try #require(
+                try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+            #expect(object["op"] as? String == op && object["ranks"] as? Int == 1 && object["rank"] as? Int == 0)
+            #expect(object["classes"] as? Int == 300)
+            #expect((object["median_ms"] as? Double ?? 0) > 0)
+            #expect(object["allreduce_calls"] as? Int == calls, "\(op): \(object)")
+            #expect(object["allreduce_bytes"] as? Int == bytes, "\(op): \(object)")
+            #expect(object["extra_peak_mib"] is Double)
+        }
+        let allReduce = try runSoftmax(["bench", "--op", "allreduce", "--shape", "1000", "--repeats", "3"])
+        #expect(allReduce.status == 0 && allReduce.stdout.contains("allreduce 1000 float32 (4000 bytes) over 1 ranks"))
+        for bad in [
+            ["--op", "vocab-parallel-cross-entropy", "--shape", "64x16x300"],
+            ["--op", "vocab-parallel-linear-cross-entropy", "--shape", "64x300"],
+            ["--op", "allreduce", "--shape", "10x10"],
+            ["--op", "vocab-parallel-cross-entropy", "--shape", "64x300", "--dtype", "float16"],
+        ] {
+            let run = try runSoftmax(["bench"] + bad)
+            #expect(run.status != 0 && run.stderr.hasPrefix("error:"), "\(bad): \(run.stderr)")
+        }
+    }
+
     /// `--op linear-cross-entropy`: the fused call and the GEMM floor, each with GFLOP/s =
     /// 6·N·D·V / time, the BLAS named, and the extra peak memory of the fused call; a shape
     /// that is not NxDxV, or float16, is refused.
