@@ -56,6 +56,31 @@ extension RowKernels {
             let targetLogp = norm.isFullyMasked ? -Scalar.infinity : (targetScore - norm.shift) - norm.logSum
             return targetWeight == 0 ? 0 : -targetWeight * targetLogp
         }
+        if let given, !ignored, !given.isFullyMasked, eps == 0, !k.inputIsLogProbability,
+            outputs.probabilities == nil, outputs.logProbabilities == nil, let g = outputs.gradient
+        {
+            // A shard of a row with its normaliser given, no smoothing, gradient only (the
+            // vocabulary-parallel training call): `g = c·exp(x − shift)` with
+            // `c = (scale·w_t + zc)/sum`, then the one-hot term where the target is local.
+            let targetWeight = local ? k.weight(target) : k.weights == nil ? 1 : elsewhereWeight
+            let targetScore = local ? x[target] : 0  // read first: the gradient may overwrite the scores
+            let lse = given.shift + given.logSum
+            var zCoefficient: Scalar = 0
+            if zOn {
+                let z = k.zTerm(logSumExp: lse)
+                zLoss?.pointee = z.value
+                zCoefficient = z.coefficient
+            }
+            let shift = V(repeating: given.shift)
+            let tail = OverlappingTail<V>(x, from: 0, to: n)
+            _ = writeExponentials(
+                ProbabilityOutput.self, x, g, from: 0, to: n, shift: shift, tail: tail, prefetch: false)
+            let coefficient = (k.gradientScale * targetWeight + zCoefficient) * given.inverseSum
+            rescale(ProbabilityOutput.self, g, from: 0, to: n, by: V(repeating: coefficient))
+            guard local else { return 0 }
+            g[target] -= k.gradientScale * targetWeight
+            return targetWeight == 0 ? 0 : -targetWeight * ((targetScore - given.shift) - given.logSum)
+        }
         let epsPerClass = k.smoothingPerClass
         var norm = Normalizer<Scalar>(max: 0, sum: 1)
         let logits = !k.inputIsLogProbability
