@@ -4,6 +4,10 @@ import Softmax
 import SoftmaxLayers
 import SoftmaxTraining
 
+#if MPI
+    import SoftmaxDistributed
+#endif
+
 /// The `softmax` command: subcommands over NumPy `.npy` files.
 public struct SoftmaxCommand: ParsableCommand {
     /// The command's name, help text and subcommands.
@@ -47,32 +51,51 @@ public struct SoftmaxCommand: ParsableCommand {
             var command = try parseAsRoot(arguments)
             try command.run()
             return 0
-        } catch let error as TrainingDiverged {
+        } catch {
+            #if MPI
+                // Under mpirun every process parses the same arguments and fails alike before
+                // MPI starts: rank 0 alone says so.
+                if let rank = MPICommunicator.launchRank, rank != 0 { return exitStatus(for: error, printing: false) }
+            #endif
+            return exitStatus(for: error)
+        }
+    }
+
+    /// Reports `error` as the tool does — one `error:` line on standard error, or the help
+    /// text on standard output for a clean exit (`--help`) — and returns the exit status.
+    ///
+    /// - Parameters:
+    ///   - error: What `parseAsRoot` or a command's `run()` threw.
+    ///   - prefix: Put after `error: ` (a data-parallel process that is not rank 0 names its rank).
+    ///   - printing: False: print nothing, only compute the status.
+    /// - Returns: 0 for a clean exit, 1 for bad input, 64 (or ArgumentParser's code) for bad usage.
+    static func exitStatus(for error: any Error, prefix: String = "", printing: Bool = true) -> Int32 {
+        func report(_ message: String, status: Int32 = 1) -> Int32 {
+            if printing { FileHandle.standardError.write(Data("error: \(prefix)\(message)\n".utf8)) }
+            return status
+        }
+        switch error {
+        case let error as TrainingDiverged:
             // The library names the setting; the tool names its flag.
             return report(
                 "training diverged at epoch \(error.epoch) (loss \(error.loss)): lower --lr (now \(error.learningRate))"
             )
-        } catch let error as TrainingSettingError {
+        case let error as TrainingSettingError:
             return report(error.description(naming: error.setting.flag))
-        } catch let error as DataRequestError {
+        case let error as DataRequestError:
             return report(error.description(naming: \.flag))
-        } catch let error as any UserInputError {
+        case let error as any UserInputError:
             return report(error.description)
-        } catch {
+        default:
             let code = exitCode(for: error)
             if code == .success {
-                print(fullMessage(for: error))
+                if printing { print(fullMessage(for: error)) }
                 return 0
             }
             // Usage errors: one line, lower-case `error:` like every other failure.
             let text = message(for: error).split(whereSeparator: \.isNewline).joined(separator: " ")
             return report(text + " (see 'softmax --help')", status: code.rawValue == 0 ? 64 : code.rawValue)
         }
-    }
-
-    private static func report(_ message: String, status: Int32 = 1) -> Int32 {
-        FileHandle.standardError.write(Data("error: \(message)\n".utf8))
-        return status
     }
 }
 

@@ -2,6 +2,10 @@ import ArgumentParser
 import Foundation
 import SoftmaxTraining
 
+#if MPI
+    import SoftmaxDistributed
+#endif
+
 /// `softmax train [DATA] [options]`.
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -112,6 +116,48 @@ struct Train: ParsableCommand {
     var noProgress = false
 
     func run() throws {
+        #if MPI
+            if MPICommunicator.isLaunchedByMPI {
+                try runDataParallel()
+                return
+            }
+        #endif
+        try train(reducer: SingleProcessReducer())
+    }
+
+    #if MPI
+        /// Under `mpirun -np K`: every process trains its share of each batch of one model
+        /// (`CommunicatorGradientReducer` over MPI); rank 0 alone prints and writes files.  On an
+        /// error a process reports it and ends the whole job (`MPI_Abort`), so that the others
+        /// do not wait for it forever.
+        ///
+        /// - Throws: `CommunicationError` when MPI does not start (then rank 0 alone says so).
+        private func runDataParallel() throws {
+            let communicator = try MPICommunicator.start()
+            do {
+                try train(reducer: CommunicatorGradientReducer(communicator))
+            } catch {
+                if !communicator.isRoot {
+                    // Bad data, settings or files fail every process alike: give rank 0 the time
+                    // to report it and end the job, and speak only of an error of this process's own.
+                    Thread.sleep(forTimeInterval: 3)
+                }
+                let status = SoftmaxCommand.exitStatus(
+                    for: error, prefix: communicator.isRoot ? "" : "rank \(communicator.rank): ")
+                communicator.abort(code: status == 0 ? 1 : status)
+            }
+            communicator.finish()
+        }
+    #endif
+
+    /// Trains and reports: the whole command, in one process or in each process of a
+    /// data-parallel job.
+    ///
+    /// - Parameter reducer: `SingleProcessReducer()`, or the data-parallel reducer of this
+    ///   process; only its rank 0 prints, shows progress and writes the model, plot and mask.
+    /// - Throws: Bad settings, data or files; `TrainingDiverged`; what the reducer throws.
+    private func train(reducer: any GradientReducer) throws {
+        let isRoot = reducer.processRank == 0
         let segmentation = task == .segmentation
         var settings = TrainingSettings()
         settings.epochs = epochs ?? (segmentation ? 20 : 30)
@@ -136,13 +182,14 @@ struct Train: ParsableCommand {
         guard (testData == nil) == (testLabels == nil) || dataOptions.labels == nil else {
             throw CommandLineError("--test-data and --test-labels go together for .npy / IDX data")
         }
-        let report = try checkOutputs(
+        var report = try checkOutputs(
             [("--output", output), ("--plot", plot), ("--mask-output", maskOutput)],
             inputs: [
                 data, dataOptions.labels, testData, testLabels,
                 classWeights.flatMap { namesClassWeightsFile($0) ? $0 : nil },
             ]
             .compactMap { $0 })
+        report.isSilent = !isRoot
 
         var request = try dataOptions.request(path: data, task: task)
         request.generatedCount = generatedImages
@@ -164,12 +211,19 @@ struct Train: ParsableCommand {
             "model: \(hidden.map { "\(prepared.dataset.inputCount * (segmentation ? patch * patch : 1))→\($0) ReLU→" } ?? "\(prepared.dataset.inputCount * (segmentation ? patch * patch : 1))→")\(dataset.classNames.count) softmax; "
                 + "SGD lr \(settings.learningRate), momentum \(settings.momentum), weight decay \(settings.weightDecay), batch \(settings.batchSize), seed \(seed)"
         )
+        if reducer.processCount > 1 {
+            let processes = reducer.processCount
+            let (least, most) = (settings.batchSize / processes, (settings.batchSize + processes - 1) / processes)
+            report.line(
+                "data-parallel over \(processes) processes: \(least == most ? "\(least)" : "\(least)-\(most)") \(segmentation ? "images" : "samples") each of every batch"
+            )
+        }
 
-        let bar = ProgressBar(enabled: !noProgress && isatty(STDERR_FILENO) == 1)
+        let bar = ProgressBar(enabled: isRoot && !noProgress && isatty(STDERR_FILENO) == 1)
         let epochs = settings.epochs
         let digits = String(epochs).count
         let started = Date()
-        let result = try Trainer(settings: settings).train(
+        let result = try Trainer(settings: settings, gradientReducer: reducer).train(
             dataset, samples: prepared.trainSamples, testSet: prepared.testSet, testSamples: prepared.testSamples,
             data: prepared.description
         ) { event in
@@ -190,6 +244,7 @@ struct Train: ParsableCommand {
             }
         }
         let seconds = Date().timeIntervalSince(started)
+        guard isRoot else { return }
         try result.model.write(to: output)
         if let test = result.test {
             let kind = segmentation ? "pixel accuracy" : "accuracy"

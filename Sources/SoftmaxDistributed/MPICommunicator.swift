@@ -26,6 +26,17 @@
             return ["OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_SIZE", "PMI_RANK"].contains { environment[$0] != nil }
         }
 
+        /// The rank the launcher gave this process, read from the environment before MPI starts
+        /// (`OMPI_COMM_WORLD_RANK`, `PMIX_RANK` or `PMI_RANK`), or `nil` when no launcher set
+        /// one: lets a process that fails before `start()` know whether it is rank 0.
+        public static var launchRank: Int? {
+            let environment = ProcessInfo.processInfo.environment
+            return ["OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK"].lazy.compactMap {
+                environment[$0].flatMap(Int.init)
+            }
+            .first
+        }
+
         /// Initialises MPI (`MPI_Init_thread`, funneled: only the thread that called this makes
         /// MPI calls) and returns the world communicator.
         ///
