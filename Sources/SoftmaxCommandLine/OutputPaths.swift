@@ -5,13 +5,16 @@ import Softmax
 /// standard error when an output file is standard output, so the data stream stays clean.
 struct Report: Sendable {
     let toStandardError: Bool
+    /// Writes nothing: the report of a process that is not rank 0 of a data-parallel job.
+    var isSilent = false
 
     /// Writes `line` and a line break at once (so progress appears while training runs, also
     /// through a pipe).
     func line(_ line: String) { write(line + "\n") }
 
-    /// Writes `text` as it is, at once.
+    /// Writes `text` as it is, at once (nothing when `isSilent`).
     func write(_ text: String) {
+        guard !isSilent else { return }
         let handle = toStandardError ? FileHandle.standardError : FileHandle.standardOutput
         handle.write(Data(text.utf8))
     }

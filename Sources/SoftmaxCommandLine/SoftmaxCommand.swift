@@ -4,6 +4,10 @@ import Softmax
 import SoftmaxLayers
 import SoftmaxTraining
 
+#if MPI
+    import SoftmaxDistributed
+#endif
+
 /// The `softmax` command: subcommands over NumPy `.npy` files.
 public struct SoftmaxCommand: ParsableCommand {
     /// The command's name, help text and subcommands.
@@ -52,34 +56,54 @@ public struct SoftmaxCommand: ParsableCommand {
             var command = try parseAsRoot(arguments)
             try command.run()
             return 0
-        } catch let error as TrainingDiverged {
+        } catch {
+            let world = World.communicator
+            guard !world.isRoot else { return exitStatus(for: error) }
+            // Under mpirun every process parses the same arguments and reads the same files, so
+            // most errors are every rank's: rank 0 reports them and ends the job.  Another rank
+            // waits for that (3 s) and speaks only of an error of its own; `--help` is rank 0's.
+            let status = exitStatus(for: error, printing: false)
+            if status == 0 { return 0 }
+            Thread.sleep(forTimeInterval: 3)
+            return exitStatus(for: error, prefix: "rank \(world.rank): ")
+        }
+    }
+
+    /// Reports `error` as the tool does — one `error:` line on standard error, or the help
+    /// text on standard output for a clean exit (`--help`) — and returns the exit status.
+    ///
+    /// - Parameters:
+    ///   - error: What `parseAsRoot` or a command's `run()` threw.
+    ///   - prefix: Put after `error: ` (a data-parallel process that is not rank 0 names its rank).
+    ///   - printing: False: print nothing, only compute the status.
+    /// - Returns: 0 for a clean exit, 1 for bad input, 64 (or ArgumentParser's code) for bad usage.
+    static func exitStatus(for error: any Error, prefix: String = "", printing: Bool = true) -> Int32 {
+        func report(_ message: String, status: Int32 = 1) -> Int32 {
+            if printing { FileHandle.standardError.write(Data("error: \(prefix)\(message)\n".utf8)) }
+            return status
+        }
+        switch error {
+        case let error as TrainingDiverged:
             // The library names the setting; the tool names its flag.
             return report(
                 "training diverged at epoch \(error.epoch) (loss \(error.loss)): lower --lr (now \(error.learningRate))"
             )
-        } catch let error as TrainingSettingError {
+        case let error as TrainingSettingError:
             return report(error.description(naming: error.setting.flag))
-        } catch let error as DataRequestError {
+        case let error as DataRequestError:
             return report(error.description(naming: \.flag))
-        } catch let error as any UserInputError {
+        case let error as any UserInputError:
             return report(error.description)
-        } catch {
+        default:
             let code = exitCode(for: error)
             if code == .success {
-                print(fullMessage(for: error))
+                if printing { print(fullMessage(for: error)) }
                 return 0
             }
             // Usage errors: one line, lower-case `error:` like every other failure.
             let text = message(for: error).split(whereSeparator: \.isNewline).joined(separator: " ")
             return report(text + " (see 'softmax --help')", status: code.rawValue == 0 ? 64 : code.rawValue)
         }
-    }
-
-    static func report(_ message: String, status: Int32 = 1) -> Int32 {
-        // Under mpirun every rank may fail alike: the others name themselves.
-        let rank = World.communicator.rank
-        FileHandle.standardError.write(Data("error: \(rank == 0 ? "" : "rank \(rank): ")\(message)\n".utf8))
-        return status
     }
 }
 

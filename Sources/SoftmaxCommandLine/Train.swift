@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SoftmaxDistributed
 import SoftmaxTraining
 
 /// `softmax train [DATA] [options]`.
@@ -112,6 +113,20 @@ struct Train: ParsableCommand {
     var noProgress = false
 
     func run() throws {
+        // Under mpirun (an MPI build): every process trains its share of each batch of one
+        // model; rank 0 alone prints and writes files (`World` ends the job on an error).
+        let world = World.communicator
+        try train(reducer: world.size > 1 ? CommunicatorGradientReducer(world) : SingleProcessReducer())
+    }
+
+    /// Trains and reports: the whole command, in one process or in each process of a
+    /// data-parallel job.
+    ///
+    /// - Parameter reducer: `SingleProcessReducer()`, or the data-parallel reducer of this
+    ///   process; only its rank 0 prints, shows progress and writes the model, plot and mask.
+    /// - Throws: Bad settings, data or files; `TrainingDiverged`; what the reducer throws.
+    private func train(reducer: any GradientReducer) throws {
+        let isRoot = reducer.processRank == 0
         let segmentation = task == .segmentation
         var settings = TrainingSettings()
         settings.epochs = epochs ?? (segmentation ? 20 : 30)
@@ -136,13 +151,14 @@ struct Train: ParsableCommand {
         guard (testData == nil) == (testLabels == nil) || dataOptions.labels == nil else {
             throw CommandLineError("--test-data and --test-labels go together for .npy / IDX data")
         }
-        let report = try checkOutputs(
+        var report = try checkOutputs(
             [("--output", output), ("--plot", plot), ("--mask-output", maskOutput)],
             inputs: [
                 data, dataOptions.labels, testData, testLabels,
                 classWeights.flatMap { namesClassWeightsFile($0) ? $0 : nil },
             ]
             .compactMap { $0 })
+        report.isSilent = !isRoot
 
         var request = try dataOptions.request(path: data, task: task)
         request.generatedCount = generatedImages
@@ -164,12 +180,19 @@ struct Train: ParsableCommand {
             "model: \(hidden.map { "\(prepared.dataset.inputCount * (segmentation ? patch * patch : 1))→\($0) ReLU→" } ?? "\(prepared.dataset.inputCount * (segmentation ? patch * patch : 1))→")\(dataset.classNames.count) softmax; "
                 + "SGD lr \(settings.learningRate), momentum \(settings.momentum), weight decay \(settings.weightDecay), batch \(settings.batchSize), seed \(seed)"
         )
+        if reducer.processCount > 1 {
+            let processes = reducer.processCount
+            let (least, most) = (settings.batchSize / processes, (settings.batchSize + processes - 1) / processes)
+            report.line(
+                "data-parallel over \(processes) processes: \(least == most ? "\(least)" : "\(least)-\(most)") \(segmentation ? "images" : "samples") each of every batch"
+            )
+        }
 
-        let bar = ProgressBar(enabled: !noProgress && isatty(STDERR_FILENO) == 1)
+        let bar = ProgressBar(enabled: isRoot && !noProgress && isatty(STDERR_FILENO) == 1)
         let epochs = settings.epochs
         let digits = String(epochs).count
         let started = Date()
-        let result = try Trainer(settings: settings).train(
+        let result = try Trainer(settings: settings, gradientReducer: reducer).train(
             dataset, samples: prepared.trainSamples, testSet: prepared.testSet, testSamples: prepared.testSamples,
             data: prepared.description
         ) { event in
@@ -190,6 +213,7 @@ struct Train: ParsableCommand {
             }
         }
         let seconds = Date().timeIntervalSince(started)
+        guard isRoot else { return }
         try result.model.write(to: output)
         if let test = result.test {
             let kind = segmentation ? "pixel accuracy" : "accuracy"

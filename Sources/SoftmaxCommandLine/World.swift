@@ -16,7 +16,7 @@ enum World {
                 do {
                     world = try MPICommunicator.start()
                 } catch {
-                    return SoftmaxCommand.report("\(error)")
+                    return SoftmaxCommand.exitStatus(for: error)
                 }
                 communicator = world
                 let status = body()

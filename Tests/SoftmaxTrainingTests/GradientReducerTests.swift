@@ -125,6 +125,59 @@ struct GradientReducerTests {
         #expect(identity.layers == plain.layers)
     }
 
+    /// A reducer written against the first protocol (only `reduce(_:)`) gets the one-process
+    /// defaults: one process of rank 0, the share's loss returned as the batch's after one
+    /// `reduce(_:)`, sums left as they are.
+    @Test func requirementsAddedLaterDefaultToOneProcess() throws {
+        let reducer = RecordingReducer(factor: 2)
+        let blob = try Blob<Float>(shape: [2])
+        blob.diff = [1, -3]
+        #expect(reducer.processCount == 1 && reducer.processRank == 0)
+        #expect(try reducer.reduce(ParameterGradients([blob]), loss: 0.75, denominator: 12) == 0.75)
+        #expect(reducer.calls == 1 && blob.diff == [2, -6])
+        #expect(try reducer.sum([1, 2.5, -4]) == [1, 2.5, -4])
+    }
+
+    /// The shares of data-parallel training tile a batch in rank order, their sizes differing
+    /// by at most one (the larger ones first), and a rank beyond the batch gets none.
+    @Test func processSharesTileTheBatchInRankOrder() {
+        for count in 0...13 {
+            for processes in 1...5 {
+                let shares = (0..<processes).map { processShare(of: count, rank: $0, processes: processes) }
+                #expect(shares.first?.lowerBound == 0 && shares.last?.upperBound == count)
+                #expect(zip(shares, shares.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound })
+                #expect(
+                    zip(shares, shares.dropFirst()).allSatisfy { $0.count - $1.count == 0 || $0.count - $1.count == 1 })
+                #expect(shares.allSatisfy { $0.count == count / processes || $0.count == count / processes + 1 })
+            }
+        }
+        #expect(processShare(of: 2, rank: 2, processes: 3).isEmpty)
+        #expect(processShare(of: 29, rank: 1, processes: 3) == 10..<20)
+    }
+
+    /// An evaluation's tally survives packing into values to add across processes, and two
+    /// shares' packed values add up to the whole set's tally.
+    @Test func evaluationTalliesAddUp() {
+        var a = ConfusionMatrix(classes: 3)
+        var b = ConfusionMatrix(classes: 3)
+        var whole = ConfusionMatrix(classes: 3)
+        for (t, p) in [(0, 0), (2, 1), (1, 1)] {
+            a.add(truth: t, predicted: p)
+            whole.add(truth: t, predicted: p)
+        }
+        b.add(truth: 2, predicted: 1, count: 4)
+        whole.add(truth: 2, predicted: 1, count: 4)
+        let first = EvaluationTally(lossSum: 1.5, valid: 3, confusion: a)
+        let second = EvaluationTally(lossSum: 2.25, valid: 4, confusion: b)
+        #expect(first.packed.count == EvaluationTally.packedCount(classes: 3))
+        #expect(EvaluationTally(packed: first.packed[...], classes: 3) == first)
+        let sums = zip(first.packed, second.packed).map { $0 + $1 }
+        let total = EvaluationTally(packed: ([-1] + sums)[1...], classes: 3)
+        #expect(total == EvaluationTally(lossSum: 3.75, valid: 7, confusion: whole))
+        #expect(total.evaluation.loss == 3.75 / 7 && total.evaluation.confusion.correct == 2)
+        #expect(EvaluationTally(lossSum: 0, valid: 0, confusion: ConfusionMatrix(classes: 2)).evaluation.loss == 0)
+    }
+
     @Test func parameterGradientsPackInOrderAndRefuseTheWrongCount() throws {
         let a = try Blob<Float>(shape: [2, 2])
         let b = try Blob<Float>(shape: [3])

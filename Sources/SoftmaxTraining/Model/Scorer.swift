@@ -29,6 +29,12 @@ struct Scorer {
 
     /// Loss and confusion matrix of the samples at `indices`.
     func evaluate(_ dataset: Dataset, samples indices: [Int], ignoreIndex: Int?) throws -> Evaluation {
+        try tally(dataset, samples: indices, ignoreIndex: ignoreIndex).evaluation
+    }
+
+    /// The summed loss, the count of non-ignored positions and the confusion matrix of the
+    /// samples at `indices`: figures that add up over disjoint sets of samples.
+    func tally(_ dataset: Dataset, samples indices: [Int], ignoreIndex: Int?) throws -> EvaluationTally {
         let classes = network.classes
         let perSample = dataset.positionsPerSample
         var confusion = ConfusionMatrix(classes: classes)
@@ -54,7 +60,7 @@ struct Scorer {
                 confusion.add(truth: label, predicted: argmax(scores, row: r, classes: classes))
             }
         }
-        return Evaluation(loss: valid == 0 ? 0 : lossSum / Double(valid), confusion: confusion)
+        return EvaluationTally(lossSum: lossSum, valid: valid, confusion: confusion)
     }
 }
 

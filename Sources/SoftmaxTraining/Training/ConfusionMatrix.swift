@@ -11,8 +11,14 @@ public struct ConfusionMatrix: Sendable, Equatable {
     /// The number of classes.
     public var classes: Int { counts.count }
 
-    /// Counts one position.
-    public mutating func add(truth: Int, predicted: Int) { counts[truth][predicted] += 1 }
+    /// Counts `count` positions of true class `truth` predicted as `predicted`.
+    ///
+    /// - Parameters:
+    ///   - truth: The true class, `0..<classes`.
+    ///   - predicted: The predicted class, `0..<classes`.
+    ///   - count: How many positions (default 1).
+    /// - Complexity: O(1).
+    public mutating func add(truth: Int, predicted: Int, count: Int = 1) { counts[truth][predicted] += count }
 
     /// Positions counted.
     public var total: Int { counts.reduce(0) { $0 + $1.reduce(0, +) } }

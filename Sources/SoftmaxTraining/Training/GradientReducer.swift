@@ -6,18 +6,28 @@ import SoftmaxLayers
 /// process computes the gradient of its share of the batch and a reducer sums them across
 /// processes (an MPI `Allreduce`) before every process takes the same solver step.
 ///
-/// `Trainer` calls `reduce(_:)` exactly once per mini-batch, after `Network.backward()` and
-/// before `SGDSolver.step()`.  In one process there is nothing to combine:
-/// `SingleProcessReducer`, the default, leaves the gradients as they are.  A reducer keeps
-/// `SoftmaxTraining` free of any transport: an MPI one lives in the module that links MPI.
+/// In one process (`processCount == 1`, the default) `Trainer` calls `reduce(_:)` exactly once
+/// per mini-batch, after `Network.backward()` and before `SGDSolver.step()`, and there is
+/// nothing to combine: `SingleProcessReducer`, the default reducer, leaves the gradients as
+/// they are.  A reducer keeps `SoftmaxTraining` free of any transport: an MPI one lives in the
+/// module that links MPI (`SoftmaxDistributed`'s `CommunicatorGradientReducer`).
 ///
-/// Room left for the data-parallel work: a reducer that splits batches across processes will
-/// also need to sum the batch's loss and its count of non-ignored positions (so that the mean
-/// is over the whole batch).  That will be a second requirement with a default no-op
-/// implementation in an extension, so that reducers written against this protocol keep
-/// compiling.
+/// With `processCount` = K > 1 the trainer runs data-parallel: every process shuffles the
+/// same order (same seed), takes its contiguous share (`processRank`) of each global batch,
+/// and calls `reduce(_:loss:denominator:)` instead, once per mini-batch, with the gradient and
+/// mean loss of its share and the share's denominator; the reducer returns the whole batch's
+/// mean loss and leaves the whole batch's mean gradient in every process.  After each epoch
+/// every process evaluates its share of the samples and the figures are added with `sum(_:)`.
+///
+/// Every requirement but `reduce(_:)` has a default (one process, nothing combined), so
+/// reducers written against the first version of this protocol keep compiling.
 public protocol GradientReducer {
-    /// Combines the gradients in place.
+    /// The number of processes training the model together (default 1).
+    var processCount: Int { get }
+    /// This process's index among them, `0..<processCount` (default 0).
+    var processRank: Int { get }
+
+    /// Combines the gradients in place: the one-process step (`processCount == 1`).
     ///
     /// - Parameter gradients: Every learnable blob of the network in a fixed order (the same
     ///   in every process); their `diff` holds this process's gradient on entry and must hold
@@ -25,6 +35,63 @@ public protocol GradientReducer {
     ///   as one contiguous buffer, so a transport sums all parameters in one call.
     /// - Throws: Whatever the transport throws; the trainer stops and rethrows it.
     func reduce(_ gradients: ParameterGradients) throws
+
+    /// Combines the gradients and losses of the processes' shares of one batch into the whole
+    /// batch's: the data-parallel step (`processCount > 1`).
+    ///
+    /// Each process's loss is the mean over its share, `loss = S / denominator` with `S` the
+    /// share's summed (weighted) loss, and its gradient is the gradient of that mean.  The
+    /// whole batch's mean is `Σ S / Σ denominator` over the processes, its gradient
+    /// `Σ (gradient · denominator) / Σ denominator`; when `Σ denominator` is 0 (every label of
+    /// the batch ignored) both are 0, as the single process gives.
+    ///
+    /// - Parameters:
+    ///   - gradients: As for `reduce(_:)`: this process's gradient on entry (zeros for an
+    ///     empty share), the whole batch's on return — the same bits in every process.
+    ///   - loss: The mean loss of this process's share (0 for an empty share).
+    ///   - denominator: What that mean divides by: the share's class weights summed over its
+    ///     non-ignored positions, or their count without class weights (0 for an empty share).
+    /// - Returns: The whole batch's mean loss, the same in every process.
+    /// - Throws: Whatever the transport throws; the trainer stops and rethrows it.
+    /// - Note: The default calls `reduce(gradients)` and returns `loss` unchanged (one process).
+    func reduce(_ gradients: ParameterGradients, loss: Double, denominator: Double) throws -> Double
+
+    /// Adds `values` element by element over the processes (the evaluation's loss sums and
+    /// confusion counts).
+    ///
+    /// - Parameter values: The same count in every process.
+    /// - Returns: The sums, the same in every process.
+    /// - Throws: Whatever the transport throws.
+    /// - Note: The default returns `values` (one process).
+    func sum(_ values: [Double]) throws -> [Double]
+}
+
+extension GradientReducer {
+    /// 1: one process.
+    public var processCount: Int { 1 }
+    /// 0: the only process.
+    public var processRank: Int { 0 }
+
+    /// Calls `reduce(gradients)` and returns `loss`: in one process the share is the batch.
+    ///
+    /// - Parameters:
+    ///   - gradients: Passed to `reduce(_:)`.
+    ///   - loss: Returned as it is.
+    ///   - denominator: Not read.
+    /// - Returns: `loss`.
+    /// - Throws: What `reduce(_:)` throws.
+    /// - Complexity: That of `reduce(_:)`.
+    public func reduce(_ gradients: ParameterGradients, loss: Double, denominator: Double) throws -> Double {
+        try reduce(gradients)
+        return loss
+    }
+
+    /// Returns `values`: one process's sums are its own.
+    ///
+    /// - Parameter values: The values.
+    /// - Returns: `values`.
+    /// - Complexity: O(1).
+    public func sum(_ values: [Double]) throws -> [Double] { values }
 }
 
 /// The reducer of a single process: the gradients are already complete, so it does nothing.

@@ -60,6 +60,27 @@ struct LossHead {
         return try layer.forward(bottom: [lossInput(scores, samples: members.count), labels], top: [top])
     }
 
+    /// What `forward`'s mean loss over `members` divides by (the `.valid` normalisation):
+    /// the class weights summed over the non-ignored positions, or their count without class
+    /// weights.  Label smoothing does not change it.  Data-parallel training weights each
+    /// process's share of a batch by it.
+    ///
+    /// - Parameter members: The samples `forward` was given (their labels were checked there).
+    /// - Returns: The denominator; 0 when every position is ignored.
+    /// - Complexity: O(members.count · positions).
+    func denominator(samples members: ArraySlice<Int>) -> Double {
+        let perSample = dataset.positionsPerSample
+        let ignored = layer.ignoreLabel
+        let weights = layer.classWeights
+        var sum = 0.0
+        for n in members {
+            for label in dataset.labels[(n * perSample)..<((n + 1) * perSample)] where Int(label) != ignored {
+                sum += weights.map { $0[Int(label)] } ?? 1
+            }
+        }
+        return sum
+    }
+
     /// Writes the gradient of the last `forward`'s loss into `scores.diff`.
     ///
     /// - Parameters:

@@ -14,6 +14,16 @@ public enum TrainingEvent: Sendable {
 ///
 /// Each step is forward → backward → reduce gradients → solver step; the reduce step is
 /// `gradientReducer`, which does nothing in one process (see `GradientReducer`).
+///
+/// Data-parallel training: when `gradientReducer.processCount` is K > 1, K processes (each
+/// with the same data, settings and seed, hence the same initial weights and shuffles) train
+/// one model.  Each takes its contiguous share of every global batch (`batchSize` samples
+/// split as evenly as possible, rank 0 first), computes the mean loss and its gradient over
+/// its share, and `reduce(_:loss:denominator:)` turns them into the whole batch's in every
+/// process (one allreduce), so every process takes the same solver step.  The results equal
+/// the one-process run's up to the order of summation; with K = 1 the trainer runs the
+/// one-process path itself, bit for bit.  After each epoch each process evaluates its share
+/// of the samples and the figures are added with `sum(_:)`.
 public struct Trainer {
     /// The hyper-parameters.
     public var settings: TrainingSettings
@@ -34,6 +44,10 @@ public struct Trainer {
     /// Trains on `trainIndices` of `dataset`, evaluating on `testIndices` of `testSet` after
     /// every epoch.
     ///
+    /// Data-parallel (`gradientReducer.processCount > 1`), every process calls this with the
+    /// same arguments and settings; each returns the same model and evaluations, and calls
+    /// `progress` with the same events.
+    ///
     /// - Parameters:
     ///   - dataset: The training set.
     ///   - trainIndices: The samples to train on.
@@ -46,8 +60,12 @@ public struct Trainer {
     ///   per class); `DataError` for fewer than 2 classes or no samples; `TrainingDiverged`
     ///   when a batch's loss or the final parameters are not finite (no model is returned);
     ///   `SoftmaxError` from the kernels (a label outside the classes, a size too large);
-    ///   what `gradientReducer` throws.
-    /// - Complexity: O(epochs · samples · positions · Σ inputs · outputs of the layers).
+    ///   what `gradientReducer` throws.  Data-parallel, a batch whose loss is not finite
+    ///   throws in every process alike; a label outside the classes throws in the process
+    ///   whose share holds it (the others then wait in the next collective, or throw what
+    ///   the transport throws).
+    /// - Complexity: O(epochs · samples · positions · Σ inputs · outputs of the layers), over
+    ///   K processes each about 1/K of it, plus one allreduce of the parameters per batch.
     public func train(
         _ dataset: Dataset, samples trainIndices: [Int], testSet: Dataset?, testSamples testIndices: [Int],
         data: DataDescription, progress: (TrainingEvent) -> Void = { _ in }
@@ -60,6 +78,10 @@ public struct Trainer {
             throw TrainingSettingError(
                 .classWeights, .wrongCount(count: weights.count, expected: classes, unit: "classes"))
         }
+        let processCount = gradientReducer.processCount
+        precondition(
+            processCount >= 1 && (0..<processCount).contains(gradientReducer.processRank),
+            "the gradient reducer's rank \(gradientReducer.processRank) of \(processCount)")
         var generator = SplitMix64(seed: settings.seed)
         let transform = InputTransform(fitting: dataset, samples: trainIndices, patchSize: settings.patchSize)
         try checkMemory(dataset, transform: transform, classes: classes)
@@ -88,6 +110,20 @@ public struct Trainer {
             for batch in 0..<batchesPerEpoch {
                 let members = order[
                     (batch * settings.batchSize)..<Swift.min((batch + 1) * settings.batchSize, order.count)]
+                if processCount > 1 {
+                    // Data-parallel: this process's share of the batch, one allreduce, then
+                    // the same solver step in every process.
+                    let batchLoss = try dataParallelStep(
+                        members, of: dataset, transform: transform, network: network, loss: loss,
+                        gradients: gradients)
+                    guard batchLoss.isFinite else {
+                        throw TrainingDiverged(epoch: epoch, loss: batchLoss, learningRate: settings.learningRate)
+                    }
+                    lossSum += batchLoss
+                    solver.step()
+                    progress(.batch(epoch: epoch, done: batch + 1, total: batchesPerEpoch))
+                    continue
+                }
                 let rows = transform.rows(of: dataset, samples: members)
                 // Forward.
                 let scores = try network.forward(rows[...], rows: members.count * dataset.positionsPerSample)
@@ -106,11 +142,17 @@ public struct Trainer {
                 solver.step()
                 progress(.batch(epoch: epoch, done: batch + 1, total: batchesPerEpoch))
             }
-            let trainEvaluation = try scorer.evaluate(dataset, samples: trainIndices, ignoreIndex: settings.ignoreIndex)
-            let testEvaluation = try testSet.flatMap { set in
-                testIndices.isEmpty
-                    ? nil : try scorer.evaluate(set, samples: testIndices, ignoreIndex: settings.ignoreIndex)
-            }
+            let (trainEvaluation, testEvaluation) =
+                processCount > 1
+                ? try evaluateShares(
+                    scorer, dataset, samples: trainIndices, testSet: testSet, testSamples: testIndices)
+                : (
+                    try scorer.evaluate(dataset, samples: trainIndices, ignoreIndex: settings.ignoreIndex),
+                    try testSet.flatMap { set in
+                        testIndices.isEmpty
+                            ? nil : try scorer.evaluate(set, samples: testIndices, ignoreIndex: settings.ignoreIndex)
+                    }
+                )
             let elapsed = clock.now - started
             let record = EpochRecord(
                 epoch: epoch, trainLoss: lossSum / Double(batchesPerEpoch), trainAccuracy: trainEvaluation.accuracy,
