@@ -7,8 +7,12 @@ from three measured constants: the allreduce latency alpha (s), the inverse band
 recursive doubling below 64 KiB, log2(K) * (alpha + n*beta); a ring above,
 2(K-1) * alpha + 2 (K-1)/K * n * beta (what MPI libraries choose between).
 
+Also the data-parallel trainer: per step, its share of the batch (B/K samples at a measured
+cost per sample) and one allreduce of the P parameters' gradients (plus two scalars).
+
 Usage: scripts/scaling-model.py [--alpha S] [--beta S_PER_BYTE] [--flops F]
        [--tokens N] [--hidden D] [--vocab V]
+       [--parameters P] [--batch B] [--sample-seconds S]
 """
 import argparse
 import math
@@ -42,6 +46,10 @@ def main():
     p.add_argument("--tokens", type=int, default=8192, help="N, tokens per step (global)")
     p.add_argument("--hidden", type=int, default=4096, help="D")
     p.add_argument("--vocab", type=int, default=256000, help="V")
+    p.add_argument("--parameters", type=int, default=7850, help="P, the classifier's parameters (784x10 + 10)")
+    p.add_argument("--batch", type=int, default=32, help="B, the global batch")
+    p.add_argument("--sample-seconds", type=float, default=2e-6,
+                   help="training cost per sample on one rank, s (measured: epoch time / samples)")
     a = p.parse_args()
     n, d, v = a.tokens, a.hidden, a.vocab
     print(f"LM head N={n} D={d} V={v}: alpha {a.alpha * 1e6:.3g} us, "
@@ -53,6 +61,17 @@ def main():
         compute, dp, vp = lm_head_step(k, n, d, v, a.alpha, a.beta, a.flops)
         print(f"| {k} | {compute * 1e3:.2f} ms | {dp * 1e3:.2f} ms | {(dp - compute) * 1e3:.2f} ms "
               f"| {vp * 1e3:.2f} ms | {(vp - compute) * 1e3:.3f} ms | {4 * v * d / k / 2**20:.0f} |")
+
+    print()
+    P, B, t = a.parameters, a.batch, a.sample_seconds
+    print(f"data-parallel trainer: P={P} parameters, batch {B}, {t * 1e6:.3g} us per sample on one rank")
+    print("| ranks | step compute | step allreduce | step | speed-up over 1 rank |")
+    print("|---:|---:|---:|---:|---:|")
+    for k in [1, 2, 3, 8, 64, 256, 1024]:
+        compute = B * t / k
+        comm = allreduce(4 * (P + 2), k, a.alpha, a.beta)
+        print(f"| {k} | {compute * 1e6:.2f} us | {comm * 1e6:.2f} us | {(compute + comm) * 1e6:.2f} us "
+              f"| {B * t / (compute + comm):.2f}x |")
 
 
 if __name__ == "__main__":

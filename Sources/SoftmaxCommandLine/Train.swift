@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Softmax
 import SoftmaxDistributed
 import SoftmaxTraining
 
@@ -20,11 +21,16 @@ struct Train: ParsableCommand {
             weight decay on weights, fixed or step learning rate). The model is written as JSON \
             (docs/model-format.md).
 
+            Under mpirun (the tool built with --traits MPI) the processes train one model, \
+            data-parallel: each takes its share of every batch, the gradients are summed with \
+            one allreduce per step, and rank 0 alone prints and writes files.
+
             Examples:
               softmax train
               softmax train data.csv --label-column species --hidden 32 --epochs 50
               softmax train train-images-idx3-ubyte.gz --labels train-labels-idx1-ubyte.gz
               softmax train --task segmentation --plot curves.svg --mask-output mask.png
+              mpirun -np 2 .build-mpi/release/softmax train
             """)
 
     @Argument(help: "Training data (CSV, .npy or IDX, optionally .gz); default: the built-in set of the task.")
@@ -112,7 +118,19 @@ struct Train: ParsableCommand {
     @Flag(name: .customLong("no-progress"), help: "No progress bar on standard error.")
     var noProgress = false
 
+    @Option(
+        parsing: .unconditional,
+        help: "Threads per process for the kernels, 0...\(Bench.maximumThreads) (default 0: all cores).")
+    var threads: Int = 0
+
+    func validate() throws {
+        guard (0...Bench.maximumThreads).contains(threads) else {
+            throw ValidationError("--threads \(threads): must be 0 (all cores) or 1...\(Bench.maximumThreads)")
+        }
+    }
+
     func run() throws {
+        SoftmaxThreads.maximum = threads
         // Under mpirun (an MPI build): every process trains its share of each batch of one
         // model; rank 0 alone prints and writes files (`World` ends the job on an error).
         let world = World.communicator

@@ -223,7 +223,23 @@ struct TrainCommandTests {
         #expect(a == b)
     }
 
+    /// `--threads` caps the kernels' threads per process; the model does not depend on it.
+    @Test func threadsDoNotChangeTheModel() throws {
+        let dir = try TempDir()
+        defer { dir.cleanUp() }
+        for (name, threads) in [("one.json", "1"), ("all.json", "0")] {
+            let result = try runSoftmax([
+                "train", "--epochs", "2", "--hidden", "8", "--seed", "4", "--threads", threads, "-o", dir.path(name),
+            ])
+            #expect(result.status == 0, "\(result.stderr)")
+        }
+        let one = try SoftmaxModel(contentsOf: dir.path("one.json"))
+        let all = try SoftmaxModel(contentsOf: dir.path("all.json"))
+        #expect(one.layers == all.layers)
+    }
+
     @Test(arguments: [
+        (["train", "--threads", "5000"], "--threads 5000: must be 0 (all cores) or 1...1024"),
         (["train", "missing.csv"], "cannot read 'missing.csv'"),
         (["train", "--epochs", "0"], "--epochs 0"),
         (["train", "--lr", "-1"], "--lr -1"),
