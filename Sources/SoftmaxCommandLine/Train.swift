@@ -134,7 +134,15 @@ struct Train: ParsableCommand {
         // Under mpirun (an MPI build): every process trains its share of each batch of one
         // model; rank 0 alone prints and writes files (`World` ends the job on an error).
         let world = World.communicator
-        try train(reducer: world.size > 1 ? CommunicatorGradientReducer(world) : SingleProcessReducer())
+        guard world.size > 1 else { return try train(reducer: SingleProcessReducer()) }
+        let measured = MeasuredCommunicator(world)
+        try train(reducer: CommunicatorGradientReducer(measured))
+        if world.isRoot {
+            print(
+                String(
+                    format: "allreduce on rank 0: %d calls, %.1f MB, %.3f s (waiting for the other ranks included)",
+                    measured.allReduceCalls, Double(measured.allReduceBytes) / 1e6, measured.allReduceSeconds))
+        }
     }
 
     /// Trains and reports: the whole command, in one process or in each process of a
