@@ -4,8 +4,9 @@
 Projects, per training step, what data parallelism and vocabulary parallelism cost on K ranks
 from three measured constants: the allreduce latency alpha (s), the inverse bandwidth beta
 (s/byte) and the GEMM rate F (FLOP/s per rank).  Allreduce of n bytes on K ranks:
-recursive doubling below 64 KiB, log2(K) * (alpha + n*beta); a ring above,
-2(K-1) * alpha + 2 (K-1)/K * n * beta (what MPI libraries choose between).
+recursive doubling below 64 KiB, log2(K) * (alpha + n*beta); above, Rabenseifner's
+reduce-scatter + allgather, 2 log2(K) * alpha + 2 (K-1)/K * n * beta (what MPI libraries
+choose between).
 
 Also the data-parallel trainer: per step, its share of the batch (B/K samples at a measured
 cost per sample) and one allreduce of the P parameters' gradients (plus two scalars).
@@ -23,7 +24,7 @@ def allreduce(n_bytes, k, alpha, beta):
         return 0.0
     if n_bytes < 64 * 1024:
         return math.ceil(math.log2(k)) * (alpha + n_bytes * beta)
-    return 2 * (k - 1) * alpha + 2 * (k - 1) / k * n_bytes * beta
+    return 2 * math.ceil(math.log2(k)) * alpha + 2 * (k - 1) / k * n_bytes * beta
 
 
 def lm_head_step(k, n, d, v, alpha, beta, flops):
