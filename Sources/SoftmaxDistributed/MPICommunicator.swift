@@ -69,22 +69,25 @@
             }
         }
 
-        public func allReduce(_ values: UnsafeMutableBufferPointer<Float>, _ operation: ReductionOperation) throws {
+        /// `MPI_Allreduce` in place of `values` as `datatype`, in pieces of at most
+        /// `Int32.max` elements.
+        private func allReduce<T>(
+            _ values: UnsafeMutableBufferPointer<T>, _ datatype: MPI_Datatype, _ operation: ReductionOperation
+        ) throws {
             try inPieces(values) { base, count in
                 try Self.check(
                     MPI_Allreduce(
-                        softmax_mpi_in_place(), base, count, softmax_mpi_float(), Self.mpiOperation(operation),
+                        softmax_mpi_in_place(), base, count, datatype, Self.mpiOperation(operation),
                         softmax_mpi_comm_world()), "MPI_Allreduce")
             }
         }
 
+        public func allReduce(_ values: UnsafeMutableBufferPointer<Float>, _ operation: ReductionOperation) throws {
+            try allReduce(values, softmax_mpi_float(), operation)
+        }
+
         public func allReduce(_ values: UnsafeMutableBufferPointer<Double>, _ operation: ReductionOperation) throws {
-            try inPieces(values) { base, count in
-                try Self.check(
-                    MPI_Allreduce(
-                        softmax_mpi_in_place(), base, count, softmax_mpi_double(), Self.mpiOperation(operation),
-                        softmax_mpi_comm_world()), "MPI_Allreduce")
-            }
+            try allReduce(values, softmax_mpi_double(), operation)
         }
 
         public func broadcast(_ bytes: UnsafeMutableRawBufferPointer, from root: Int) throws {
