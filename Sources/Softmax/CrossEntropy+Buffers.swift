@@ -78,7 +78,13 @@ extension CrossEntropyOutputs {
 /// `.mean` divides by the number of positions.  Everything else is as for class indices.
 ///
 /// - Parameters:
+///   - scores: logits (or log-probabilities with `options.input`), C order.
+///   - shape: the dimensions of `scores`.
 ///   - targets: a distribution per position, the same shape and type as `scores`.
+///   - options: axis, reduction, class weights, smoothing, loss weight, input kind and the
+///     logit transforms; the ignore index does not apply.
+///   - outputs: buffers to fill (gradient, per-position losses, probabilities,
+///     log-probabilities, z terms).
 /// - Returns: the reduced loss, not multiplied by the loss weight.
 /// - Throws: `SoftmaxError` for a bad axis, shape, buffer size or option.
 /// - Complexity: O(n): the scores and targets are each read twice.

@@ -41,6 +41,10 @@ public struct CrossEntropyResult<Element: SoftmaxScalar>: Sendable {
 /// class axis; see `crossEntropy(scores:shape:classIndices:options:outputs:)` for the formulas.
 ///
 /// - Parameters:
+///   - scores: logits (or log-probabilities with `options.input`).
+///   - targets: one class index per position.
+///   - options: axis, reduction, ignore index, class weights, smoothing, loss weight, input
+///     kind and the logit transforms.
 ///   - outputs: which arrays to return besides the loss (default: the gradient).
 /// - Throws: `SoftmaxError` for a bad axis, target shape, option or label.
 /// - Complexity: O(n).

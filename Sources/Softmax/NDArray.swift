@@ -95,7 +95,9 @@ extension NDArray where Element: SoftmaxScalar {
 
     /// The softmax backward pass, with `self` the softmax output `y`: `y ⊙ (dy − Σ dy·y)`.
     ///
-    /// - Parameter gradient: `dy`, the gradient with respect to `y` (same shape).
+    /// - Parameters:
+    ///   - gradient: `dy`, the gradient with respect to `y` (same shape).
+    ///   - axis: the axis the softmax ran along.
     /// - Throws: `SoftmaxError` for a bad axis or a shape mismatch.
     public func softmaxBackward(gradient: NDArray, axis: Int = -1) throws -> NDArray {
         try checkSameShape(gradient, "gradient")
@@ -106,7 +108,9 @@ extension NDArray where Element: SoftmaxScalar {
 
     /// The log-softmax backward pass, with `self` the log-softmax output `y`: `dy − exp(y)·Σ dy`.
     ///
-    /// - Parameter gradient: `dy`, the gradient with respect to `y` (same shape).
+    /// - Parameters:
+    ///   - gradient: `dy`, the gradient with respect to `y` (same shape).
+    ///   - axis: the axis the log-softmax ran along.
     /// - Throws: `SoftmaxError` for a bad axis or a shape mismatch.
     public func logSoftmaxBackward(gradient: NDArray, axis: Int = -1) throws -> NDArray {
         try checkSameShape(gradient, "gradient")

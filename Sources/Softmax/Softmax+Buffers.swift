@@ -43,6 +43,9 @@ public func logSoftmax<T: SoftmaxScalar>(
 /// All `-infinity` gives `-infinity`; a `+infinity` score gives `+infinity`.
 ///
 /// - Parameters:
+///   - input: the scores, C order.
+///   - shape: the dimensions of `input`.
+///   - axis: the axis to reduce (negative counts from the end).
 ///   - output: one element per position (the product of the other dimensions).
 /// - Throws: `SoftmaxError` for a bad axis, shape or buffer size.
 /// - Complexity: O(n).

@@ -46,7 +46,11 @@ public struct LinearCrossEntropyResult<Element: SoftmaxScalar>: Sendable {
 ///   - weight: `[V, D]`.
 ///   - bias: `[V]`, or `nil`.
 ///   - targets: the shape of `hidden` without its last dimension.
+///   - options: as for the buffer call (ignore index, class weights, smoothing, loss weight,
+///     temperature, softcap, z-loss; reduction `none`, `sum` or `mean`).
 ///   - outputs: which arrays to return besides the loss (default: the gradients).
+///   - memoryBudget: bytes of logits one chunk may hold.
+///   - gradientFilter: `ε ≥ 0` of the gradient filtering (0: exact).
 /// - Throws: `SoftmaxError` for mismatched shapes, a bad option or label.
 /// - Complexity: O(N·D·V).
 public func linearCrossEntropy<T: LinearCrossEntropyScalar, L: ClassLabel>(
