@@ -44,7 +44,7 @@ extension Layout {
 }
 
 /// Throws unless `count` is what the shape needs.
-func checkCount(_ count: Int, _ expected: Int, _ argument: String) throws {
+package func checkCount(_ count: Int, _ expected: Int, _ argument: String) throws {
     guard count == expected else {
         throw SoftmaxError.countMismatch(argument: argument, expected: expected, actual: count)
     }

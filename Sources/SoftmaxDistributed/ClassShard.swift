@@ -1,4 +1,5 @@
 import Softmax
+import SoftmaxTraining
 
 /// The classes one rank holds of a vocabulary split across ranks: `start..<start + count` of
 /// `totalClasses`.
@@ -30,15 +31,13 @@ public struct ClassShard: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Rank `rank`'s part of `totalClasses` split as evenly as possible over `size` ranks
-    /// (the first `totalClasses % size` ranks take one class more), Megatron's split.
+    /// (the first `totalClasses % size` ranks take one class more), Megatron's split — the
+    /// `processShare` that data-parallel training splits its batches by.
     ///
     /// - Precondition: `0 ≤ rank < size`, `totalClasses ≥ 0`.
     public static func even(totalClasses: Int, rank: Int, size: Int) -> ClassShard {
-        precondition(size > 0 && (0..<size).contains(rank) && totalClasses >= 0, "rank \(rank) of \(size)")
-        let base = totalClasses / size
-        let extra = totalClasses % size
-        let start = rank * base + Swift.min(rank, extra)
-        return ClassShard(unchecked: start, base + (rank < extra ? 1 : 0), totalClasses)
+        let range = processShare(of: totalClasses, rank: rank, processes: size)
+        return ClassShard(unchecked: range.lowerBound, range.count, totalClasses)
     }
 
     /// The shard's classes as a range of the whole vocabulary.

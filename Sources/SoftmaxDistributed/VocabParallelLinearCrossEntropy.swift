@@ -67,12 +67,7 @@ public func vocabParallelLinearCrossEntropy<T: VocabParallelScalar, L: ClassLabe
         if Int(t) < shard.count { weightSum[0] += options.classWeights?[Int(t)] ?? 1 }
     }
     try communicator.allReduce(&weightSum, .sum)
-    let layout = Layout(outer: n, classes: shard.totalClasses, inner: 1)
-    let denominators = (
-        loss: options.reduction.denominator(
-            layout: layout, targetWeightSum: options.classWeights == nil ? Double(active) : weightSum[0]),
-        z: options.reduction.zDenominator(layout: layout, activeCount: active)
-    )
+    let denominators = vocab.denominators(activeCount: active, targetWeightSum: weightSum[0])
     func run<S: VocabParallelScalar & GEMMScalar & KernelTableScalar>(_: S.Type) throws -> LossSums {
         let typed = LinearCrossEntropyOutputs<S>(
             hiddenGradient: outputs.hiddenGradient?.rebound(to: S.self),
@@ -81,8 +76,8 @@ public func vocabParallelLinearCrossEntropy<T: VocabParallelScalar, L: ClassLabe
             zLosses: outputs.zLosses?.rebound(to: S.self), accumulate: outputs.accumulate)
         let sums = try targets.withUnsafeBufferPointer { decoded in
             try runChunks(
-                problem, shard: shard, hidden: hidden.rebound(to: S.self), weight: weight.rebound(to: S.self),
-                bias: bias?.rebound(to: S.self), targets: decoded.baseAddress, options: options,
+                problem, vocab, hidden: hidden.rebound(to: S.self), weight: weight.rebound(to: S.self),
+                bias: bias?.rebound(to: S.self), targets: decoded.baseAddress,
                 denominators: denominators, communicator: communicator, outputs: typed)
         }
         if let dHidden = typed.hiddenGradient { try S.allReduce(dHidden, .sum, on: communicator) }
@@ -97,15 +92,14 @@ public func vocabParallelLinearCrossEntropy<T: VocabParallelScalar, L: ClassLabe
 /// The chunks of one rank: the linear cross-entropy's chunk loop with the vocabulary-parallel
 /// loss per chunk; a rank without classes still joins every chunk's collectives.
 private func runChunks<S: VocabParallelScalar & GEMMScalar & KernelTableScalar>(
-    _ problem: LinearCrossEntropyProblem, shard: ClassShard, hidden: UnsafePointer<S>?, weight: UnsafePointer<S>?,
-    bias: UnsafePointer<S>?, targets: UnsafePointer<Int32>?, options: CrossEntropyOptions,
+    _ problem: LinearCrossEntropyProblem, _ vocab: VocabParallelProblem, hidden: UnsafePointer<S>?,
+    weight: UnsafePointer<S>?, bias: UnsafePointer<S>?, targets: UnsafePointer<Int32>?,
     denominators: (loss: Double, z: Double), communicator: any Communicator, outputs: LinearCrossEntropyOutputs<S>
 ) throws -> LossSums {
     let n = problem.positions
+    let shard = vocab.shard
     func chunkLoss(_ logits: UnsafeMutablePointer<S>?, _ rows: Range<Int>) throws -> LossSums {
-        let chunk = try VocabParallelProblem(
-            positions: rows.count, shard: shard, scoreCount: rows.count * shard.count, targetCount: rows.count,
-            options: options, elementSize: MemoryLayout<S>.stride)
+        let chunk = vocab.chunk(rows: rows.count)
         func slice(_ buffer: UnsafeMutableBufferPointer<S>?) -> UnsafeMutableBufferPointer<S>? {
             buffer.map { UnsafeMutableBufferPointer(rebasing: $0[rows]) }
         }
@@ -137,6 +131,7 @@ private func runChunks<S: VocabParallelScalar & GEMMScalar & KernelTableScalar>(
         return total
     }
     return try problem.run(
-        hidden: hidden, weight: weight, bias: bias, options: options, denominators: denominators, outputs: outputs,
+        hidden: hidden, weight: weight, bias: bias, options: vocab.options, denominators: denominators,
+        outputs: outputs,
         chunkLoss: chunkLoss)
 }

@@ -30,8 +30,8 @@ struct VocabParallelProblem {
         guard !overflow else {
             throw SoftmaxError.invalidShape(shape: [positions, shard.count], reason: "too many elements")
         }
-        try checkScores(scoreCount, count)
-        try checkTargets(targetCount, positions)
+        try checkCount(scoreCount, count, "scores")
+        try checkCount(targetCount, positions, "targets")
         guard options.input == .logits else {
             throw SoftmaxError.invalidOption(
                 name: "input", value: options.input.rawValue,
@@ -43,16 +43,39 @@ struct VocabParallelProblem {
         } else {
             try options.validateLimits(computingIn: Float.self)
         }
+        self.init(checked: positions, shard, options)
+    }
+
+    private init(checked positions: Int, _ shard: ClassShard, _ options: CrossEntropyOptions) {
         self.positions = positions
         self.shard = shard
         self.options = options
     }
 
+    /// The same call on `rows` of its positions (a chunk of a larger batch), without checking
+    /// the options again.
+    func chunk(rows: Int) -> VocabParallelProblem {
+        precondition((0...positions).contains(rows), "a chunk lies within the batch")
+        return VocabParallelProblem(checked: rows, shard, options)
+    }
+
+    /// The loss's and the z-loss's denominators (`LossReduction.denominator`, `zDenominator`)
+    /// of a batch of `positions` rows over the whole vocabulary, of which `activeCount` are
+    /// not ignored and whose targets' weights sum to `targetWeightSum` (over every shard).
+    func denominators(activeCount: Int, targetWeightSum: Double) -> (loss: Double, z: Double) {
+        let layout = Layout(outer: positions, classes: shard.totalClasses, inner: 1)
+        return (
+            options.reduction.denominator(
+                layout: layout, targetWeightSum: options.classWeights == nil ? Double(activeCount) : targetWeightSum),
+            options.reduction.zDenominator(layout: layout, activeCount: activeCount)
+        )
+    }
+
     /// Throws unless every requested output has its size.
     func checkOutputs<T>(_ outputs: VocabParallelOutputs<T>) throws {
-        if let g = outputs.gradient { try checkScores(g.count, positions * shard.count, "gradient output") }
-        if let l = outputs.losses { try checkTargets(l.count, positions, "loss output") }
-        if let z = outputs.zLosses { try checkTargets(z.count, positions, "z-loss output") }
+        if let g = outputs.gradient { try checkCount(g.count, positions * shard.count, "gradient output") }
+        if let l = outputs.losses { try checkCount(l.count, positions, "loss output") }
+        if let z = outputs.zLosses { try checkCount(z.count, positions, "z-loss output") }
     }
 
     /// Checks every global label (`0..<totalClasses` or the ignore index) and writes the
@@ -71,14 +94,6 @@ struct VocabParallelProblem {
             if t >= 0 { local[p] = t >= start && t < end ? t - start : elsewhere }
         }
     }
-}
-
-private func checkScores(_ count: Int, _ expected: Int, _ what: String = "scores") throws {
-    guard count == expected else { throw SoftmaxError.countMismatch(argument: what, expected: expected, actual: count) }
-}
-
-private func checkTargets(_ count: Int, _ expected: Int, _ what: String = "targets") throws {
-    try checkScores(count, expected, what)
 }
 
 extension VocabParallelProblem {
@@ -176,14 +191,10 @@ extension VocabParallelProblem {
                 targetWeightSum += Double(sums[n + p])
                 active += 1
             }
-            let layout = Layout(outer: n, classes: shard.totalClasses, inner: 1)
+            let divide = denominators ?? self.denominators(activeCount: active, targetWeightSum: targetWeightSum)
             let task = CrossEntropyTask(
                 layout: Layout(outer: n, classes: v, inner: 1), targets: nil, options: options,
-                denominator: denominators?.loss
-                    ?? options.reduction.denominator(
-                        layout: layout,
-                        targetWeightSum: options.classWeights == nil ? Double(active) : targetWeightSum),
-                zDenominator: denominators?.z ?? options.reduction.zDenominator(layout: layout, activeCount: active))
+                denominator: divide.loss, zDenominator: divide.z)
             var losses = [S](repeating: 0, count: n)
             if v > 0, n > 0, let x {
                 task.withParameters(S.self) { base in

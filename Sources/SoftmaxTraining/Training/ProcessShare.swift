@@ -10,7 +10,7 @@
 ///   - processes: The number of processes, at least 1.
 /// - Returns: Offsets into the items; empty when `rank ≥ count`.
 /// - Complexity: O(1).
-func processShare(of count: Int, rank: Int, processes: Int) -> Range<Int> {
+package func processShare(of count: Int, rank: Int, processes: Int) -> Range<Int> {
     precondition(processes >= 1 && (0..<processes).contains(rank) && count >= 0, "rank \(rank) of \(processes)")
     let base = count / processes
     let extra = count % processes
