@@ -54,30 +54,23 @@ extension Bench {
         let blas = SoftmaxBLAS.active
         let flops = 6 * Double(n) * Double(d) * Double(v)
 
-        var samples: [Double] = []
-        try hidden.withUnsafeBufferPointer { h in
+        let fused = try hidden.withUnsafeBufferPointer { h in
             try weight.withUnsafeBufferPointer { w in
                 try labels.withUnsafeBufferPointer { t in
                     try dHidden.withUnsafeMutableBufferPointer { dh in
                         try dWeight.withUnsafeMutableBufferPointer { dw in
-                            for run in 0...repeats {
-                                let start = DispatchTime.now().uptimeNanoseconds
+                            try medianSeconds {
                                 _ = try linearCrossEntropy(
                                     hidden: h, hiddenShape: [n, d], weight: w, weightShape: [v, d], classIndices: t,
                                     options: lossOptions(axis: -1),
                                     outputs: LinearCrossEntropyOutputs(hiddenGradient: dh, weightGradient: dw),
                                     memoryBudget: memoryBudget, gradientFilter: gradientFilter)
-                                if run > 0 {
-                                    samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-                                }
                             }
                         }
                     }
                 }
             }
         }
-        samples.sort()
-        let fused = samples[samples.count / 2]
         let extraMiB = Double(Swift.max(0, Self.peakResidentBytes() - peakBefore - arrays)) / 1048576
         // The filter's error: the largest difference from the exact gradients, relative to
         // their largest entry (after the peak memory is read: the exact run has arrays of its own).
@@ -141,9 +134,7 @@ extension Bench {
             ResourceLimits.bytes(count: ResourceLimits.bytes(count: n, size: v), size: MemoryLayout<T>.stride),
             for: "the gemm floor's \(n)x\(v) logits")
         var logits = [T](repeating: 0, count: n * v)
-        var samples: [Double] = []
-        for run in 0...Swift.min(repeats, 5) {
-            let start = DispatchTime.now().uptimeNanoseconds
+        return try medianSeconds(runs: Swift.min(repeats, 5)) {
             hidden.withUnsafeBufferPointer { h in
                 weight.withUnsafeBufferPointer { w in
                     logits.withUnsafeMutableBufferPointer { z in
@@ -167,10 +158,7 @@ extension Bench {
                     }
                 }
             }
-            if run > 0 { samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9) }
         }
-        samples.sort()
-        return samples[samples.count / 2]
     }
 
     /// The process's peak resident memory so far, in bytes (`getrusage`).

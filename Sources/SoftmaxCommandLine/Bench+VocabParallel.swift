@@ -48,7 +48,7 @@ extension Bench {
         }
         let options = lossOptions(axis: -1)
         let measured = MeasuredCommunicator(world)
-        var samples: [Double] = []
+        var median = 0.0
         if linear {
             let hidden = filled(n * d, 1)
             let weight = filled(shard.count * d, 0.05)
@@ -59,7 +59,7 @@ extension Bench {
                     try labels.withUnsafeBufferPointer { t in
                         try dHidden.withUnsafeMutableBufferPointer { dh in
                             try dWeight.withUnsafeMutableBufferPointer { dw in
-                                samples = try timed(measured) {
+                                median = try timed(measured) {
                                     _ = try vocabParallelLinearCrossEntropy(
                                         hidden: h, hiddenShape: [n, d], weight: w, weightShape: [shard.count, d],
                                         shard: shard, classIndices: t, options: options, communicator: measured,
@@ -77,7 +77,7 @@ extension Bench {
             try scores.withUnsafeBufferPointer { x in
                 try labels.withUnsafeBufferPointer { t in
                     try gradient.withUnsafeMutableBufferPointer { g in
-                        samples = try timed(measured) {
+                        median = try timed(measured) {
                             _ = try vocabParallelCrossEntropy(
                                 scores: x, positions: n, shard: shard, classIndices: t, options: options,
                                 communicator: measured, outputs: VocabParallelOutputs(gradient: g))
@@ -86,14 +86,13 @@ extension Bench {
                 }
             }
         }
-        samples.sort()
         let extraMiB = Double(Swift.max(0, Self.peakResidentBytes() - peakBefore - arrays)) / 1048576
         let calls = Double(repeats)
         // Every rank's figures, gathered on all by one allreduce of a slot per rank.
         let fields = 6
         var figures = [Double](repeating: 0, count: world.size * fields)
         let mine = [
-            samples[samples.count / 2], measured.allReduceSeconds / calls, Double(measured.allReduceCalls) / calls,
+            median, measured.allReduceSeconds / calls, Double(measured.allReduceCalls) / calls,
             Double(measured.allReduceBytes) / calls, extraMiB, Double(shard.count),
         ]
         for (i, value) in mine.enumerated() { figures[world.rank * fields + i] = value }
@@ -135,12 +134,11 @@ extension Bench {
         try ResourceLimits.check(
             ResourceLimits.bytes(count: count, size: MemoryLayout<T>.stride), for: "benchmarking allreduce of \(count)")
         var values = [T](repeating: 1, count: count)
-        var samples = try values.withUnsafeMutableBufferPointer { buffer in
-            try timed(MeasuredCommunicator(world)) { try T.allReduce(buffer, .sum, on: world) }
+        let mine = try values.withUnsafeMutableBufferPointer { buffer in
+            try medianSeconds(beforeEach: world.barrier) { try T.allReduce(buffer, .sum, on: world) }
         }
-        samples.sort()
         // The slowest rank's median: the collective ends for all when it ends for the last.
-        var median = [samples[samples.count / 2]]
+        var median = [mine]
         try world.allReduce(&median, .maximum)
         guard world.isRoot else { return "" }
         let bytes = count * MemoryLayout<T>.stride
@@ -154,17 +152,9 @@ extension Bench {
             dtype.rawValue, bytes, world.size, median[0] * 1e6, Double(bytes) / median[0] / 1e9)
     }
 
-    /// Seconds of each of `repeats` runs after one warm-up, every rank starting each run
+    /// The median seconds of `repeats` runs after a warm-up, every rank starting each run
     /// together (a barrier before it); the counts of `measured` cover the timed runs only.
-    private func timed(_ measured: MeasuredCommunicator, _ body: () throws -> Void) throws -> [Double] {
-        var samples: [Double] = []
-        for run in 0...repeats {
-            try measured.barrier()
-            if run == 1 { measured.reset() }
-            let start = DispatchTime.now().uptimeNanoseconds
-            try body()
-            if run > 0 { samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9) }
-        }
-        return samples
+    private func timed(_ measured: MeasuredCommunicator, _ body: () throws -> Void) throws -> Double {
+        try medianSeconds(beforeEach: measured.barrier, afterWarmUp: measured.reset, body)
     }
 }

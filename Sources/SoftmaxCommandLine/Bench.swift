@@ -245,12 +245,10 @@ struct Bench: ParsableCommand {
         let labels = (0..<layout.positions).map { _ in
             Int32.random(in: 0..<Int32(max(1, layout.classes)), using: &generator)
         }
-        var samples: [Double] = []
-        try input.withUnsafeBufferPointer { x in
+        return try input.withUnsafeBufferPointer { x in
             try output.withUnsafeMutableBufferPointer { y in
                 try labels.withUnsafeBufferPointer { t in
-                    for run in 0...repeats {
-                        let start = DispatchTime.now().uptimeNanoseconds
+                    try medianSeconds {
                         switch op {
                         case .softmax: try softmax(x, shape: shape, axis: axis, into: y)
                         case .logSoftmax: try logSoftmax(x, shape: shape, axis: axis, into: y)
@@ -267,11 +265,31 @@ struct Bench: ParsableCommand {
                             .allReduce:
                             throw ValidationError("\(op.rawValue) is timed by its own function")
                         }
-                        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-                        if run > 0 { samples.append(elapsed) }
                     }
                 }
             }
+        }
+    }
+
+    /// The median seconds of `runs` runs of `body`, after one untimed warm-up run.
+    ///
+    /// - Parameters:
+    ///   - runs: The timed runs (default `repeats`).
+    ///   - beforeEach: Runs untimed before every run (a barrier that starts the ranks together).
+    ///   - afterWarmUp: Runs once, untimed, between the warm-up and the first timed run.
+    ///   - body: The work to time.
+    /// - Returns: The median of the timed runs.
+    func medianSeconds(
+        runs: Int? = nil, beforeEach: () throws -> Void = {}, afterWarmUp: () -> Void = {},
+        _ body: () throws -> Void
+    ) rethrows -> Double {
+        var samples: [Double] = []
+        for run in 0...(runs ?? repeats) {
+            try beforeEach()
+            if run == 1 { afterWarmUp() }
+            let start = DispatchTime.now().uptimeNanoseconds
+            try body()
+            if run > 0 { samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9) }
         }
         samples.sort()
         return samples[samples.count / 2]

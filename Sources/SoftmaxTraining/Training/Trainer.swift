@@ -110,35 +110,23 @@ public struct Trainer {
             for batch in 0..<batchesPerEpoch {
                 let members = order[
                     (batch * settings.batchSize)..<Swift.min((batch + 1) * settings.batchSize, order.count)]
-                if processCount > 1 {
-                    // Data-parallel: this process's share of the batch, one allreduce, then
-                    // the same solver step in every process.
-                    let batchLoss = try dataParallelStep(
+                // Forward and backward over the batch (data-parallel: over this process's
+                // share, with one allreduce giving every process the whole batch's gradient and
+                // loss); the gradient reducer is a no-op in one process.
+                let batchLoss =
+                    processCount > 1
+                    ? try dataParallelStep(
                         members, of: dataset, transform: transform, network: network, loss: loss,
                         gradients: gradients)
-                    guard batchLoss.isFinite else {
-                        throw TrainingDiverged(epoch: epoch, loss: batchLoss, learningRate: settings.learningRate)
-                    }
-                    lossSum += batchLoss
-                    solver.step()
-                    progress(.batch(epoch: epoch, done: batch + 1, total: batchesPerEpoch))
-                    continue
-                }
-                let rows = transform.rows(of: dataset, samples: members)
-                // Forward.
-                let scores = try network.forward(rows[...], rows: members.count * dataset.positionsPerSample)
-                let batchLoss = try loss.forward(scores: scores, samples: members)
+                    : try singleProcessStep(
+                        members, of: dataset, transform: transform, network: network, loss: loss,
+                        gradients: gradients)
                 // A NaN or infinite loss only spreads: stop at once rather than train on it
                 // for the remaining epochs and fail to write the model.
                 guard batchLoss.isFinite else {
                     throw TrainingDiverged(epoch: epoch, loss: batchLoss, learningRate: settings.learningRate)
                 }
                 lossSum += batchLoss
-                // Backward.
-                try loss.backward(scores: scores, samples: members.count)
-                try network.backward()
-                // Reduce gradients (a no-op in one process), then the solver's step.
-                try gradientReducer.reduce(gradients)
                 solver.step()
                 progress(.batch(epoch: epoch, done: batch + 1, total: batchesPerEpoch))
             }
@@ -177,6 +165,25 @@ public struct Trainer {
 }
 
 extension Trainer {
+    /// One step of one process up to the solver's update: forward and backward over the whole
+    /// batch, then `gradientReducer.reduce(_:)` (a no-op for `SingleProcessReducer`).
+    ///
+    /// - Returns: The batch's mean loss (not checked for being finite).
+    /// - Throws: `SoftmaxError` from the kernels; what `gradientReducer` throws.
+    /// - Complexity: O(batch rows · Σ inputs · outputs of the layers).
+    func singleProcessStep(
+        _ members: ArraySlice<Int>, of dataset: Dataset, transform: InputTransform, network: Network,
+        loss: LossHead, gradients: ParameterGradients
+    ) throws -> Double {
+        let rows = transform.rows(of: dataset, samples: members)
+        let scores = try network.forward(rows[...], rows: members.count * dataset.positionsPerSample)
+        let batchLoss = try loss.forward(scores: scores, samples: members)
+        try loss.backward(scores: scores, samples: members.count)
+        try network.backward()
+        try gradientReducer.reduce(gradients)
+        return batchLoss
+    }
+
     /// Throws `SoftmaxError.tooLarge` when the parameters (data, diff, momentum) or one
     /// mini-batch's rows, scores and gradients would not fit `ResourceLimits.maximumBytes`.
     func checkMemory(_ dataset: Dataset, transform: InputTransform, classes: Int) throws {
