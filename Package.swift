@@ -27,7 +27,10 @@ let package = Package(
         .trait(name: "MPI", description: "Link Open MPI and run the distributed schemes under mpirun.")
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // `swift package generate-documentation` (a command plugin: nothing it has is built by
+        // `swift build` or `swift test`).
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // Generic `@inlinable` SIMD kernels over raw pointers; instantiated per

@@ -13,10 +13,10 @@ public protocol ClassLabel: Sendable {
 
 extension ClassLabel where Self: BinaryInteger {
     /// The integer itself (clamped to `Int`).
-    /// The integer in decimal.
-    /// The integer as a `Double`.
     @inlinable public var classIndex: Int? { Int(clamping: self) }
+    /// The integer as a `Double`.
     @inlinable public var labelValue: Double { Double(self) }
+    /// The integer in decimal.
     public var labelDescription: String { "\(self)" }
 }
 
@@ -27,8 +27,8 @@ extension ClassLabel where Self: BinaryFloatingPoint {
         return Int(exactly: self) ?? (self < 0 ? Int.min : Int.max)
     }
     /// The value as a `Double`.
-    /// The value as an integer when it is one, else in the type's own spelling.
     @inlinable public var labelValue: Double { Double(self) }
+    /// The value as an integer when it is one, else in the type's own spelling.
     public var labelDescription: String { Int(exactly: self).map { "\($0)" } ?? "\(self)" }
 }
 

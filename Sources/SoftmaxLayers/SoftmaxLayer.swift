@@ -34,7 +34,10 @@ public struct SoftmaxLayer: Sendable {
 
     /// Writes `bottom[0].diff = y ⊙ (dy − Σ dy·y)` from `top[0]`'s data `y` and diff `dy`.
     ///
-    /// - Parameter propagateDown: `[false]` skips the work, as in Caffe.
+    /// - Parameters:
+    ///   - top: the layer's output, `y` in its data and `dy` in its diff.
+    ///   - propagateDown: `[false]` skips the work, as in Caffe.
+    ///   - bottom: the layer's input, whose diff is written.
     /// - Throws: `LayerError.blobCount` or `SoftmaxError` (shape mismatch).
     public func backward<T: SoftmaxScalar>(top: [Blob<T>], propagateDown: [Bool] = [true], bottom: [Blob<T>]) throws {
         try checkBlobCount(bottom, 1...1, layer: "Softmax", role: "bottom")

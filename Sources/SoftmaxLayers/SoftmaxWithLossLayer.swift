@@ -157,7 +157,11 @@ public final class SoftmaxWithLossLayer<Element: SoftmaxScalar> {
 
     /// Writes `bottom[0].diff = top[0].diff[0] · (p − onehot) / norm` (ignored positions 0).
     ///
-    /// - Parameter propagateDown: one flag per bottom; `propagateDown[1]` must be false.
+    /// - Parameters:
+    ///   - top: the loss blob, whose diff (the loss weight after `forward`) scales the
+    ///     gradient, and in the two-top form the probabilities.
+    ///   - propagateDown: one flag per bottom; `propagateDown[1]` must be false.
+    ///   - bottom: the scores, whose diff is written, and the labels.
     /// - Throws: `LayerError.cannotBackpropagateToLabels`, `.backwardBeforeForward`, or
     ///   `.blobCount`.
     public func backward(top: [Blob<Element>], propagateDown: [Bool] = [true, false], bottom: [Blob<Element>]) throws {

@@ -1,7 +1,10 @@
 /// The element types a `.npy` file can hold here.
 public enum NPYDataType: String, Sendable, CaseIterable {
+    /// IEEE 754 floating point of 16, 32 and 64 bits (NumPy's `f2`, `f4`, `f8`).
     case float16, float32, float64
+    /// Signed integers of 8 to 64 bits (`i1` … `i8`).
     case int8, int16, int32, int64
+    /// Unsigned integers of 8 to 64 bits (`u1` … `u8`).
     case uint8, uint16, uint32, uint64
 
     /// Bytes per element.
@@ -85,6 +88,7 @@ public enum NPYDataType: String, Sendable, CaseIterable {
 
 /// A Swift type that maps to one `.npy` element type.
 public protocol NPYElement: Sendable {
+    /// The `.npy` element type that holds this type's values.
     static var npyDataType: NPYDataType { get }
 }
 

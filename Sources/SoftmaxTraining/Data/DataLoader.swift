@@ -27,6 +27,7 @@ public struct DataRequest: Sendable, Equatable {
 
 /// The file formats the loader reads.
 public enum DataFormat: String, Sendable {
+    /// Comma-separated text, NumPy `.npy`, and MNIST's IDX.
     case csv, npy, idx
 }
 

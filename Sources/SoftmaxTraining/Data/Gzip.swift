@@ -118,7 +118,7 @@ private func initialOutputCapacity(compressed bytes: [UInt8]) -> Int {
 /// both work.
 ///
 /// - Parameter path: the file to read; `-` (standard input), `/dev/stdin`, FIFOs and other
-///   streams work too (see ``FileIO/read(_:limit:)``).
+///   streams work too (see `FileIO.read(_:limit:)`).
 /// - Returns: the file's bytes, decompressed if they were gzip.
 /// - Throws: `FileError` (`cannot read 'x': no such file or directory`) when the file cannot
 ///   be opened or read, `SoftmaxError.tooLarge` over the memory limit, and the errors of

@@ -15,6 +15,9 @@ public struct PreparedData: Sendable {
     /// the samples, stratified, with `settings.seed`).
     ///
     /// - Parameters:
+    ///   - request: the training data (a file, or the embedded data set when it has no path).
+    ///   - testRequest: separate test data, or `nil` to split `request`'s samples.
+    ///   - settings: the task, test split and seed the split uses.
     ///   - classNames: the classes of an existing model (evaluation), or `nil` to take them
     ///     from the data (training).
     /// - Throws: `DataError` for unreadable files, mismatched shapes, unknown labels.

@@ -176,7 +176,7 @@ public struct SoftmaxModel: Codable, Sendable, Equatable {
     }
 }
 
-/// Writes `bytes` to `path` with ``FileIO/write(_:to:)``: a regular file through a temporary
+/// Writes `bytes` to `path` with `FileIO.write(_:to:)`: a regular file through a temporary
 /// file in the same directory and a rename, so a failed write never leaves a partial file
 /// behind; `-` (standard output), devices and FIFOs directly.
 ///
