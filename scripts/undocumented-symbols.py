@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
-"""Lists the public symbols of the package's own sources that have no `///` comment.
+"""Lists the public symbols of the package's own sources that have no `///` comment, and the
+top-level symbols no landing page curates.
 
 Reads the symbol graphs `swift package generate-documentation` extracted (one folder per
 module under .build/<triple>/extracted-symbols/) and prints each public symbol that is declared
 in the package's `Sources/` but has no documentation comment.  A member that implements a
 protocol requirement (DocC shows the protocol's documentation) and compiler-synthesised members
-(no source location) are not counted.  Exits 1 when any symbol is listed.
+(no source location) are not counted.  When the documentation was generated with
+`--experimental-documentation-coverage`, it also lists every top-level symbol that no topic
+group of the module's landing page names (DocC would file it under an automatic group).
+Exits 1 when any symbol is listed.
 
 Usage: scripts/undocumented-symbols.py MODULE [MODULE …]
 """
@@ -38,8 +42,16 @@ for module in modules:
             line = symbol["location"]["position"]["line"] + 1
             name = ".".join(symbol["pathComponents"])
             missing.append(f"Sources/{file}:{line}: {name} ({symbol['kind']['displayName']}) has no documentation")
+    coverage = os.path.join(root, ".build", "plugins", "Swift-DocC", "outputs", f"{module}.doccarchive",
+                            "documentation-coverage.json")
+    if os.path.exists(coverage):
+        prefix = f"/documentation/{module}/"
+        for entry in json.load(open(coverage)):
+            path = entry["referencePath"].split(prefix, 1)
+            if len(path) == 2 and "/" not in path[1] and entry["kind"]["isSymbol"] and not entry["isCurated"]:
+                missing.append(f"{module}: {path[1]} is in no topic group of the landing page")
 for line in sorted(set(missing)):
     print(line)
 if missing:
-    print(f"{len(set(missing))} public symbols without documentation", file=sys.stderr)
+    print(f"{len(set(missing))} public symbols without documentation or curation", file=sys.stderr)
     sys.exit(1)
