@@ -65,8 +65,10 @@ public final class SoftmaxWithLossLayer<Element: SoftmaxScalar> {
     ///   - axis: the class axis.
     ///   - ignoreLabel: a label to ignore; any value, also outside `0..<C`.
     ///   - normalization: Caffe's `normalization` (default `.valid`).
-    ///   - normalize: Caffe's legacy `normalize` flag; when given it overrides `normalization`
-    ///     (`true` → `.valid`, `false` → `.batchSize`), as in Caffe.
+    ///   - normalize: Caffe's legacy `normalize` flag, mapped as Caffe maps it (`true` →
+    ///     `.valid`, `false` → `.batchSize`); when given it overrides `normalization`.  Caffe
+    ///     ignores `normalize` when `normalization` is also set: port such a layer with
+    ///     `normalization` alone.
     ///   - lossWeights: Caffe's `loss_weight`, one per top (default `[1]`, `[1, 0]` with two tops).
     ///   - classWeights: one weight per class (checked against the class count at `forward`).
     ///   - labelSmoothing: ε in [0, 1] (checked at `forward`).
