@@ -38,7 +38,7 @@ struct DistributedSchemesArticleTests {
             let shard = ClassShard.even(totalClasses: v, rank: communicator.rank, size: communicator.size)
             let scores = (0..<n).flatMap { row in shard.range.map { logits[row * v + $0] } }  // [n, shard.count]
             var gradient = [Float](repeating: 0, count: n * shard.count)
-            let loss = try scores.withUnsafeBufferPointer { x in
+            let reduced = try scores.withUnsafeBufferPointer { x in
                 try labels.withUnsafeBufferPointer { t in
                     try gradient.withUnsafeMutableBufferPointer { g in
                         try vocabParallelCrossEntropy(
@@ -47,9 +47,9 @@ struct DistributedSchemesArticleTests {
                     }
                 }
             }
-            return (shard: shard, loss: loss, gradient: gradient)
+            return (shard: shard, reduced: reduced, gradient: gradient)
         }
-        print(perRank[0].loss.loss, perRank[1].loss.loss)  // the same mean loss on both ranks
+        print(perRank[0].reduced.loss, perRank[1].reduced.loss)  // the same mean loss on both ranks
         // docs: end
         // The single-process call on the gathered logits, and the float64 reference.
         let whole = try crossEntropy(
@@ -60,9 +60,10 @@ struct DistributedSchemesArticleTests {
         #expect(tolerance.accepts(whole.loss, reference.loss))
         #expect(perRank.map(\.shard.range) == [0..<3, 3..<5])
         for (rank, result) in perRank.enumerated() {
-            #expect(tolerance.accepts(result.loss.loss, whole.loss), "rank \(rank): \(result.loss) vs \(whole.loss)")
-            #expect(tolerance.accepts(result.loss.loss, reference.loss), "rank \(rank) against float64")
-            #expect(result.loss.zLoss == 0)
+            #expect(
+                tolerance.accepts(result.reduced.loss, whole.loss), "rank \(rank): \(result.reduced) vs \(whole.loss)")
+            #expect(tolerance.accepts(result.reduced.loss, reference.loss), "rank \(rank) against float64")
+            #expect(result.reduced.zLoss == 0)
             // Its gradient is its columns of the whole gradient.
             let range = result.shard.range
             let columns = (0..<n).flatMap { row in range.map { whole.gradient!.scalars[row * v + $0] } }
@@ -85,7 +86,7 @@ struct DistributedSchemesArticleTests {
             let measured = MeasuredCommunicator(communicator)
             var dHidden = [Float](repeating: 0, count: n * d)
             var dWeight = [Float](repeating: 0, count: shard.count * d)
-            let loss = try hidden.withUnsafeBufferPointer { h in
+            let reduced = try hidden.withUnsafeBufferPointer { h in
                 try rows.withUnsafeBufferPointer { w in
                     try tokens.withUnsafeBufferPointer { t in
                         try dHidden.withUnsafeMutableBufferPointer { dh in
@@ -101,7 +102,7 @@ struct DistributedSchemesArticleTests {
             }
             print("rank \(communicator.rank): \(measured.allReduceCalls) allreduces, \(measured.allReduceBytes) bytes")
             return (
-                shard: shard, loss: loss, dHidden: dHidden, dWeight: dWeight, calls: measured.allReduceCalls,
+                shard: shard, reduced: reduced, dHidden: dHidden, dWeight: dWeight, calls: measured.allReduceCalls,
                 bytes: measured.allReduceBytes
             )
         }
@@ -132,8 +133,9 @@ struct DistributedSchemesArticleTests {
         #expect(perRank.map(\.shard.range) == [0..<3, 3..<6])
         for (rank, result) in perRank.enumerated() {
             let range = result.shard.range
-            #expect(tolerance.accepts(result.loss.loss, lossSum / Double(n)), "rank \(rank): loss \(result.loss)")
-            #expect(tolerance.accepts(result.loss.loss, whole.loss), "rank \(rank): against the gathered call")
+            #expect(tolerance.accepts(result.reduced.loss, lossSum / Double(n)), "rank \(rank): \(result.reduced)")
+            #expect(tolerance.accepts(result.reduced.loss, whole.loss), "rank \(rank): against the gathered call")
+            #expect(result.reduced.zLoss == 0)
             // dHidden: the whole gradient on every rank; dWeight: this rank's rows.
             #expect(mismatches(result.dHidden, dHidden, tolerance).isEmpty, "rank \(rank) dHidden")
             #expect(mismatches(result.dHidden, whole.hiddenGradient!.scalars.doubles, tolerance).isEmpty)
