@@ -6,12 +6,13 @@ Reads the symbol graphs `swift package generate-documentation` extracted (one fo
 module under .build/<triple>/extracted-symbols/) and prints each public symbol that is declared
 in the package's `Sources/` but has no documentation comment.  A member that implements a
 protocol requirement (DocC shows the protocol's documentation) and compiler-synthesised members
-(no source location) are not counted.  When the documentation was generated with
-`--experimental-documentation-coverage`, it also lists every top-level symbol that no topic
-group of the module's landing page names (DocC would file it under an automatic group).
+(no source location) are not counted.  When the module's archive exists (generate-documentation has run), it
+also lists every top-level page that no topic group of the module's landing page names: DocC
+files those under automatic groups, which the rendered landing page marks `generated`.
 Exits 1 when any symbol is listed.
 
-Usage: scripts/undocumented-symbols.py MODULE [MODULE …]
+Usage: scripts/undocumented-symbols.py [--scratch-path DIR] MODULE [MODULE …]
+(DIR: the build folder generate-documentation used, default .build)
 """
 import glob
 import json
@@ -19,12 +20,17 @@ import os
 import sys
 
 root = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
-modules = sys.argv[1:]
+arguments = sys.argv[1:]
+scratch = os.path.join(root, ".build")
+if arguments[:1] == ["--scratch-path"] and len(arguments) > 1:
+    scratch = os.path.abspath(arguments[1])
+    arguments = arguments[2:]
+modules = arguments
 if not modules:
     sys.exit(__doc__)
 missing = []
 for module in modules:
-    graphs = glob.glob(os.path.join(root, ".build", "*", "extracted-symbols", "*", module, "*.symbols.json"))
+    graphs = glob.glob(os.path.join(scratch, "*", "extracted-symbols", "*", module, "*.symbols.json"))
     if not graphs:
         sys.exit(f"error: no symbol graph for {module}; run generate-documentation --target {module} first")
     for path in graphs:
@@ -42,14 +48,14 @@ for module in modules:
             line = symbol["location"]["position"]["line"] + 1
             name = ".".join(symbol["pathComponents"])
             missing.append(f"Sources/{file}:{line}: {name} ({symbol['kind']['displayName']}) has no documentation")
-    coverage = os.path.join(root, ".build", "plugins", "Swift-DocC", "outputs", f"{module}.doccarchive",
-                            "documentation-coverage.json")
-    if os.path.exists(coverage):
-        prefix = f"/documentation/{module}/"
-        for entry in json.load(open(coverage)):
-            path = entry["referencePath"].split(prefix, 1)
-            if len(path) == 2 and "/" not in path[1] and entry["kind"]["isSymbol"] and not entry["isCurated"]:
-                missing.append(f"{module}: {path[1]} is in no topic group of the landing page")
+    landing = os.path.join(scratch, "plugins", "Swift-DocC", "outputs", f"{module}.doccarchive", "data",
+                           "documentation", f"{module.lower()}.json")
+    if os.path.exists(landing):
+        for section in json.load(open(landing)).get("topicSections", []):
+            if section.get("generated"):
+                for identifier in section["identifiers"]:
+                    name = identifier.rsplit("/", 1)[-1]
+                    missing.append(f"{module}: {name} is in no topic group of the landing page")
 for line in sorted(set(missing)):
     print(line)
 if missing:

@@ -16,7 +16,8 @@ import Testing
         var mode = Mode.valid
         var normalize: Bool? = nil
 
-        /// The mode the reference uses: the legacy flag wins, as in Caffe.
+        /// The mode the reference uses: the legacy flag wins when given (the layer's rule; Caffe
+        /// reads it only when `normalization` is unset, which a defaulted argument cannot tell).
         var effectiveMode: Mode { normalize.map { $0 ? .valid : .batchSize } ?? mode }
         var testDescription: String { name }
 
