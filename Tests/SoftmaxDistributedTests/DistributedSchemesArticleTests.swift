@@ -113,21 +113,16 @@ struct DistributedSchemesArticleTests {
             classIndices: NDArray(shape: [n], scalars: tokens))
         // The float64 reference: the logits formed in full, a log-sum-exp per row, G·W and Gᵀ·H.
         let (h, w) = (hidden.doubles, weight.doubles)
+        let logits = Reference.linearLogits(hidden: h, weight: w, bias: nil, n: n, d: d, v: v)
         var lossSum = 0.0
-        var dHidden = [Double](repeating: 0, count: n * d)
-        var dWeight = [Double](repeating: 0, count: v * d)
+        var g = [Double](repeating: 0, count: n * v)
         for r in 0..<n {
-            let z = (0..<v).map { c in (0..<d).reduce(0.0) { $0 + h[r * d + $1] * w[c * d + $1] } }
+            let z = Array(logits[(r * v)..<((r + 1) * v)])
             let lse = Reference.logSumExp(z)
             lossSum += lse - z[Int(tokens[r])]
-            for c in 0..<v {
-                let g = (exp(z[c] - lse) - (c == Int(tokens[r]) ? 1 : 0)) / Double(n)
-                for k in 0..<d {
-                    dHidden[r * d + k] += g * w[c * d + k]
-                    dWeight[c * d + k] += g * h[r * d + k]
-                }
-            }
+            for c in 0..<v { g[r * v + c] = (exp(z[c] - lse) - (c == Int(tokens[r]) ? 1 : 0)) / Double(n) }
         }
+        let (dHidden, dWeight, _) = Reference.linearBackward(g, hidden: h, weight: w, n: n, d: d, v: v)
         let tolerance = Tolerance.of(Float.self)
         #expect(tolerance.accepts(whole.loss, lossSum / Double(n)))
         #expect(perRank.map(\.shard.range) == [0..<3, 3..<6])

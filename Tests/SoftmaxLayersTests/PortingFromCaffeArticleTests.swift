@@ -57,8 +57,8 @@ struct PortingFromCaffeArticleTests {
         print(logits.diff)  // y ⊙ (dy − Σ dy·y), row by row
         // docs: end
         #expect(probabilities.shape == [2, 3])
-        let y = (0..<2).map { softmaxRow(rowOf([1, 2, 3, 1, 1, 1], $0, width: 3)) }
-        #expect(agrees(probabilities.data, y.flatMap { $0 }))
+        let y = (0..<2).map { Reference.softmax(rowOf([1, 2, 3, 1, 1, 1], $0, width: 3), [3], 0) }
+        #expect(mismatches(probabilities.data, y.flatMap { $0 }, .of(Float.self)).isEmpty)
         for n in 0..<2 {
             let sum = probabilities.data[(3 * n)..<(3 * n + 3)].reduce(0, +)
             #expect(abs(sum - 1) < 1e-6)
@@ -69,7 +69,7 @@ struct PortingFromCaffeArticleTests {
             let dot = zip(dy[n], y[n]).map { $0 * $1 }.reduce(0, +)
             return (0..<3).map { c in y[n][c] * (dy[n][c] - dot) }
         }
-        #expect(agrees(logits.diff, dx))
+        #expect(mismatches(logits.diff, dx, .of(Float.self)).isEmpty)
     }
 
     @Test func softmaxWithLoss() throws {
@@ -84,9 +84,9 @@ struct PortingFromCaffeArticleTests {
         print(scores.diff)  // (p − onehot) / 3, and 0 in the ignored sample's row
         // docs: end
         #expect(scores.data == Self.scoreValues && labels.data == Self.labelValues)
-        let want = Self.labelled.map { logSumExp($0.scores) - $0.scores[$0.label] }.reduce(0, +) / 3
+        let want = Self.labelled.map { Reference.logSumExp($0.scores) - $0.scores[$0.label] }.reduce(0, +) / 3
         #expect(Tolerance.of(Float.self).accepts(Double(loss.data[0]), want))
-        #expect(agrees(scores.diff, unitGradient(normalizer: 3)))
+        #expect(mismatches(scores.diff, unitGradient(normalizer: 3), .of(Float.self)).isEmpty)
         #expect(scores.diff[6..<9].allSatisfy { $0 == 0 })
     }
 
@@ -101,14 +101,18 @@ struct PortingFromCaffeArticleTests {
         print(probabilities.shape)  // [4, 3]: the softmax of every sample, the ignored one too
         print(scores.diff)  // 2 · (p − onehot) / 3
         // docs: end
-        let want = Self.labelled.map { logSumExp($0.scores) - $0.scores[$0.label] }.reduce(0, +) / 3
+        let want = Self.labelled.map { Reference.logSumExp($0.scores) - $0.scores[$0.label] }.reduce(0, +) / 3
         let tolerance = Tolerance.of(Float.self)
         #expect(tolerance.accepts(weighted, 2 * want))
         #expect(tolerance.accepts(Double(loss.data[0]), want))
         #expect(loss.diff == [2])
         #expect(probabilities.shape == [4, 3])
-        #expect(agrees(probabilities.data, (0..<4).flatMap { softmaxRow(rowOf(Self.scoreValues, $0, width: 3)) }))
-        #expect(agrees(scores.diff, unitGradient(normalizer: 3).map { 2 * $0 }))
+        #expect(
+            mismatches(
+                probabilities.data,
+                (0..<4).flatMap { Reference.softmax(rowOf(Self.scoreValues, $0, width: 3), [3], 0) }, .of(Float.self)
+            ).isEmpty)
+        #expect(mismatches(scores.diff, unitGradient(normalizer: 3).map { 2 * $0 }, .of(Float.self)).isEmpty)
     }
 
     @Test func normalization() throws {
@@ -119,7 +123,7 @@ struct PortingFromCaffeArticleTests {
         try legacy.forward(bottom: [scores, labels], top: [loss])
         print(loss.data[0])  // the summed loss of the labelled samples / 4
         // docs: end
-        let sum = Self.labelled.map { logSumExp($0.scores) - $0.scores[$0.label] }.reduce(0, +)
+        let sum = Self.labelled.map { Reference.logSumExp($0.scores) - $0.scores[$0.label] }.reduce(0, +)
         let tolerance = Tolerance.of(Float.self)
         #expect(legacy.normalization == .batchSize)
         #expect(tolerance.accepts(Double(loss.data[0]), sum / 4))
@@ -135,7 +139,7 @@ struct PortingFromCaffeArticleTests {
             try layer.forward(bottom: [scores, labels], top: [loss])
             try layer.backward(top: [loss], bottom: [scores, labels])
             #expect(tolerance.accepts(Double(loss.data[0]), sum / denominator), "\(mode)")
-            #expect(agrees(scores.diff, unitGradient(normalizer: denominator)), "\(mode)")
+            #expect(mismatches(scores.diff, unitGradient(normalizer: denominator), .of(Float.self)).isEmpty, "\(mode)")
         }
     }
 
@@ -152,7 +156,7 @@ struct PortingFromCaffeArticleTests {
         var sum = 0.0
         var weightSum = 0.0
         for (row, t) in Self.labelled {
-            let logp = row.map { $0 - logSumExp(row) }
+            let logp = row.map { $0 - Reference.logSumExp(row) }
             sum -= 0.9 * weights[t] * logp[t] + 0.1 / 3 * (0..<3).map { weights[$0] * logp[$0] }.reduce(0, +)
             weightSum += weights[t]
         }
@@ -166,7 +170,7 @@ struct PortingFromCaffeArticleTests {
         var total = 0.0
         for (row, t) in Self.labelled {
             let s = row.map { 30 * tanh($0 / 2 / 30) }
-            let lse = logSumExp(s)
+            let lse = Reference.logSumExp(s)
             total += (lse - s[t]) + 1e-4 * lse * lse
         }
         #expect(Tolerance.of(Float.self).accepts(Double(loss.data[0]), total / 3))
@@ -203,7 +207,7 @@ struct PortingFromCaffeArticleTests {
         // Log-sum-exp, not −log(max(p, FLT_MIN)): a loss of 200 is 200, not Caffe's 87.3365.
         let confident = try Blob<Float>(shape: [1, 2], data: [0, 200])
         try layer.forward(bottom: [confident, try Blob<Float>(shape: [1], data: [0])], top: [loss])
-        #expect(Tolerance.of(Float.self).accepts(Double(loss.data[0]), logSumExp([0, 200]) - 0))
+        #expect(Tolerance.of(Float.self).accepts(Double(loss.data[0]), Reference.logSumExp([0, 200]) - 0))
         try layer.forward(bottom: [scores, labels], top: [loss])
         #expect(throws: LayerError.cannotBackpropagateToLabels) {
             try layer.backward(top: [loss], propagateDown: [true, true], bottom: [scores, labels])
@@ -274,7 +278,7 @@ struct PortingFromCaffeArticleTests {
             let h = dense(rowOf(data.data, n, width: 4), ip1).map { max($0, 0) }
             let s = dense(h, ip2)
             let t = Int(label.data[n])
-            lossSum += logSumExp(s) - s[t]
+            lossSum += Reference.logSumExp(s) - s[t]
             #expect(s.indices.max { s[$0] < s[$1] } == t, "sample \(n) is misclassified")
         }
         try ip1.forward(bottom: [data], top: [hidden])
@@ -300,7 +304,7 @@ struct PortingFromCaffeArticleTests {
         for (index, blob) in parameters.enumerated() {
             let (rate, decay) = multipliers[index]
             let want = before[index].map { data, diff in data - 0.1 * rate * (diff + 5e-4 * decay * data) }
-            #expect(agrees(blob.data, want))
+            #expect(mismatches(blob.data, want, .of(Float.self)).isEmpty)
             #expect(blob.diff.allSatisfy { $0 == 0 })
         }
     }
@@ -311,29 +315,12 @@ private func rowOf(_ values: [Float], _ n: Int, width: Int) -> [Double] {
     values[(n * width)..<((n + 1) * width)].map(Double.init)
 }
 
-/// `log Σ exp(x)`, the maximum taken out first.
-private func logSumExp(_ row: [Double]) -> Double {
-    let m = row.max()!
-    return m + log(row.map { exp($0 - m) }.reduce(0, +))
-}
-
-/// `exp(x − log Σ exp(x))`.
-private func softmaxRow(_ row: [Double]) -> [Double] {
-    let lse = logSumExp(row)
-    return row.map { exp($0 - lse) }
-}
-
-/// Every `got` within the float32 bar of `want`.
-private func agrees(_ got: [Float], _ want: [Double]) -> Bool {
-    got.count == want.count && zip(got, want).allSatisfy { Tolerance.of(Float.self).accepts(Double($0), $1) }
-}
-
 /// `(p − onehot) / normalizer` for the article's batch, 0 in the ignored sample's row.
 private func unitGradient(normalizer: Double) -> [Double] {
     (0..<4).flatMap { n -> [Double] in
         let label = PortingFromCaffeArticleTests.labelValues[n]
         guard label != 255 else { return [0, 0, 0] }
-        let p = softmaxRow(rowOf(PortingFromCaffeArticleTests.scoreValues, n, width: 3))
+        let p = Reference.softmax(rowOf(PortingFromCaffeArticleTests.scoreValues, n, width: 3), [3], 0)
         return (0..<3).map { c in (p[c] - (c == Int(label) ? 1 : 0)) / normalizer }
     }
 }

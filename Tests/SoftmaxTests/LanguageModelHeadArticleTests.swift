@@ -4,45 +4,11 @@ import SoftmaxTestSupport
 import Testing
 
 /// The code of `Softmax.docc/LanguageModelHead.md`, run, and after each region its results
-/// checked against float64 references built here from the logits `hidden · weightᵀ + bias`
-/// formed in full: a log-sum-exp per row for the loss, `G·W`, `Gᵀ·H` and `Σ G` for the
+/// checked against float64 references from the logits `hidden · weightᵀ + bias` formed in
+/// full (`Reference.linearLogits`): a log-sum-exp per row for the loss, `G·W`, `Gᵀ·H` and `Σ G` for the
 /// gradients.
 @Suite("Article: The language-model head")
 struct LanguageModelHeadArticleTests {
-    /// `hidden · weightᵀ + bias` in Double: `n × v`, row-major.
-    static func logits(_ hidden: [Double], _ weight: [Double], _ bias: [Double]?, n: Int, d: Int, v: Int) -> [Double] {
-        var z = [Double](repeating: 0, count: n * v)
-        for r in 0..<n {
-            for c in 0..<v {
-                var sum = bias?[c] ?? 0
-                for k in 0..<d { sum += hidden[r * d + k] * weight[c * d + k] }
-                z[r * v + c] = sum
-            }
-        }
-        return z
-    }
-
-    /// The backward products of the logits' gradient `g` (`n × v`): `dHidden = G·W`,
-    /// `dWeight = Gᵀ·H`, `dBias = Σ_rows G`.
-    static func backward(_ g: [Double], _ hidden: [Double], _ weight: [Double], n: Int, d: Int, v: Int) -> (
-        dHidden: [Double], dWeight: [Double], dBias: [Double]
-    ) {
-        var dHidden = [Double](repeating: 0, count: n * d)
-        var dWeight = [Double](repeating: 0, count: v * d)
-        var dBias = [Double](repeating: 0, count: v)
-        for r in 0..<n {
-            for c in 0..<v {
-                let gradient = g[r * v + c]
-                dBias[c] += gradient
-                for k in 0..<d {
-                    dHidden[r * d + k] += gradient * weight[c * d + k]
-                    dWeight[c * d + k] += gradient * hidden[r * d + k]
-                }
-            }
-        }
-        return (dHidden, dWeight, dBias)
-    }
-
     /// The plain cross-entropy of `logits` rows written out: the summed losses
     /// `Σ (lse − z_target)` over the rows not ignored, their count, and the gradient of the sum
     /// `softmax − one-hot` (0 on ignored rows).
@@ -80,10 +46,10 @@ struct LanguageModelHeadArticleTests {
     ) {
         let (hidden, weight, bias, tokens) = try exampleArrays()
         let (h, w) = (hidden.scalars.doubles, weight.scalars.doubles)
-        let z = logits(h, w, bias.scalars.doubles, n: 4, d: 8, v: 10)
+        let z = Reference.linearLogits(hidden: h, weight: w, bias: bias.scalars.doubles, n: 4, d: 8, v: 10)
         let plain = summedCrossEntropy(z, labels: tokens.scalars.map { Int($0) }, ignoreIndex: nil, v: 10)
         let g = plain.gradient.map { $0 / Double(plain.active) }
-        let products = backward(g, h, w, n: 4, d: 8, v: 10)
+        let products = Reference.linearBackward(g, hidden: h, weight: w, n: 4, d: 8, v: 10)
         return (plain.loss / Double(plain.active), products.dHidden, products.dWeight, products.dBias, z)
     }
 
@@ -157,12 +123,12 @@ struct LanguageModelHeadArticleTests {
         // docs: end
         let hidden = microBatches.flatMap(\.hidden)
         let labels = microBatches.flatMap(\.labels).map { Int($0) }
-        let z = Self.logits(hidden, weight, nil, n: 4, d: d, v: v)
+        let z = Reference.linearLogits(hidden: hidden, weight: weight, bias: nil, n: 4, d: d, v: v)
         let plain = Self.summedCrossEntropy(z, labels: labels, ignoreIndex: -100, v: v)
         #expect(plain.active == 3)
         let tolerance = Tolerance.of(Double.self)
         #expect(tolerance.accepts(total, plain.loss), "summed loss \(total), expected \(plain.loss)")
-        let want = Self.backward(plain.gradient, hidden, weight, n: 4, d: d, v: v)
+        let want = Reference.linearBackward(plain.gradient, hidden: hidden, weight: weight, n: 4, d: d, v: v)
         // dWeight holds both micro-batches' gradients added up: the whole batch's.
         let wrong = mismatches(dWeight, want.dWeight, tolerance)
         #expect(wrong.isEmpty, "accumulated dWeight: \(wrong)")
@@ -203,8 +169,8 @@ struct LanguageModelHeadArticleTests {
         #expect(tolerance.accepts(capped.zLoss, want.zLoss), "z-loss \(capped.zLoss), expected \(want.zLoss)")
         Self.expectClose(capped.losses, shape: [4], want.losses, tolerance, "losses")
         Self.expectClose(capped.zLosses, shape: [4], want.zLosses, tolerance, "z terms")
-        let products = Self.backward(
-            want.gradient, hidden.scalars.doubles, weight.scalars.doubles, n: 4, d: 8, v: 10)
+        let products = Reference.linearBackward(
+            want.gradient, hidden: hidden.scalars.doubles, weight: weight.scalars.doubles, n: 4, d: 8, v: 10)
         Self.expectClose(capped.hiddenGradient, shape: [4, 8], products.dHidden, tolerance, "dHidden")
         Self.expectClose(capped.weightGradient, shape: [10, 8], products.dWeight, tolerance, "dWeight")
         #expect(capped.biasGradient == nil)

@@ -62,18 +62,9 @@ struct LinearCrossEntropyFilterTests {
                 }
             }
         }
-        var dHidden = [Double](repeating: 0, count: n * d)
-        var dWeight = [Double](repeating: 0, count: v * d)
-        for r in 0..<n {
-            for c in 0..<v where g[r * v + c] != 0 {
-                let scaled = g[r * v + c] / Double(n)
-                for k in 0..<d {
-                    dHidden[r * d + k] += scaled * weight[c * d + k]
-                    dWeight[c * d + k] += scaled * hidden[r * d + k]
-                }
-            }
-        }
-        return (dHidden, dWeight, skipped)
+        let products = Reference.linearBackward(
+            g.map { $0 / Double(n) }, hidden: hidden, weight: weight, n: n, d: d, v: v)
+        return (products.dHidden, products.dWeight, skipped)
     }
 
     static let exact = LinearCrossEntropyFilterTests().reference(epsilon: 0)

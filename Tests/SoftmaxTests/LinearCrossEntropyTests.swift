@@ -32,32 +32,12 @@ struct LinearCrossEntropyTests {
         func reference(_ options: CrossEntropyOptions) -> (
             loss: Double, losses: [Double], dHidden: [Double], dWeight: [Double], dBias: [Double]
         ) {
-            var logits = [Double](repeating: 0, count: n * v)
-            for r in 0..<n {
-                for c in 0..<v {
-                    var sum = bias?[c] ?? 0
-                    for k in 0..<d { sum += hidden[r * d + k] * weight[c * d + k] }
-                    logits[r * v + c] = sum
-                }
-            }
+            let logits = Reference.linearLogits(hidden: hidden, weight: weight, bias: bias, n: n, d: d, v: v)
             var ceOptions = options
             ceOptions.axis = 1
             let ce = Reference.crossEntropy(logits, [n, v], .indices(labels), ceOptions)
-            let g = ce.gradient
-            var dHidden = [Double](repeating: 0, count: n * d)
-            var dWeight = [Double](repeating: 0, count: v * d)
-            var dBias = [Double](repeating: 0, count: v)
-            for r in 0..<n {
-                for c in 0..<v {
-                    let gv = g[r * v + c]
-                    dBias[c] += gv
-                    for k in 0..<d {
-                        dHidden[r * d + k] += gv * weight[c * d + k]
-                        dWeight[c * d + k] += gv * hidden[r * d + k]
-                    }
-                }
-            }
-            return (ce.loss, ce.losses, dHidden, dWeight, dBias)
+            let products = Reference.linearBackward(ce.gradient, hidden: hidden, weight: weight, n: n, d: d, v: v)
+            return (ce.loss, ce.losses, products.dHidden, products.dWeight, products.dBias)
         }
 
         /// The package's result in `T`.

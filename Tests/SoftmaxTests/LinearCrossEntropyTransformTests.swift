@@ -26,34 +26,11 @@ struct LinearCrossEntropyTransformTests {
         }
 
         /// `h·Wᵀ + b` in float64, `[n, v]`.
-        var logits: [Double] {
-            var out = [Double](repeating: 0, count: n * v)
-            for r in 0..<n {
-                for c in 0..<v {
-                    var sum = bias[c]
-                    for k in 0..<d { sum += hidden[r * d + k] * weight[c * d + k] }
-                    out[r * v + c] = sum
-                }
-            }
-            return out
-        }
+        var logits: [Double] { Reference.linearLogits(hidden: hidden, weight: weight, bias: bias, n: n, d: d, v: v) }
 
         /// `dHidden`, `dWeight`, `dBias` from the logits' gradient `g`, in float64.
         func products(_ g: [Double]) -> (dHidden: [Double], dWeight: [Double], dBias: [Double]) {
-            var dHidden = [Double](repeating: 0, count: n * d)
-            var dWeight = [Double](repeating: 0, count: v * d)
-            var dBias = [Double](repeating: 0, count: v)
-            for r in 0..<n {
-                for c in 0..<v {
-                    let gv = g[r * v + c]
-                    dBias[c] += gv
-                    for k in 0..<d {
-                        dHidden[r * d + k] += gv * weight[c * d + k]
-                        dWeight[c * d + k] += gv * hidden[r * d + k]
-                    }
-                }
-            }
-            return (dHidden, dWeight, dBias)
+            Reference.linearBackward(g, hidden: hidden, weight: weight, n: n, d: d, v: v)
         }
 
         /// What the fused call must equal.
