@@ -9,25 +9,6 @@ import Testing
 /// gradients.
 @Suite("Article: The language-model head")
 struct LanguageModelHeadArticleTests {
-    /// The plain cross-entropy of `logits` rows written out: the summed losses
-    /// `Σ (lse − z_target)` over the rows not ignored, their count, and the gradient of the sum
-    /// `softmax − one-hot` (0 on ignored rows).
-    static func summedCrossEntropy(_ logits: [Double], labels: [Int], ignoreIndex: Int?, v: Int) -> (
-        loss: Double, active: Int, gradient: [Double]
-    ) {
-        var loss = 0.0
-        var active = 0
-        var gradient = [Double](repeating: 0, count: logits.count)
-        for (r, label) in labels.enumerated() where label != ignoreIndex {
-            let row = Array(logits[(r * v)..<((r + 1) * v)])
-            let lse = Reference.logSumExp(row)
-            loss += lse - row[label]
-            active += 1
-            for c in 0..<v { gradient[r * v + c] = Foundation.exp(row[c] - lse) - (c == label ? 1 : 0) }
-        }
-        return (loss, active, gradient)
-    }
-
     /// The arrays of the article's first example (the later ones reuse them).
     static func exampleArrays() throws -> (
         hidden: NDArray<Float>, weight: NDArray<Float>, bias: NDArray<Float>, tokens: NDArray<Int32>
@@ -47,10 +28,9 @@ struct LanguageModelHeadArticleTests {
         let (hidden, weight, bias, tokens) = try exampleArrays()
         let (h, w) = (hidden.scalars.doubles, weight.scalars.doubles)
         let z = Reference.linearLogits(hidden: h, weight: w, bias: bias.scalars.doubles, n: 4, d: 8, v: 10)
-        let plain = summedCrossEntropy(z, labels: tokens.scalars.map { Int($0) }, ignoreIndex: nil, v: 10)
-        let g = plain.gradient.map { $0 / Double(plain.active) }
-        let products = Reference.linearBackward(g, hidden: h, weight: w, n: 4, d: 8, v: 10)
-        return (plain.loss / Double(plain.active), products.dHidden, products.dWeight, products.dBias, z)
+        let mean = Reference.crossEntropy(z, [4, 10], .indices(tokens.scalars.map { Int($0) }), CrossEntropyOptions())
+        let products = Reference.linearBackward(mean.gradient, hidden: h, weight: w, n: 4, d: 8, v: 10)
+        return (mean.loss, products.dHidden, products.dWeight, products.dBias, z)
     }
 
     static func expectClose<T: BinaryFloatingPoint>(
@@ -124,8 +104,9 @@ struct LanguageModelHeadArticleTests {
         let hidden = microBatches.flatMap(\.hidden)
         let labels = microBatches.flatMap(\.labels).map { Int($0) }
         let z = Reference.linearLogits(hidden: hidden, weight: weight, bias: nil, n: 4, d: d, v: v)
-        let plain = Self.summedCrossEntropy(z, labels: labels, ignoreIndex: -100, v: v)
-        #expect(plain.active == 3)
+        let plain = Reference.crossEntropy(
+            z, [4, v], .indices(labels), CrossEntropyOptions(reduction: .sum, ignoreIndex: -100))
+        #expect(labels.filter { $0 != -100 }.count == 3)
         let tolerance = Tolerance.of(Double.self)
         #expect(tolerance.accepts(total, plain.loss), "summed loss \(total), expected \(plain.loss)")
         let want = Reference.linearBackward(plain.gradient, hidden: hidden, weight: weight, n: 4, d: d, v: v)
